@@ -1,0 +1,116 @@
+#include "common/wire/packet.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "common/wire/byte_order.h"
+
+namespace overline::wire {
+namespace {
+
+constexpr std::size_t kOffMagic = 0;
+constexpr std::size_t kOffVersion = 1;
+constexpr std::size_t kOffType = 2;
+constexpr std::size_t kOffFlags = 3;
+constexpr std::size_t kOffHopLimit = 4;
+constexpr std::size_t kOffReserved = 5;
+constexpr std::size_t kOffPayloadLength = 6;
+constexpr std::size_t kOffSender = 8;
+constexpr std::size_t kOffStream = 12;
+constexpr std::size_t kOffSequence = 20;
+constexpr std::size_t kOffTimestamp = 24;
+static_assert(kOffTimestamp + 8 == kHeaderBytes);
+
+bool carriesNoPayload(PacketType type) {
+  return type == PacketType::kSubscribe || type == PacketType::kUnsubscribe ||
+         type == PacketType::kHello;
+}
+
+}  // namespace
+
+std::string_view toString(ParseError error) {
+  switch (error) {
+    case ParseError::kTooShort: return "too_short";
+    case ParseError::kBadMagic: return "bad_magic";
+    case ParseError::kBadVersion: return "bad_version";
+    case ParseError::kUnknownType: return "unknown_type";
+    case ParseError::kUnknownFlags: return "unknown_flags";
+    case ParseError::kReservedNotZero: return "reserved_not_zero";
+    case ParseError::kPayloadTooLarge: return "payload_too_large";
+    case ParseError::kLengthMismatch: return "length_mismatch";
+    case ParseError::kUnexpectedPayload: return "unexpected_payload";
+  }
+  return "unknown";
+}
+
+std::string_view toString(PacketType type) {
+  switch (type) {
+    case PacketType::kData: return "data";
+    case PacketType::kProbe: return "probe";
+    case PacketType::kProbeAck: return "probe_ack";
+    case PacketType::kSubscribe: return "subscribe";
+    case PacketType::kUnsubscribe: return "unsubscribe";
+    case PacketType::kNack: return "nack";
+    case PacketType::kFec: return "fec";
+    case PacketType::kHello: return "hello";
+  }
+  return "unknown";
+}
+
+Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) {
+  if (datagram.size() < kHeaderBytes) return Err{ParseError::kTooShort};
+  if (std::to_integer<std::uint8_t>(datagram[kOffMagic]) != kMagic) return Err{ParseError::kBadMagic};
+  if (std::to_integer<std::uint8_t>(datagram[kOffVersion]) != kVersion) {
+    return Err{ParseError::kBadVersion};
+  }
+  const auto type_raw = std::to_integer<std::uint8_t>(datagram[kOffType]);
+  if (type_raw == 0 || type_raw > kMaxPacketType) return Err{ParseError::kUnknownType};
+  if (std::to_integer<std::uint8_t>(datagram[kOffFlags]) != 0) return Err{ParseError::kUnknownFlags};
+  if (std::to_integer<std::uint8_t>(datagram[kOffReserved]) != 0) {
+    return Err{ParseError::kReservedNotZero};
+  }
+  const auto payload_length = readBigEndian<std::uint16_t>(datagram, kOffPayloadLength);
+  if (payload_length > kMaxPayloadBytes) return Err{ParseError::kPayloadTooLarge};
+  if (datagram.size() != kHeaderBytes + payload_length) return Err{ParseError::kLengthMismatch};
+  const auto type = static_cast<PacketType>(type_raw);
+  if (carriesNoPayload(type) && payload_length != 0) return Err{ParseError::kUnexpectedPayload};
+
+  PacketView view;
+  view.header.type = type;
+  view.header.flags = 0;
+  view.header.hop_limit = std::to_integer<std::uint8_t>(datagram[kOffHopLimit]);
+  view.header.payload_length = payload_length;
+  view.header.sender_node_id = readBigEndian<std::uint32_t>(datagram, kOffSender);
+  view.header.stream_id = readBigEndian<std::uint64_t>(datagram, kOffStream);
+  view.header.sequence = readBigEndian<std::uint32_t>(datagram, kOffSequence);
+  view.header.timestamp_us = readBigEndian<std::uint64_t>(datagram, kOffTimestamp);
+  view.payload = datagram.subspan(kHeaderBytes, payload_length);
+  return view;
+}
+
+std::size_t encodePacket(const Header& header, std::span<const std::byte> payload,
+                         std::span<std::byte> out) {
+  assert(payload.size() <= kMaxPayloadBytes);
+  assert(out.size() >= kHeaderBytes + payload.size());
+  out[kOffMagic] = std::byte{kMagic};
+  out[kOffVersion] = std::byte{kVersion};
+  out[kOffType] = static_cast<std::byte>(header.type);
+  out[kOffFlags] = std::byte{header.flags};
+  out[kOffHopLimit] = std::byte{header.hop_limit};
+  out[kOffReserved] = std::byte{0};
+  writeBigEndian<std::uint16_t>(out, kOffPayloadLength, static_cast<std::uint16_t>(payload.size()));
+  writeBigEndian<std::uint32_t>(out, kOffSender, header.sender_node_id);
+  writeBigEndian<std::uint64_t>(out, kOffStream, header.stream_id);
+  writeBigEndian<std::uint32_t>(out, kOffSequence, header.sequence);
+  writeBigEndian<std::uint64_t>(out, kOffTimestamp, header.timestamp_us);
+  if (!payload.empty()) std::memcpy(out.data() + kHeaderBytes, payload.data(), payload.size());
+  return kHeaderBytes + payload.size();
+}
+
+void rewriteHopFields(std::span<std::byte> packet, NodeId sender_node_id, std::uint8_t hop_limit) {
+  assert(packet.size() >= kHeaderBytes);
+  packet[kOffHopLimit] = std::byte{hop_limit};
+  writeBigEndian<std::uint32_t>(packet, kOffSender, sender_node_id);
+}
+
+}  // namespace overline::wire

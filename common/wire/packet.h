@@ -1,0 +1,101 @@
+#pragma once
+// Overline wire format, version 1. Every datagram is one fixed 32-byte
+// header followed by `payload_length` bytes of type-specific payload:
+//
+//   offset size field            notes
+//   0      1    magic            0x4F ('O')
+//   1      1    version          1
+//   2      1    type             PacketType
+//   3      1    flags            no flag is defined in version 1; must be 0
+//   4      1    hop_limit        decremented by every relay; 0 is dropped
+//   5      1    reserved         must be 0
+//   6      2    payload_length   bytes after the header, <= kMaxPayloadBytes
+//   8      4    sender_node_id   relay that sent this hop; 0 from SDK clients
+//   12     8    stream_id        upper 32 bits: origin relay node id
+//   20     4    sequence         per-stream sequence number (DATA)
+//   24     8    timestamp_us     DATA: publisher's send time (wall clock, us)
+//
+// All integers are big-endian. A datagram whose size differs from
+// 32 + payload_length is malformed: nothing is guessed or truncated.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/types.h"
+
+namespace overline::wire {
+
+constexpr std::uint8_t kMagic = 0x4F;
+constexpr std::uint8_t kVersion = 1;
+constexpr std::size_t kHeaderBytes = 32;
+constexpr std::size_t kMaxPayloadBytes = 1200;
+constexpr std::size_t kMaxPacketBytes = kHeaderBytes + kMaxPayloadBytes;
+constexpr std::uint8_t kDefaultHopLimit = 16;
+
+enum class PacketType : std::uint8_t {
+  kData = 1,         // media payload, forwarded down subscription trees
+  kProbe = 2,        // link probe (reserved for link probing)
+  kProbeAck = 3,     // probe answer, never larger than the probe
+  kSubscribe = 4,    // join/refresh the tree of stream_id; no payload
+  kUnsubscribe = 5,  // leave the tree of stream_id; no payload
+  kNack = 6,         // retransmission request (reserved for loss recovery)
+  kFec = 7,          // parity packet (reserved for loss recovery)
+  kHello = 8,        // client join / keepalive to an edge; the edge answers HELLO
+};
+constexpr std::uint8_t kMaxPacketType = 8;
+
+enum class ParseError : std::uint8_t {
+  kTooShort,          // fewer than kHeaderBytes
+  kBadMagic,
+  kBadVersion,
+  kUnknownType,
+  kUnknownFlags,
+  kReservedNotZero,
+  kPayloadTooLarge,   // payload_length > kMaxPayloadBytes
+  kLengthMismatch,    // datagram size != kHeaderBytes + payload_length
+  kUnexpectedPayload, // SUBSCRIBE/UNSUBSCRIBE/HELLO carry no payload
+};
+constexpr std::size_t kParseErrorCount = 9;
+// Stable snake_case name, used as a metric label value.
+std::string_view toString(ParseError error);
+std::string_view toString(PacketType type);
+
+struct Header {
+  PacketType type = PacketType::kData;
+  std::uint8_t flags = 0;
+  std::uint8_t hop_limit = kDefaultHopLimit;
+  std::uint16_t payload_length = 0;
+  NodeId sender_node_id = kNoNode;
+  StreamId stream_id = 0;
+  std::uint32_t sequence = 0;
+  std::uint64_t timestamp_us = 0;
+
+  friend bool operator==(const Header&, const Header&) = default;
+};
+
+struct PacketView {
+  Header header;
+  std::span<const std::byte> payload;  // points into the parsed datagram
+};
+
+// Validates the whole datagram (header and length) and returns a view into it.
+Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram);
+
+// Writes header + payload into `out`, setting header.payload_length from
+// payload.size(). Returns the number of bytes written. Preconditions (checked
+// with assert, a caller bug otherwise): payload.size() <= kMaxPayloadBytes and
+// out.size() >= kHeaderBytes + payload.size().
+std::size_t encodePacket(const Header& header, std::span<const std::byte> payload,
+                         std::span<std::byte> out);
+
+// Rewrites the per-hop fields of an already valid encoded packet in place, so
+// a relay can forward without re-encoding the payload.
+void rewriteHopFields(std::span<std::byte> packet, NodeId sender_node_id, std::uint8_t hop_limit);
+
+using PacketBuffer = std::array<std::byte, kMaxPacketBytes>;
+
+}  // namespace overline::wire

@@ -1,0 +1,61 @@
+#pragma once
+// Counters kept by relay/core. Plain integers: the core runs on one thread;
+// the I/O adapter copies them into Prometheus metrics on that same thread.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "common/wire/packet.h"
+
+namespace overline::relay {
+
+// Why a received (or about to be sent) packet was not forwarded. Every drop
+// has exactly one reason. Malformed packets are counted per ParseError under
+// RelayCounters::malformed instead.
+enum class DropReason : std::uint8_t {
+  kUnknownSource,       // non-HELLO packet from an endpoint that is neither a neighbour nor a joined client
+  kHopLimitExceeded,    // arrived with hop_limit 0 or 1 and would need forwarding
+  kNoRoute,             // no next hop toward the stream's origin
+  kNoSubscribers,       // DATA for a stream nobody downstream wants
+  kNotUpstream,         // DATA from a neighbour that is not this stream's upstream
+  kForeignStream,       // client published a stream whose origin is not this relay
+  kClientLimit,         // max_clients reached; HELLO refused
+  kStreamLimit,         // max_streams reached; SUBSCRIBE refused
+  kSubscriptionLimit,   // client's max_subscriptions_per_client reached
+  kUnsupportedType,     // valid packet type this version does not handle yet
+  kUnexpectedType,      // valid type, wrong direction (e.g. HELLO from a neighbour)
+  kSendFailed,          // PacketSink refused the packet
+};
+constexpr std::size_t kDropReasonCount = 12;
+std::string_view toString(DropReason reason);
+
+struct RelayCounters {
+  std::uint64_t packets_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t packets_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t data_received = 0;
+  std::uint64_t data_forwarded = 0;  // one per DATA copy sent downstream
+  std::uint64_t subscribes_received = 0;
+  std::uint64_t subscribes_sent = 0;
+  std::uint64_t unsubscribes_received = 0;
+  std::uint64_t unsubscribes_sent = 0;
+  std::uint64_t downstreams_expired = 0;  // soft-state expiries
+  std::uint64_t clients_expired = 0;
+  std::array<std::uint64_t, kDropReasonCount> dropped{};
+  std::array<std::uint64_t, wire::kParseErrorCount> malformed{};
+
+  std::uint64_t& drop(DropReason r) { return dropped[static_cast<std::size_t>(r)]; }
+  std::uint64_t droppedTotal() const;
+};
+
+// Current sizes of the core's tables (gauges, never one series per stream).
+struct RelayGauges {
+  std::uint64_t streams = 0;          // streams with at least one downstream
+  std::uint64_t downstreams = 0;      // (stream, downstream) pairs
+  std::uint64_t clients = 0;          // joined SDK clients
+  std::uint64_t upstream_subscriptions = 0;  // streams this relay subscribes upstream for
+};
+
+}  // namespace overline::relay

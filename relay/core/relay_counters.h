@@ -30,8 +30,10 @@ enum class DropReason : std::uint8_t {
 constexpr std::size_t kDropReasonCount = 12;
 std::string_view toString(DropReason reason);
 
+// *_received count every well-formed packet of that type, whatever its fate;
+// packets_sent, bytes_sent and *_sent count only packets the sink accepted.
 struct RelayCounters {
-  std::uint64_t packets_received = 0;
+  std::uint64_t packets_received = 0;  // every datagram, malformed ones included
   std::uint64_t bytes_received = 0;
   std::uint64_t packets_sent = 0;
   std::uint64_t bytes_sent = 0;
@@ -41,7 +43,7 @@ struct RelayCounters {
   std::uint64_t subscribes_sent = 0;
   std::uint64_t unsubscribes_received = 0;
   std::uint64_t unsubscribes_sent = 0;
-  std::uint64_t downstreams_expired = 0;  // soft-state expiries
+  std::uint64_t downstreams_expired = 0;  // soft-state expiries, and subscriptions of expired clients
   std::uint64_t clients_expired = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   std::array<std::uint64_t, wire::kParseErrorCount> malformed{};

@@ -1,0 +1,45 @@
+#include "relay/core/relay_counters.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
+
+namespace overline::relay {
+namespace {
+
+TEST_CASE("Every DropReason has a distinct snake_case metric label") {
+  const std::vector<std::pair<DropReason, std::string_view>> expected = {
+      {DropReason::kUnknownSource, "unknown_source"},
+      {DropReason::kHopLimitExceeded, "hop_limit_exceeded"},
+      {DropReason::kNoRoute, "no_route"},
+      {DropReason::kNoSubscribers, "no_subscribers"},
+      {DropReason::kNotUpstream, "not_upstream"},
+      {DropReason::kForeignStream, "foreign_stream"},
+      {DropReason::kClientLimit, "client_limit"},
+      {DropReason::kStreamLimit, "stream_limit"},
+      {DropReason::kSubscriptionLimit, "subscription_limit"},
+      {DropReason::kUnsupportedType, "unsupported_type"},
+      {DropReason::kUnexpectedType, "unexpected_type"},
+      {DropReason::kSendFailed, "send_failed"},
+  };
+  REQUIRE(expected.size() == kDropReasonCount);
+  std::set<std::string_view> labels;
+  for (const auto& [reason, label] : expected) {
+    CHECK(toString(reason) == label);
+    labels.insert(toString(reason));
+  }
+  CHECK(labels.size() == kDropReasonCount);
+}
+
+TEST_CASE("droppedTotal sums drops and malformed packets") {
+  RelayCounters counters;
+  CHECK(counters.droppedTotal() == 0);
+  counters.drop(DropReason::kNoRoute) += 2;
+  ++counters.drop(DropReason::kSendFailed);
+  counters.malformed[static_cast<std::size_t>(wire::ParseError::kTooShort)] = 4;
+  counters.packets_received = 100;  // not a drop
+  CHECK(counters.droppedTotal() == 7);
+}
+
+}  // namespace
+}  // namespace overline::relay

@@ -1,0 +1,161 @@
+#pragma once
+// Test tools for relay/core: packet builders, a recording PacketSink and an
+// in-memory network of RelayCores with fake time. Nothing here touches a
+// socket or a clock.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/types.h"
+#include "common/wire/packet.h"
+#include "relay/core/packet_sink.h"
+#include "relay/core/relay_config.h"
+#include "relay/core/relay_core.h"
+
+namespace overline::relay::test {
+
+using Bytes = std::vector<std::byte>;
+
+// Relay `node`'s line `line` is 10.0.<node>.<line+1>:7000.
+Endpoint relayLine(NodeId node, LineIndex line);
+// The `index`-th test client is 192.168.0.<index>:(5000 + index).
+Endpoint clientEndpoint(std::uint32_t index);
+
+struct PacketSpec {
+  wire::PacketType type = wire::PacketType::kData;
+  StreamId stream = 0;
+  std::uint8_t hop_limit = wire::kDefaultHopLimit;
+  NodeId sender = kNoNode;
+  std::uint32_t sequence = 0;
+  std::size_t payload_bytes = 0;  // filled with a recognisable pattern
+};
+Bytes makePacket(const PacketSpec& spec);
+Bytes makeControl(wire::PacketType type, StreamId stream, std::uint8_t hop_limit = wire::kDefaultHopLimit,
+                  NodeId sender = kNoNode);
+// Parses a packet the relay emitted; fails the current test if it is malformed.
+wire::Header headerOf(std::span<const std::byte> packet);
+
+struct SentPacket {
+  LineIndex line = 0;
+  Endpoint to;
+  Bytes bytes;
+
+  wire::Header header() const { return headerOf(bytes); }
+};
+
+// Records every packet; refuses them all while `accept` is false.
+class RecordingSink : public PacketSink {
+ public:
+  bool sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) override;
+
+  // Packets of `type` sent to `to`.
+  std::size_t count(wire::PacketType type, const Endpoint& to) const;
+  std::size_t count(wire::PacketType type) const;
+
+  std::vector<SentPacket> sent;
+  bool accept = true;
+};
+
+// Relays joined by links (each link: both nodes list each other as neighbour
+// with two lines), SDK clients attached to edges, and a fake clock. Packets go
+// into a FIFO and are delivered with zero delay by deliver(), which every
+// other operation calls, so each call leaves the network quiescent.
+class TestNetwork {
+ public:
+  struct Transmission {
+    NodeId from_node = kNoNode;  // kNoNode for a client
+    Endpoint from;
+    Endpoint to;
+    wire::Header header;
+  };
+  struct Client {
+    Endpoint endpoint;
+    NodeId edge = kNoNode;
+    std::vector<SentPacket> received;  // SentPacket::line: the edge line it came from
+    // Every refresh interval the network sends HELLO for the client while
+    // `keepalive` is set, and SUBSCRIBE for each stream in `refreshing`.
+    bool keepalive = true;
+    std::vector<StreamId> refreshing;
+    TimeUs next_refresh_us = 0;
+
+    std::size_t receivedCount(wire::PacketType type) const;
+  };
+
+  // `base` supplies timers and limits; node ids, lines and neighbours come from `links`.
+  TestNetwork(const std::vector<NodeId>& nodes, const std::vector<std::pair<NodeId, NodeId>>& links,
+              const RelayCoreConfig& base = {});
+  // Relays' sinks point back at the network.
+  TestNetwork(const TestNetwork&) = delete;
+  TestNetwork& operator=(const TestNetwork&) = delete;
+
+  RelayCore& relay(NodeId node) { return *relays_.at(node).core; }
+  void setRoutes(NodeId node, std::map<NodeId, NodeId> next_hop);
+
+  // A client that has sent HELLO to `edge` (the HELLO answer is in `received`).
+  Client& addClient(NodeId edge);
+  // Sends from the client to its edge's `line` and delivers everything that follows.
+  void clientSend(Client& client, const Bytes& packet, LineIndex line = 0);
+  // Sends SUBSCRIBE now and, until stopRefreshing, every refresh interval.
+  // (Re)starts the client's refresh timer.
+  void subscribe(Client& client, StreamId stream);
+  void stopRefreshing(Client& client);
+  void publish(Client& publisher, StreamId stream, std::uint32_t sequence,
+               std::uint8_t hop_limit = wire::kDefaultHopLimit);
+
+  TimeUs now() const { return now_us_; }
+  // Moves fake time forward by `duration_us` in steps of the smallest tick
+  // interval, refreshing clients, ticking every relay and delivering each step.
+  void advance(DurationUs duration_us);
+
+  const std::vector<Transmission>& log() const { return log_; }
+  // Packets of `type` relay `from` sent to relay `to` (any lines).
+  std::size_t countSent(NodeId from, NodeId to, wire::PacketType type) const;
+  std::size_t undeliverable() const { return undeliverable_; }
+
+ private:
+  class NodeSink : public PacketSink {
+   public:
+    NodeSink(TestNetwork& network, NodeId node) : network_(network), node_(node) {}
+    bool sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) override;
+
+   private:
+    TestNetwork& network_;
+    NodeId node_;
+  };
+  struct Node {
+    std::unique_ptr<NodeSink> sink;
+    std::unique_ptr<RelayCore> core;
+  };
+  struct InFlight {
+    Endpoint from;
+    Endpoint to;
+    Bytes bytes;
+  };
+
+  void deliver();
+  void refreshClients();
+  struct RelayLine {
+    NodeId node = kNoNode;
+    LineIndex line = 0;
+  };
+  // The node and line owning `endpoint`, if it is a relay line.
+  std::optional<RelayLine> findRelayLine(const Endpoint& endpoint) const;
+
+  TimeUs now_us_ = 1000 * kSecond;
+  DurationUs refresh_interval_us_;
+  std::map<NodeId, Node> relays_;
+  std::deque<Client> clients_;  // deque: references stay valid as clients are added
+  std::deque<InFlight> in_flight_;
+  std::vector<Transmission> log_;
+  std::size_t undeliverable_ = 0;
+};
+
+}  // namespace overline::relay::test

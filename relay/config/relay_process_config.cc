@@ -1,0 +1,248 @@
+#include "relay/config/relay_process_config.h"
+
+#include <limits>
+#include <map>
+#include <set>
+
+#include "common/config/yaml_reader.h"
+
+namespace overline::relay {
+namespace {
+
+using config::ErrorLatch;
+using config::MapReader;
+using config::SequenceReader;
+
+constexpr std::uint64_t kMaxNodeId = std::numeric_limits<NodeId>::max();
+constexpr std::uint64_t kMaxCount = std::numeric_limits<std::uint32_t>::max();
+// LineIndex is 8 bits wide, so a node (or a neighbour) has at most 256 lines.
+constexpr std::size_t kMaxLines = std::size_t{std::numeric_limits<LineIndex>::max()} + 1;
+constexpr std::size_t kMaxLineNameChars = 32;
+constexpr std::uint64_t kMaxTimerMs = 3'600'000;          // one hour
+constexpr std::uint64_t kMaxClientExpiryMs = 86'400'000;  // one day
+constexpr std::uint64_t kMinSocketBufferBytes = 4096;
+constexpr std::uint64_t kMaxSocketBufferBytes = std::uint64_t{1} << 30;  // fits the int libuv takes
+
+bool isValidLineName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxLineNameChars) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Checks a sequence's entry count, latching "<path>: expected N..M entries, got K".
+bool checkCount(const SequenceReader& seq, std::size_t min, std::size_t max, ErrorLatch& errors) {
+  if (seq.size() >= min && seq.size() <= max) return true;
+  std::string expected = max == min ? std::to_string(min) : std::to_string(min) + ".." + std::to_string(max);
+  errors.fail(seq.path(), "expected " + expected + " entries, got " + std::to_string(seq.size()));
+  return false;
+}
+
+void readLines(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  if (!root.has("lines")) {
+    errors.fail(root.pathOf("lines"), "missing required key");
+    return;
+  }
+  const SequenceReader lines(root.get("lines"), root.pathOf("lines"), errors);
+  if (!checkCount(lines, 1, kMaxLines, errors)) return;
+  std::map<std::string, std::string> path_of_name;
+  std::map<Endpoint, std::string> path_of_bind;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    MapReader line(lines.at(i), lines.pathOf(i), {"name", "bind"}, errors);
+    LineConfig config;
+    if (auto name = line.requiredString("name")) {
+      if (!isValidLineName(*name)) {
+        errors.fail(line.pathOf("name"), "\"" + *name + "\" must be 1.." + std::to_string(kMaxLineNameChars) +
+                                             " characters of [a-z0-9_-]");
+      } else if (const auto [it, inserted] = path_of_name.emplace(*name, line.path()); !inserted) {
+        errors.fail(line.pathOf("name"), "\"" + *name + "\" is already used by " + it->second);
+      }
+      config.name = std::move(*name);
+    }
+    if (const auto bind = line.requiredEndpoint("bind")) {
+      // Port 0 asks the kernel for a fresh port, so only fixed ports can collide.
+      if (bind->port() != 0) {
+        if (const auto [it, inserted] = path_of_bind.emplace(*bind, line.path()); !inserted) {
+          errors.fail(line.pathOf("bind"), bind->toString() + " is already used by " + it->second);
+        }
+      }
+      config.bind = *bind;
+    }
+    out.lines.push_back(std::move(config));
+  }
+}
+
+void readNeighbours(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  const SequenceReader neighbours(root.get("neighbours"), root.pathOf("neighbours"), errors);
+  std::map<NodeId, std::string> path_of_node;
+  // The core recognises a neighbour by the source address of its packets, so
+  // one address must not belong to two neighbours.
+  std::map<Endpoint, NodeId> owner_of_address;
+  for (std::size_t i = 0; i < neighbours.size(); ++i) {
+    MapReader neighbour(neighbours.at(i), neighbours.pathOf(i), {"node_id", "lines"}, errors);
+    NeighbourConfig config;
+    if (const auto id = neighbour.requiredUnsigned("node_id", 1, kMaxNodeId)) {
+      config.node_id = static_cast<NodeId>(*id);
+      if (config.node_id == out.core.node_id) {
+        errors.fail(neighbour.pathOf("node_id"), std::to_string(*id) + " is this node's own node_id");
+      } else if (const auto [it, inserted] = path_of_node.emplace(config.node_id, neighbour.path());
+                 !inserted) {
+        errors.fail(neighbour.pathOf("node_id"),
+                    std::to_string(*id) + " is already configured by " + it->second);
+      }
+    }
+    if (!neighbour.has("lines")) {
+      errors.fail(neighbour.pathOf("lines"), "missing required key");
+    } else {
+      const SequenceReader lines(neighbour.get("lines"), neighbour.pathOf("lines"), errors);
+      if (checkCount(lines, 1, kMaxLines, errors)) {
+        for (std::size_t j = 0; j < lines.size(); ++j) {
+          const auto address = config::readEndpoint(lines.at(j), lines.pathOf(j), errors);
+          if (!address) continue;
+          if (address->port() == 0) {
+            errors.fail(lines.pathOf(j), "port 0 is not a valid destination");
+          } else if (const auto [it, inserted] = owner_of_address.emplace(*address, config.node_id);
+                     !inserted) {
+            errors.fail(lines.pathOf(j), address->toString() + " is already a line of neighbour " +
+                                             std::to_string(it->second));
+          }
+          config.lines.push_back(*address);
+        }
+      }
+    }
+    out.core.neighbours.push_back(std::move(config));
+  }
+}
+
+void readRoutes(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  const SequenceReader routes(root.get("routes"), root.pathOf("routes"), errors);
+  std::set<NodeId> neighbour_ids;
+  for (const auto& n : out.core.neighbours) neighbour_ids.insert(n.node_id);
+  RouteTable table;
+  std::map<NodeId, std::string> path_of_destination;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    MapReader route(routes.at(i), routes.pathOf(i), {"destination", "next_hop"}, errors);
+    const auto destination = route.requiredUnsigned("destination", 1, kMaxNodeId);
+    if (destination) {
+      if (*destination == out.core.node_id) {
+        errors.fail(route.pathOf("destination"),
+                    std::to_string(*destination) + " is this node's own node_id");
+      } else if (const auto [it, inserted] =
+                     path_of_destination.emplace(static_cast<NodeId>(*destination), route.path());
+                 !inserted) {
+        errors.fail(route.pathOf("destination"),
+                    std::to_string(*destination) + " already has a route in " + it->second);
+      }
+    }
+    const auto next_hop = route.requiredUnsigned("next_hop", 1, kMaxNodeId);
+    if (next_hop && neighbour_ids.count(static_cast<NodeId>(*next_hop)) == 0) {
+      errors.fail(route.pathOf("next_hop"), std::to_string(*next_hop) + " is not a configured neighbour");
+    }
+    if (destination && next_hop) {
+      table.next_hop[static_cast<NodeId>(*destination)] = static_cast<NodeId>(*next_hop);
+    }
+  }
+  out.core.routes = std::make_shared<const RouteTable>(std::move(table));
+}
+
+void readSubscriptions(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("subscriptions"), root.pathOf("subscriptions"),
+                    {"refresh_interval_ms", "expiry_ms"}, errors);
+  const SubscriptionTimers defaults;
+  const std::uint64_t refresh_ms = section.optionalUnsigned("refresh_interval_ms", 1, kMaxTimerMs,
+                                                            defaults.refresh_interval_us / kMillisecond);
+  const std::uint64_t expiry_ms =
+      section.optionalUnsigned("expiry_ms", 1, kMaxTimerMs, defaults.expiry_us / kMillisecond);
+  if (expiry_ms <= refresh_ms) {
+    errors.fail(section.pathOf("expiry_ms"), std::to_string(expiry_ms) +
+                                                 " must be greater than refresh_interval_ms (" +
+                                                 std::to_string(refresh_ms) + ")");
+  }
+  out.core.subscriptions.refresh_interval_us = static_cast<DurationUs>(refresh_ms) * kMillisecond;
+  out.core.subscriptions.expiry_us = static_cast<DurationUs>(expiry_ms) * kMillisecond;
+}
+
+void readLimits(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("limits"), root.pathOf("limits"),
+                    {"max_clients", "max_streams", "max_subscriptions_per_client", "client_expiry_ms"},
+                    errors);
+  Limits& limits = out.core.limits;
+  limits.max_clients = section.optionalUnsigned("max_clients", 1, kMaxCount, limits.max_clients);
+  limits.max_streams = section.optionalUnsigned("max_streams", 1, kMaxCount, limits.max_streams);
+  limits.max_subscriptions_per_client = section.optionalUnsigned("max_subscriptions_per_client", 1, kMaxCount,
+                                                                 limits.max_subscriptions_per_client);
+  limits.client_expiry_us =
+      static_cast<DurationUs>(section.optionalUnsigned("client_expiry_ms", 1, kMaxClientExpiryMs,
+                                                       limits.client_expiry_us / kMillisecond)) *
+      kMillisecond;
+}
+
+void readMetrics(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("metrics"), root.pathOf("metrics"), {"listen"}, errors);
+  if (!section.has("listen")) return;
+  const YAML::Node listen = section.get("listen");
+  if (listen.IsScalar() && listen.Scalar() == "off") {
+    out.metrics_listen.reset();
+    return;
+  }
+  const auto endpoint = listen.IsScalar() ? Endpoint::parse(listen.Scalar()) : std::nullopt;
+  if (!endpoint) {
+    const std::string got =
+        listen.IsScalar() ? "\"" + listen.Scalar() + "\"" : std::string(config::describeKind(listen));
+    errors.fail(section.pathOf("listen"), "expected IPv4:port or \"off\", got " + got);
+    return;
+  }
+  out.metrics_listen = *endpoint;
+}
+
+void readLogLevel(MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  out.log_level = root.optionalString("log_level", out.log_level);
+  for (const std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
+    if (out.log_level == level) return;
+  }
+  errors.fail(root.pathOf("log_level"),
+              "expected one of trace|debug|info|warn|error, got \"" + out.log_level + "\"");
+}
+
+}  // namespace
+
+Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view yaml_text) {
+  ErrorLatch errors;
+  const auto document = config::parseYaml(yaml_text, errors);
+  if (!document) return Err(errors.message());
+  if (!document->IsMap()) {
+    return Err("expected a mapping at the top level, got " + std::string(config::describeKind(*document)));
+  }
+  MapReader root(*document, "",
+                 {"node_id", "region", "lines", "neighbours", "routes", "subscriptions", "limits", "metrics",
+                  "socket_buffer_bytes", "log_level"},
+                 errors);
+  RelayProcessConfig out;
+  out.core.node_id = static_cast<NodeId>(root.requiredUnsigned("node_id", 1, kMaxNodeId).value_or(kNoNode));
+  if (auto region = root.requiredString("region")) {
+    if (region->empty()) errors.fail(root.pathOf("region"), "must not be empty");
+    out.region = std::move(*region);
+  }
+  readLines(root, out, errors);
+  out.core.line_count = out.lines.size();
+  readNeighbours(root, out, errors);
+  readRoutes(root, out, errors);
+  readSubscriptions(root, out, errors);
+  readLimits(root, out, errors);
+  readMetrics(root, out, errors);
+  out.socket_buffer_bytes = root.optionalUnsigned("socket_buffer_bytes", kMinSocketBufferBytes,
+                                                  kMaxSocketBufferBytes, out.socket_buffer_bytes);
+  readLogLevel(root, out, errors);
+  if (errors.failed()) return Err(errors.message());
+  return out;
+}
+
+Result<RelayProcessConfig, std::string> loadRelayProcessConfig(const std::string& file_path) {
+  auto text = config::readTextFile(file_path);
+  if (!text) return Err(text.error());
+  return parseRelayProcessConfig(text.value());
+}
+
+}  // namespace overline::relay

@@ -1,0 +1,85 @@
+#pragma once
+// The relay process's configuration file (YAML) and its loader.
+//
+// Schema (deploy/relay.example.yaml is a complete, commented example):
+//
+//   node_id: 1                   required; 1..4294967295
+//   region: eu-west              required; non-empty string
+//   lines:                       required; 1..256 entries (2+ in production),
+//                                in LineIndex order
+//     - name: isp-a              required; unique; 1..32 chars of [a-z0-9_-]
+//                                (it is a metric label value)
+//       bind: 127.0.1.1:40001    required; IPv4:port the line's socket binds;
+//                                port 0 = ephemeral; a non-zero address:port
+//                                may appear only once
+//   neighbours:                  optional; default none
+//     - node_id: 2               required; 1..4294967295, != node_id, unique
+//       lines: ["127.0.2.1:40001", "127.0.2.2:40001"]
+//                                required; 1..256 IPv4:port (port != 0), in
+//                                the neighbour's line order; an address may
+//                                belong to only one neighbour
+//   routes:                      optional; default none (direct neighbours
+//                                are implicit routes)
+//     - destination: 4           required; 1..4294967295, != node_id, unique
+//       next_hop: 2              required; a configured neighbour's node_id
+//   subscriptions:               optional section
+//     refresh_interval_ms: 500   optional; 1..3600000; default 500
+//     expiry_ms: 1500            optional; > refresh_interval_ms, <= 3600000;
+//                                default 1500
+//   limits:                      optional section
+//     max_clients: 10000         optional; 1..4294967295; default 10000
+//     max_streams: 100000        optional; 1..4294967295; default 100000
+//     max_subscriptions_per_client: 64
+//                                optional; 1..4294967295; default 64
+//     client_expiry_ms: 5000     optional; 1..86400000; default 5000
+//   metrics:                     optional section
+//     listen: 127.0.0.1:9464     optional; IPv4:port of the Prometheus
+//                                endpoint, port 0 = ephemeral, "off" disables;
+//                                default 127.0.0.1:9464
+//   socket_buffer_bytes: 4194304 optional; SO_RCVBUF and SO_SNDBUF of every
+//                                line socket; 4096..1073741824; default 4 MiB
+//                                (the kernel may cap it: net.core.rmem_max)
+//   log_level: info              optional; trace|debug|info|warn|error;
+//                                default info
+//
+// Unknown and duplicate keys are errors. An optional section may be absent or
+// empty (`neighbours:`).
+//
+// Errors are ONE line, "<key path>: <problem>", e.g.
+//   lines[1].bind: expected IPv4:port, got "foo"
+//   routes[0].next_hop: 7 is not a configured neighbour
+//   node_id: missing required key
+//   neighbours[0].line: unknown key
+//   line 3, column 5: <YAML syntax error>
+// The loader never throws.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/result.h"
+#include "relay/core/relay_config.h"
+
+namespace overline::relay {
+
+struct RelayProcessConfig {
+  // node_id, neighbours, routes, timers and limits; core.line_count == lines.size().
+  RelayCoreConfig core;
+  std::string region;
+  std::vector<LineConfig> lines;  // index == LineIndex
+  // Prometheus /metrics listen address; nullopt when metrics are "off".
+  std::optional<Endpoint> metrics_listen = Endpoint(0x7f000001, 9464);
+  std::string log_level = "info";  // one of trace|debug|info|warn|error
+  std::size_t socket_buffer_bytes = 4 * 1024 * 1024;
+};
+
+// Parses and validates YAML text.
+Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view yaml_text);
+
+// Reads `file_path` and parses it. A read failure is "cannot read file: <reason>".
+Result<RelayProcessConfig, std::string> loadRelayProcessConfig(const std::string& file_path);
+
+}  // namespace overline::relay

@@ -1,0 +1,64 @@
+#include "relay/io/relay_io.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace overline::relay {
+namespace {
+
+TimeUs nowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
+
+}  // namespace
+
+Result<std::unique_ptr<RelayIo>, std::string> RelayIo::bind(uv_loop_t& loop,
+                                                            const std::vector<LineConfig>& lines,
+                                                            std::size_t socket_buffer_bytes) {
+  std::vector<std::unique_ptr<UdpLine>> opened;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto line = UdpLine::open(loop, static_cast<LineIndex>(i), lines[i], socket_buffer_bytes);
+    if (!line) return Err(line.error());  // already opened lines close as `opened` unwinds
+    opened.push_back(std::move(line.value()));
+  }
+  return std::unique_ptr<RelayIo>(new RelayIo(loop, std::move(opened)));
+}
+
+RelayIo::RelayIo(uv_loop_t& loop, std::vector<std::unique_ptr<UdpLine>> lines)
+    : lines_(std::move(lines)), tick_timer_(loop, [this] { onTick(); }) {}
+
+RelayIo::~RelayIo() { stop(); }
+
+void RelayIo::start(RelayCore& core) {
+  core_ = &core;
+  for (auto& line : lines_) line->startReceiving(*this);
+  // Round up: ticking a little late is harmless, and the core asks for at
+  // least this often, so never let it round down to 0.
+  const DurationUs interval_us = std::max<DurationUs>(core.tickInterval(), kMillisecond);
+  tick_timer_.start(static_cast<std::uint64_t>((interval_us + kMillisecond - 1) / kMillisecond));
+}
+
+void RelayIo::stop() {
+  tick_timer_.close();
+  for (auto& line : lines_) line->close();
+  core_ = nullptr;
+}
+
+bool RelayIo::sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {
+  if (line >= lines_.size()) {
+    // The core was configured with line_count == lines_.size(): a broken invariant.
+    spdlog::critical("bug: core sent on line {} but only {} lines exist", line, lines_.size());
+    std::abort();
+  }
+  return lines_[line]->send(to, packet);
+}
+
+void RelayIo::onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) {
+  if (core_ != nullptr) core_->onDatagram(line, from, datagram, nowUs());
+}
+
+void RelayIo::onTick() {
+  if (core_ != nullptr) core_->onTick(nowUs());
+}
+
+}  // namespace overline::relay

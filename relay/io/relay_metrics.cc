@@ -1,0 +1,186 @@
+#include "relay/io/relay_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <exception>
+
+namespace overline::relay {
+namespace {
+
+constexpr std::uint64_t kCopyIntervalMs = 250;
+
+prometheus::Counter* addCounter(prometheus::Registry& registry, const std::string& name,
+                                const std::string& help, const prometheus::Labels& labels = {}) {
+  return &prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add(labels);
+}
+
+prometheus::Gauge* addGauge(prometheus::Registry& registry, const std::string& name, const std::string& help,
+                            const prometheus::Labels& labels = {}) {
+  return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add(labels);
+}
+
+}  // namespace
+
+void RelayMetrics::CopiedCounter::copyFrom(std::uint64_t value) {
+  if (value > copied) metric->Increment(static_cast<double>(value - copied));
+  copied = value;
+}
+
+Result<std::unique_ptr<RelayMetrics>, std::string> RelayMetrics::start(uv_loop_t& loop,
+                                                                       const Endpoint& listen,
+                                                                       const RelayCore& core,
+                                                                       const RelayIo& io, const Info& info) {
+  std::unique_ptr<RelayMetrics> metrics(new RelayMetrics(loop, core, io, info));
+  try {
+    // prometheus-cpp reports a failed listen only by throwing; nothing here is
+    // on the data path.
+    metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen.toString());
+    metrics->exposer_->RegisterCollectable(metrics->registry_);
+  } catch (const std::exception& e) {
+    return Err("metrics: cannot listen on " + listen.toString() + ": " + e.what());
+  }
+  const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
+  if (ports.empty()) return Err("metrics: cannot listen on " + listen.toString() + ": no listening port");
+  metrics->bound_ = listen.withPort(static_cast<std::uint16_t>(ports.front()));
+  metrics->copy();
+  metrics->copy_timer_.start(kCopyIntervalMs);
+  return metrics;
+}
+
+RelayMetrics::RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info)
+    : core_(core),
+      io_(io),
+      registry_(std::make_shared<prometheus::Registry>()),
+      copy_timer_(loop, [this] { copy(); }) {
+  createMetrics(info);
+}
+
+// Members go in reverse order: the copy timer closes, then the exposer stops
+// serving, then the registry both of them read.
+RelayMetrics::~RelayMetrics() = default;
+
+void RelayMetrics::stop() {
+  copy();
+  copy_timer_.close();
+}
+
+void RelayMetrics::createMetrics(const Info& info) {
+  prometheus::Registry& r = *registry_;
+  packets_received_.metric = addCounter(r, "overline_relay_packets_received_total",
+                                        "Datagrams received on all lines and handed to the core.");
+  bytes_received_.metric = addCounter(r, "overline_relay_bytes_received_total",
+                                      "Bytes of datagrams received on all lines and handed to the core.");
+  packets_sent_.metric = addCounter(r, "overline_relay_packets_sent_total", "Datagrams the core sent.");
+  bytes_sent_.metric = addCounter(r, "overline_relay_bytes_sent_total", "Bytes of datagrams the core sent.");
+  data_received_.metric =
+      addCounter(r, "overline_relay_data_packets_received_total", "DATA packets received.");
+  data_forwarded_.metric = addCounter(r, "overline_relay_data_packets_forwarded_total",
+                                      "DATA copies sent downstream (one per downstream).");
+  subscribes_received_.metric = addCounter(r, "overline_relay_subscribes_received_total",
+                                           "SUBSCRIBE packets received (joins and refreshes).");
+  subscribes_sent_.metric =
+      addCounter(r, "overline_relay_subscribes_sent_total", "SUBSCRIBE packets sent upstream.");
+  unsubscribes_received_.metric =
+      addCounter(r, "overline_relay_unsubscribes_received_total", "UNSUBSCRIBE packets received.");
+  unsubscribes_sent_.metric =
+      addCounter(r, "overline_relay_unsubscribes_sent_total", "UNSUBSCRIBE packets sent upstream.");
+  downstreams_expired_.metric =
+      addCounter(r, "overline_relay_downstreams_expired_total",
+                 "Downstream subscriptions removed because they were not refreshed.");
+  clients_expired_.metric =
+      addCounter(r, "overline_relay_clients_expired_total", "SDK clients removed because they went silent.");
+
+  auto& dropped = prometheus::BuildCounter()
+                      .Name("overline_relay_dropped_packets_total")
+                      .Help("Packets not forwarded, by reason (drop reasons and wire parse errors).")
+                      .Register(r);
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const std::string reason(toString(static_cast<DropReason>(i)));
+    dropped_.push_back({&dropped.Add({{"reason", reason}}), 0});
+  }
+  for (std::size_t i = 0; i < wire::kParseErrorCount; ++i) {
+    const std::string reason(wire::toString(static_cast<wire::ParseError>(i)));
+    malformed_.push_back({&dropped.Add({{"reason", reason}}), 0});
+  }
+
+  streams_ = addGauge(r, "overline_relay_streams", "Streams with at least one downstream.");
+  downstreams_ = addGauge(r, "overline_relay_downstreams", "(stream, downstream) pairs.");
+  clients_ = addGauge(r, "overline_relay_clients", "Joined SDK clients.");
+  upstream_subscriptions_ =
+      addGauge(r, "overline_relay_upstream_subscriptions", "Streams this relay subscribes to upstream.");
+
+  auto& line_packets_received = prometheus::BuildCounter()
+                                    .Name("overline_relay_line_packets_received_total")
+                                    .Help("Datagrams received on a line.")
+                                    .Register(r);
+  auto& line_bytes_received = prometheus::BuildCounter()
+                                  .Name("overline_relay_line_bytes_received_total")
+                                  .Help("Bytes of datagrams received on a line.")
+                                  .Register(r);
+  auto& line_packets_sent = prometheus::BuildCounter()
+                                .Name("overline_relay_line_packets_sent_total")
+                                .Help("Datagrams the kernel accepted for sending on a line.")
+                                .Register(r);
+  auto& line_bytes_sent = prometheus::BuildCounter()
+                              .Name("overline_relay_line_bytes_sent_total")
+                              .Help("Bytes of datagrams the kernel accepted for sending on a line.")
+                              .Register(r);
+  auto& line_send_errors =
+      prometheus::BuildCounter()
+          .Name("overline_relay_line_send_errors_total")
+          .Help("Datagrams the kernel refused on a line (full buffer, unreachable, ...).")
+          .Register(r);
+  for (std::size_t i = 0; i < io_.lineCount(); ++i) {
+    const prometheus::Labels labels{{"line", io_.line(static_cast<LineIndex>(i)).name()}};
+    LineMetrics line;
+    line.packets_received.metric = &line_packets_received.Add(labels);
+    line.bytes_received.metric = &line_bytes_received.Add(labels);
+    line.packets_sent.metric = &line_packets_sent.Add(labels);
+    line.bytes_sent.metric = &line_bytes_sent.Add(labels);
+    line.send_errors.metric = &line_send_errors.Add(labels);
+    lines_.push_back(line);
+  }
+
+  addGauge(r, "overline_relay_info", "Constant 1, labelled with this relay's identity.",
+           {{"node_id", std::to_string(info.node_id)}, {"region", info.region}, {"version", info.version}})
+      ->Set(1);
+}
+
+void RelayMetrics::copy() {
+  const RelayCounters& c = core_.counters();
+  packets_received_.copyFrom(c.packets_received);
+  bytes_received_.copyFrom(c.bytes_received);
+  packets_sent_.copyFrom(c.packets_sent);
+  bytes_sent_.copyFrom(c.bytes_sent);
+  data_received_.copyFrom(c.data_received);
+  data_forwarded_.copyFrom(c.data_forwarded);
+  subscribes_received_.copyFrom(c.subscribes_received);
+  subscribes_sent_.copyFrom(c.subscribes_sent);
+  unsubscribes_received_.copyFrom(c.unsubscribes_received);
+  unsubscribes_sent_.copyFrom(c.unsubscribes_sent);
+  downstreams_expired_.copyFrom(c.downstreams_expired);
+  clients_expired_.copyFrom(c.clients_expired);
+  for (std::size_t i = 0; i < dropped_.size(); ++i) dropped_[i].copyFrom(c.dropped[i]);
+  for (std::size_t i = 0; i < malformed_.size(); ++i) malformed_[i].copyFrom(c.malformed[i]);
+
+  const RelayGauges g = core_.gauges();
+  streams_->Set(static_cast<double>(g.streams));
+  downstreams_->Set(static_cast<double>(g.downstreams));
+  clients_->Set(static_cast<double>(g.clients));
+  upstream_subscriptions_->Set(static_cast<double>(g.upstream_subscriptions));
+
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const LineCounters& lc = io_.line(static_cast<LineIndex>(i)).counters();
+    LineMetrics& m = lines_[i];
+    m.packets_received.copyFrom(lc.packets_received);
+    m.bytes_received.copyFrom(lc.bytes_received);
+    m.packets_sent.copyFrom(lc.packets_sent);
+    m.bytes_sent.copyFrom(lc.bytes_sent);
+    m.send_errors.copyFrom(lc.send_errors);
+  }
+}
+
+}  // namespace overline::relay

@@ -1,0 +1,110 @@
+#pragma once
+// The relay's Prometheus /metrics endpoint (prometheus-cpp Exposer).
+//
+// Threads: scrapes run on the exposer's civetweb threads and read only
+// prometheus-cpp metric objects, which are thread-safe. The core's counters
+// and the per-line counters are plain integers owned by the loop thread, so a
+// 250 ms loop timer (and stop()) copies them into the Prometheus objects: no
+// scrape ever touches core or socket state. Counters are advanced by the
+// delta since the previous copy, since Prometheus counters only go up.
+//
+// Metric names (base units; counters end in _total):
+//   overline_relay_packets_received_total, overline_relay_bytes_received_total,
+//   overline_relay_packets_sent_total, overline_relay_bytes_sent_total,
+//   overline_relay_data_packets_received_total, overline_relay_data_packets_forwarded_total,
+//   overline_relay_subscribes_received_total, overline_relay_subscribes_sent_total,
+//   overline_relay_unsubscribes_received_total, overline_relay_unsubscribes_sent_total,
+//   overline_relay_downstreams_expired_total, overline_relay_clients_expired_total
+//   overline_relay_dropped_packets_total{reason}: one series per DropReason
+//       and per wire::ParseError (their toString names), all created at 0
+//   gauges overline_relay_streams, overline_relay_downstreams,
+//       overline_relay_clients, overline_relay_upstream_subscriptions
+//   per configured line {line="<name>"}: overline_relay_line_packets_received_total,
+//       overline_relay_line_bytes_received_total, overline_relay_line_packets_sent_total,
+//       overline_relay_line_bytes_sent_total, overline_relay_line_send_errors_total
+//   overline_relay_info{node_id,region,version} = 1
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/result.h"
+#include "common/types.h"
+#include "relay/core/relay_core.h"
+#include "relay/io/relay_io.h"
+#include "relay/io/repeating_timer.h"
+
+namespace prometheus {
+class Counter;
+class Exposer;
+class Gauge;
+class Registry;
+}  // namespace prometheus
+
+namespace overline::relay {
+
+class RelayMetrics {
+ public:
+  struct Info {
+    NodeId node_id = kNoNode;
+    std::string region;
+    std::string version;
+  };
+
+  // Serves /metrics on `listen` (port 0 = ephemeral) and starts copying
+  // every 250 ms. The error names the address, e.g.
+  // `metrics: cannot listen on 127.0.0.1:9464: <reason>`.
+  // `loop`, `core` and `io` must outlive the returned object.
+  static Result<std::unique_ptr<RelayMetrics>, std::string> start(uv_loop_t& loop, const Endpoint& listen,
+                                                                  const RelayCore& core, const RelayIo& io,
+                                                                  const Info& info);
+  ~RelayMetrics();
+  RelayMetrics(const RelayMetrics&) = delete;
+  RelayMetrics& operator=(const RelayMetrics&) = delete;
+
+  // The address actually listened on (the kernel's port when asked for 0).
+  const Endpoint& listenEndpoint() const { return bound_; }
+  // Copies the current values once more and stops the timer. The exposer
+  // keeps serving those final values until this object is destroyed.
+  void stop();
+
+ private:
+  // A Prometheus counter fed from a monotonic integer.
+  struct CopiedCounter {
+    prometheus::Counter* metric = nullptr;
+    std::uint64_t copied = 0;
+    void copyFrom(std::uint64_t value);
+  };
+  struct LineMetrics {
+    CopiedCounter packets_received, bytes_received, packets_sent, bytes_sent, send_errors;
+  };
+
+  RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info);
+  void createMetrics(const Info& info);
+  void copy();
+
+  const RelayCore& core_;
+  const RelayIo& io_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  Endpoint bound_;
+  RepeatingTimer copy_timer_;
+
+  CopiedCounter packets_received_, bytes_received_, packets_sent_, bytes_sent_;
+  CopiedCounter data_received_, data_forwarded_;
+  CopiedCounter subscribes_received_, subscribes_sent_, unsubscribes_received_, unsubscribes_sent_;
+  CopiedCounter downstreams_expired_, clients_expired_;
+  std::vector<CopiedCounter> dropped_;    // index == DropReason
+  std::vector<CopiedCounter> malformed_;  // index == wire::ParseError
+  prometheus::Gauge* streams_ = nullptr;
+  prometheus::Gauge* downstreams_ = nullptr;
+  prometheus::Gauge* clients_ = nullptr;
+  prometheus::Gauge* upstream_subscriptions_ = nullptr;
+  std::vector<LineMetrics> lines_;  // index == LineIndex
+};
+
+}  // namespace overline::relay

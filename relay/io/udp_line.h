@@ -1,0 +1,87 @@
+#pragma once
+// One of this relay's lines: a non-blocking UDP socket bound to the line's
+// local address, on the loop thread.
+//
+// Receiving uses recvmmsg batches (UV_UDP_RECVMMSG) into one receive buffer
+// allocated when the socket opens, so no memory is allocated per packet.
+// Sending uses uv_udp_try_send: a packet the kernel cannot take right now is
+// counted as a send error and dropped, never queued (media is better late-
+// dropped than late-delivered, and a queue would hide overload).
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "common/endpoint.h"
+#include "common/result.h"
+#include "common/types.h"
+#include "relay/core/relay_config.h"
+
+namespace overline::relay {
+
+// Monotonic per-line counters; copied to Prometheus by RelayMetrics.
+struct LineCounters {
+  std::uint64_t packets_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t packets_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t send_errors = 0;  // uv_udp_try_send failures (EAGAIN, unreachable, ...)
+};
+
+class UdpLine {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // One received IPv4 datagram. `datagram` is valid only during the call.
+    virtual void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) = 0;
+  };
+
+  // Opens a socket, binds it to `config.bind` (without SO_REUSEADDR, so a
+  // busy address fails) and sets SO_RCVBUF/SO_SNDBUF to `socket_buffer_bytes`.
+  // The error is one line naming the line and the address, e.g.
+  // `line isp-a: cannot bind 127.0.1.1:40001: address already in use`.
+  // `loop` must outlive the returned line.
+  static Result<std::unique_ptr<UdpLine>, std::string> open(uv_loop_t& loop, LineIndex index,
+                                                            const LineConfig& config,
+                                                            std::size_t socket_buffer_bytes);
+  ~UdpLine();  // close()
+  UdpLine(const UdpLine&) = delete;
+  UdpLine& operator=(const UdpLine&) = delete;
+
+  // Delivers every received datagram to `listener`, which must outlive close().
+  void startReceiving(Listener& listener);
+  // Sends one datagram; false (and a send error counted) if the kernel did
+  // not take it or the line is closed.
+  bool send(const Endpoint& to, std::span<const std::byte> datagram);
+  // Stops receiving and closes the socket. Idempotent.
+  void close();
+
+  LineIndex index() const { return index_; }
+  const std::string& name() const { return name_; }
+  // The address actually bound (the kernel's port when config asked for 0).
+  const Endpoint& localEndpoint() const { return local_; }
+  const LineCounters& counters() const { return counters_; }
+
+ private:
+  UdpLine(LineIndex index, std::string name, uv_udp_t* handle, Endpoint local);
+  static void onAlloc(uv_handle_t* handle, std::size_t suggested_size, uv_buf_t* buf);
+  static void onReceive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
+                        unsigned flags);
+
+  LineIndex index_;
+  std::string name_;
+  uv_udp_t* handle_;  // owned; freed by closeAndFree's close callback
+  Endpoint local_;
+  Listener* listener_ = nullptr;
+  LineCounters counters_;
+  // Receive buffer handed to libuv on every read. libuv's recvmmsg splits it
+  // into 64 KiB slots (one per datagram, up to 20 per batch).
+  std::unique_ptr<std::byte[]> receive_buffer_;
+};
+
+}  // namespace overline::relay

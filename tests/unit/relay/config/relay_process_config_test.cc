@@ -1,0 +1,255 @@
+#include "relay/config/relay_process_config.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace overline::relay {
+namespace {
+
+// The smallest valid config; error cases append or replace one piece of it.
+constexpr const char* kMinimal = R"(
+node_id: 1
+region: eu-west
+lines:
+  - name: isp-a
+    bind: 127.0.1.1:40001
+)";
+
+std::string parseError(const std::string& yaml) {
+  const auto result = parseRelayProcessConfig(yaml);
+  REQUIRE_FALSE(result.ok());
+  return result.error();
+}
+
+TEST_CASE("a full config is read into every field") {
+  const auto result = parseRelayProcessConfig(R"(
+node_id: 7
+region: ap-south
+lines:
+  - name: isp-a
+    bind: 127.0.1.1:40001
+  - name: isp_b-2
+    bind: 127.0.1.2:0
+neighbours:
+  - node_id: 2
+    lines: ["127.0.2.1:40001", "127.0.2.2:40001"]
+  - node_id: 3
+    lines: ["127.0.3.1:40001"]
+routes:
+  - destination: 4
+    next_hop: 2
+  - destination: 5
+    next_hop: 3
+subscriptions:
+  refresh_interval_ms: 200
+  expiry_ms: 900
+limits: {max_clients: 10, max_streams: 20, max_subscriptions_per_client: 3, client_expiry_ms: 2500}
+metrics:
+  listen: 0.0.0.0:0
+socket_buffer_bytes: 65536
+log_level: debug
+)");
+  REQUIRE(result.ok());
+  const RelayProcessConfig& config = result.value();
+  CHECK(config.core.node_id == 7);
+  CHECK(config.region == "ap-south");
+  REQUIRE(config.lines.size() == 2);
+  CHECK(config.core.line_count == 2);
+  CHECK(config.lines[0].name == "isp-a");
+  CHECK(config.lines[0].bind == *Endpoint::parse("127.0.1.1:40001"));
+  CHECK(config.lines[1].name == "isp_b-2");
+  CHECK(config.lines[1].bind == *Endpoint::parse("127.0.1.2:0"));
+  REQUIRE(config.core.neighbours.size() == 2);
+  CHECK(config.core.neighbours[0].node_id == 2);
+  CHECK(config.core.neighbours[0].lines ==
+        std::vector<Endpoint>{*Endpoint::parse("127.0.2.1:40001"), *Endpoint::parse("127.0.2.2:40001")});
+  CHECK(config.core.neighbours[1].node_id == 3);
+  CHECK(config.core.neighbours[1].lines == std::vector<Endpoint>{*Endpoint::parse("127.0.3.1:40001")});
+  REQUIRE(config.core.routes != nullptr);
+  CHECK(config.core.routes->next_hop == std::map<NodeId, NodeId>{{4, 2}, {5, 3}});
+  CHECK(config.core.subscriptions.refresh_interval_us == 200 * kMillisecond);
+  CHECK(config.core.subscriptions.expiry_us == 900 * kMillisecond);
+  CHECK(config.core.limits.max_clients == 10);
+  CHECK(config.core.limits.max_streams == 20);
+  CHECK(config.core.limits.max_subscriptions_per_client == 3);
+  CHECK(config.core.limits.client_expiry_us == 2500 * kMillisecond);
+  REQUIRE(config.metrics_listen.has_value());
+  CHECK(*config.metrics_listen == *Endpoint::parse("0.0.0.0:0"));
+  CHECK(config.socket_buffer_bytes == 65536);
+  CHECK(config.log_level == "debug");
+}
+
+TEST_CASE("optional keys take their documented defaults") {
+  const auto result = parseRelayProcessConfig(kMinimal);
+  REQUIRE(result.ok());
+  const RelayProcessConfig& config = result.value();
+  const RelayCoreConfig core_defaults;
+  CHECK(config.core.neighbours.empty());
+  REQUIRE(config.core.routes != nullptr);
+  CHECK(config.core.routes->next_hop.empty());
+  CHECK(config.core.subscriptions.refresh_interval_us == 500 * kMillisecond);
+  CHECK(config.core.subscriptions.expiry_us == 1500 * kMillisecond);
+  CHECK(config.core.limits.max_clients == core_defaults.limits.max_clients);
+  CHECK(config.core.limits.max_streams == core_defaults.limits.max_streams);
+  CHECK(config.core.limits.max_subscriptions_per_client == core_defaults.limits.max_subscriptions_per_client);
+  CHECK(config.core.limits.client_expiry_us == core_defaults.limits.client_expiry_us);
+  REQUIRE(config.metrics_listen.has_value());
+  CHECK(*config.metrics_listen == *Endpoint::parse("127.0.0.1:9464"));
+  CHECK(config.socket_buffer_bytes == 4194304);
+  CHECK(config.log_level == "info");
+}
+
+TEST_CASE("empty optional sections read as absent") {
+  const auto result = parseRelayProcessConfig(std::string(kMinimal) +
+                                              "neighbours:\nroutes:\nsubscriptions:\nlimits:\nmetrics:\n");
+  REQUIRE(result.ok());
+  CHECK(result.value().core.neighbours.empty());
+  CHECK(result.value().metrics_listen.has_value());
+}
+
+TEST_CASE("metrics listen off disables metrics") {
+  const auto result = parseRelayProcessConfig(std::string(kMinimal) + "metrics: {listen: off}\n");
+  REQUIRE(result.ok());
+  CHECK_FALSE(result.value().metrics_listen.has_value());
+}
+
+TEST_CASE("the shipped example config is valid") {
+  const auto result = loadRelayProcessConfig(OVERLINE_SOURCE_DIR "/deploy/relay.example.yaml");
+  INFO((result.ok() ? std::string() : result.error()));
+  REQUIRE(result.ok());
+  CHECK(result.value().lines.size() == 2);
+  CHECK(result.value().core.neighbours.size() == 2);
+}
+
+TEST_CASE("loading a missing file names the problem") {
+  const auto result = loadRelayProcessConfig("/nonexistent/overline/relay.yaml");
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error() == "cannot read file: No such file or directory");
+}
+
+TEST_CASE("required keys are reported by path when missing") {
+  CHECK(parseError("region: x\nlines: [{name: a, bind: 127.0.0.1:1}]\n") == "node_id: missing required key");
+  CHECK(parseError("node_id: 1\nlines: [{name: a, bind: 127.0.0.1:1}]\n") == "region: missing required key");
+  CHECK(parseError("node_id: 1\nregion: x\n") == "lines: missing required key");
+  CHECK(parseError("node_id: 1\nregion: x\nlines: [{bind: 127.0.0.1:1}]\n") ==
+        "lines[0].name: missing required key");
+  CHECK(parseError("node_id: 1\nregion: x\nlines: [{name: a}]\n") == "lines[0].bind: missing required key");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{lines: [\"1.2.3.4:5\"]}]\n") ==
+        "neighbours[0].node_id: missing required key");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 2}]\n") ==
+        "neighbours[0].lines: missing required key");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 2, lines: [\"1.2.3.4:5\"]}]\n" +
+                   "routes: [{destination: 3}]\n") == "routes[0].next_hop: missing required key");
+}
+
+TEST_CASE("unknown and duplicate keys are errors") {
+  CHECK(parseError(std::string(kMinimal) + "colour: blue\n") == "colour: unknown key");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 2, line: [\"1.2.3.4:5\"]}]\n") ==
+        "neighbours[0].line: unknown key");
+  CHECK(parseError(std::string(kMinimal) + "limits: {max_client: 5}\n") == "limits.max_client: unknown key");
+  CHECK(parseError(std::string(kMinimal) + "region: again\n") == "region: duplicate key");
+}
+
+TEST_CASE("values of the wrong form name the key path") {
+  CHECK(parseError(
+            "node_id: 1\nregion: x\nlines:\n  - {name: a, bind: 127.0.0.1:1}\n  - {name: b, bind: foo}\n") ==
+        "lines[1].bind: expected IPv4:port, got \"foo\"");
+  CHECK(parseError("node_id: one\nregion: x\nlines: [{name: a, bind: 127.0.0.1:1}]\n") ==
+        "node_id: expected an integer in 1..4294967295, got \"one\"");
+  CHECK(parseError("node_id: 0\nregion: x\nlines: [{name: a, bind: 127.0.0.1:1}]\n") ==
+        "node_id: 0 is out of range 1..4294967295");
+  CHECK(parseError("node_id: 4294967296\nregion: x\nlines: [{name: a, bind: 127.0.0.1:1}]\n") ==
+        "node_id: 4294967296 is out of range 1..4294967295");
+  CHECK(parseError("node_id: -3\nregion: x\nlines: [{name: a, bind: 127.0.0.1:1}]\n") ==
+        "node_id: expected an integer in 1..4294967295, got \"-3\"");
+  CHECK(parseError("node_id: 1\nregion: [a]\nlines: [{name: a, bind: 127.0.0.1:1}]\n") ==
+        "region: expected a string, got a sequence");
+  CHECK(parseError("node_id: 1\nregion: \"\"\nlines: [{name: a, bind: 127.0.0.1:1}]\n") ==
+        "region: must not be empty");
+  CHECK(parseError("node_id: 1\nregion: x\nlines: {name: a}\n") ==
+        "lines: expected a sequence, got a mapping");
+  CHECK(parseError("node_id: 1\nregion: x\nlines: []\n") == "lines: expected 1..256 entries, got 0");
+  CHECK(parseError("node_id: 1\nregion: x\nlines: [7]\n") == "lines[0]: expected a mapping, got a scalar");
+  CHECK(parseError(std::string(kMinimal) + "metrics: {listen: everywhere}\n") ==
+        "metrics.listen: expected IPv4:port or \"off\", got \"everywhere\"");
+  CHECK(parseError(std::string(kMinimal) + "socket_buffer_bytes: 10\n") ==
+        "socket_buffer_bytes: 10 is out of range 4096..1073741824");
+  CHECK(parseError(std::string(kMinimal) + "log_level: verbose\n") ==
+        "log_level: expected one of trace|debug|info|warn|error, got \"verbose\"");
+  CHECK(parseError(std::string(kMinimal) + "limits: {client_expiry_ms: 0}\n") ==
+        "limits.client_expiry_ms: 0 is out of range 1..86400000");
+}
+
+TEST_CASE("line names and binds are validated") {
+  CHECK(parseError("node_id: 1\nregion: x\nlines: [{name: ISP A, bind: 127.0.0.1:1}]\n") ==
+        "lines[0].name: \"ISP A\" must be 1..32 characters of [a-z0-9_-]");
+  CHECK(parseError("node_id: 1\nregion: x\nlines:\n  - {name: a, bind: 127.0.0.1:1}\n"
+                   "  - {name: a, bind: 127.0.0.1:2}\n") ==
+        "lines[1].name: \"a\" is already used by lines[0]");
+  CHECK(parseError("node_id: 1\nregion: x\nlines:\n  - {name: a, bind: 127.0.0.1:1}\n"
+                   "  - {name: b, bind: 127.0.0.1:1}\n") ==
+        "lines[1].bind: 127.0.0.1:1 is already used by lines[0]");
+  // Two ephemeral binds on one address get different ports from the kernel.
+  CHECK(parseRelayProcessConfig("node_id: 1\nregion: x\nlines:\n  - {name: a, bind: 127.0.0.1:0}\n"
+                                "  - {name: b, bind: 127.0.0.1:0}\n")
+            .ok());
+}
+
+TEST_CASE("neighbours are validated against the node and each other") {
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 1, lines: [\"1.2.3.4:5\"]}]\n") ==
+        "neighbours[0].node_id: 1 is this node's own node_id");
+  CHECK(parseError(std::string(kMinimal) + "neighbours:\n  - {node_id: 2, lines: [\"1.2.3.4:5\"]}\n  - "
+                                           "{node_id: 2, lines: [\"1.2.3.4:6\"]}\n") ==
+        "neighbours[1].node_id: 2 is already configured by neighbours[0]");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 2, lines: []}]\n") ==
+        "neighbours[0].lines: expected 1..256 entries, got 0");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 2, lines: [\"1.2.3.4:5\", nope]}]\n") ==
+        "neighbours[0].lines[1]: expected IPv4:port, got \"nope\"");
+  CHECK(parseError(std::string(kMinimal) + "neighbours: [{node_id: 2, lines: [\"1.2.3.4:0\"]}]\n") ==
+        "neighbours[0].lines[0]: port 0 is not a valid destination");
+  CHECK(parseError(std::string(kMinimal) + "neighbours:\n  - {node_id: 2, lines: [\"1.2.3.4:5\"]}\n  - "
+                                           "{node_id: 3, lines: [\"1.2.3.4:5\"]}\n") ==
+        "neighbours[1].lines[0]: 1.2.3.4:5 is already a line of neighbour 2");
+}
+
+TEST_CASE("routes must lead to configured neighbours") {
+  const std::string with_neighbour =
+      std::string(kMinimal) + "neighbours: [{node_id: 2, lines: [\"1.2.3.4:5\"]}]\n";
+  CHECK(parseError(with_neighbour + "routes: [{destination: 4, next_hop: 7}]\n") ==
+        "routes[0].next_hop: 7 is not a configured neighbour");
+  CHECK(parseError(with_neighbour + "routes: [{destination: 1, next_hop: 2}]\n") ==
+        "routes[0].destination: 1 is this node's own node_id");
+  CHECK(parseError(with_neighbour +
+                   "routes:\n  - {destination: 4, next_hop: 2}\n  - {destination: 4, next_hop: 2}\n") ==
+        "routes[1].destination: 4 already has a route in routes[0]");
+}
+
+TEST_CASE("subscription expiry must exceed the refresh interval") {
+  CHECK(parseError(std::string(kMinimal) + "subscriptions: {refresh_interval_ms: 500, expiry_ms: 500}\n") ==
+        "subscriptions.expiry_ms: 500 must be greater than refresh_interval_ms (500)");
+  CHECK(parseError(std::string(kMinimal) + "subscriptions: {refresh_interval_ms: 2000}\n") ==
+        "subscriptions.expiry_ms: 1500 must be greater than refresh_interval_ms (2000)");
+}
+
+TEST_CASE("the first error wins") {
+  // node_id is bad and so is a line; only node_id, the first problem, is reported.
+  CHECK(parseError("node_id: 0\nregion: x\nlines: [{name: a, bind: foo}]\n") ==
+        "node_id: 0 is out of range 1..4294967295");
+}
+
+TEST_CASE("YAML syntax errors carry line and column") {
+  const std::string error = parseError("node_id: 1\nregion: [eu\nlines: x\n");
+  CHECK(error.rfind("line ", 0) == 0);
+  CHECK(error.find(", column ") != std::string::npos);
+}
+
+TEST_CASE("a document that is not a mapping is rejected") {
+  CHECK(parseError("") == "expected a mapping at the top level, got null");
+  CHECK(parseError("- 1\n- 2\n") == "expected a mapping at the top level, got a sequence");
+}
+
+}  // namespace
+}  // namespace overline::relay

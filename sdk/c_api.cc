@@ -1,0 +1,112 @@
+// The C API (sdk/overline.h) over sdk::Client. No C++ exception may cross
+// this boundary: allocation failures are caught and returned as codes.
+
+#include <new>
+
+#include "common/endpoint.h"
+#include "common/wire/packet.h"
+#include "sdk/client.h"
+#include "sdk/overline.h"
+
+static_assert(OVERLINE_MAX_PAYLOAD_BYTES == overline::wire::kMaxPayloadBytes);
+
+struct overline_client {
+  std::unique_ptr<overline::sdk::Client> client;
+};
+
+namespace {
+
+using overline::sdk::Client;
+
+template <typename Fn>
+int guarded(Fn&& fn) {
+  try {
+    return fn();
+  } catch (...) {
+    return OVERLINE_ERR_INTERNAL;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* overline_strerror(int code) {
+  switch (code) {
+    case OVERLINE_OK:
+      return "ok";
+    case OVERLINE_ERR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case OVERLINE_ERR_CONNECT:
+      return "could not connect to the edge relay";
+    case OVERLINE_ERR_SEND:
+      return "could not send";
+    case OVERLINE_ERR_INTERNAL:
+      return "internal error";
+    default:
+      return "unknown error code";
+  }
+}
+
+int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_client** out) {
+  if (edge == nullptr || out == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  return guarded([&] {
+    const auto endpoint = overline::Endpoint::parse(edge);
+    if (!endpoint || endpoint->address() == 0 || endpoint->port() == 0) return OVERLINE_ERR_INVALID_ARGUMENT;
+    overline::sdk::ClientOptions options;
+    if (connect_timeout_ms > 0) {
+      options.connect_timeout_us =
+          static_cast<overline::DurationUs>(connect_timeout_ms) * overline::kMillisecond;
+    }
+    auto connected = Client::connect(*endpoint, options);
+    if (!connected) return OVERLINE_ERR_CONNECT;
+    *out = new overline_client{std::move(connected.value())};
+    return OVERLINE_OK;
+  });
+}
+
+uint32_t overline_edge_node(const overline_client* client) {
+  return client == nullptr ? overline::kNoNode : client->client->edgeNode();
+}
+
+int overline_publish(overline_client* client, uint32_t local_id, uint64_t* stream_id) {
+  if (client == nullptr || stream_id == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    *stream_id = client->client->publish(local_id);
+    return OVERLINE_OK;
+  });
+}
+
+int overline_send(overline_client* client, uint64_t stream_id, const uint8_t* payload, size_t len) {
+  if (client == nullptr || (payload == nullptr && len > 0) || len > OVERLINE_MAX_PAYLOAD_BYTES) {
+    return OVERLINE_ERR_INVALID_ARGUMENT;
+  }
+  const auto bytes = std::span(reinterpret_cast<const std::byte*>(payload), len);
+  return client->client->send(stream_id, bytes) ? OVERLINE_OK : OVERLINE_ERR_SEND;
+}
+
+int overline_subscribe(overline_client* client, uint64_t stream_id, overline_receive_fn fn, void* user) {
+  if (client == nullptr || fn == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    client->client->subscribe(stream_id,
+                              [fn, user](overline::StreamId stream, const overline::wire::Header& header,
+                                         std::span<const std::byte> payload, std::uint64_t) {
+                                fn(user, stream, header.sequence, header.timestamp_us,
+                                   reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+                              });
+    return OVERLINE_OK;
+  });
+}
+
+int overline_unsubscribe(overline_client* client, uint64_t stream_id) {
+  if (client == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    client->client->unsubscribe(stream_id);
+    return OVERLINE_OK;
+  });
+}
+
+void overline_destroy(overline_client* client) { delete client; }
+
+}  // extern "C"

@@ -1,0 +1,327 @@
+#include "sdk/client.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <system_error>
+
+namespace overline::sdk {
+namespace {
+
+// recv() calls per poll() wake-up, so timers still run under a flood.
+constexpr int kMaxReadsPerTurn = 64;
+
+TimeUs monotonicUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t wallClockUs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// poll() timeout that does not wake before `deadline`.
+int pollTimeoutMs(TimeUs now, TimeUs deadline) {
+  if (deadline <= now) return 0;
+  return static_cast<int>((deadline - now + kMillisecond - 1) / kMillisecond);
+}
+
+std::string errnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+template <typename Counter>
+void bump(Counter& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::size_t encodeControl(wire::PacketType type, StreamId stream, wire::PacketBuffer& buffer) {
+  wire::Header header;
+  header.type = type;
+  header.stream_id = stream;
+  return wire::encodePacket(header, {}, buffer);
+}
+
+// Sends HELLO every retry interval and waits for the edge's HELLO reply.
+Result<NodeId, std::string> handshake(int fd, const Endpoint& edge, const ClientOptions& options) {
+  wire::PacketBuffer hello;
+  const std::size_t hello_bytes = encodeControl(wire::PacketType::kHello, 0, hello);
+  const TimeUs deadline = monotonicUs() + options.connect_timeout_us;
+  TimeUs next_hello = monotonicUs();
+  std::array<std::byte, wire::kMaxPacketBytes + 1> buffer;
+  for (;;) {
+    TimeUs now = monotonicUs();
+    if (now >= deadline) {
+      return Err{"no HELLO reply from edge " + edge.toString() + " within " +
+                 std::to_string(options.connect_timeout_us / kMillisecond) + " ms"};
+    }
+    if (now >= next_hello) {
+      // A failed send (e.g. ECONNREFUSED after an ICMP port unreachable) is
+      // retried like a lost HELLO: the edge may be starting.
+      (void)::send(fd, hello.data(), hello_bytes, MSG_NOSIGNAL);
+      next_hello = now + options.hello_retry_us;
+    }
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, pollTimeoutMs(now, std::min(next_hello, deadline))) < 0 && errno != EINTR) {
+      return Err{errnoText("poll")};
+    }
+    for (;;) {
+      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n < 0) break;  // EAGAIN, or ECONNREFUSED while the edge is not up
+      const auto parsed = wire::parsePacket(std::span(buffer.data(), static_cast<std::size_t>(n)));
+      if (parsed && parsed->header.type == wire::PacketType::kHello &&
+          parsed->header.sender_node_id != kNoNode) {
+        return parsed->header.sender_node_id;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Client>, std::string> Client::connect(const Endpoint& edge,
+                                                             const ClientOptions& options) {
+  if (edge.address() == 0 || edge.port() == 0) {
+    return Err{"invalid edge endpoint " + edge.toString()};
+  }
+  UniqueFd socket_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!socket_fd.valid()) return Err{errnoText("socket")};
+  const int rcvbuf = options.receive_buffer_bytes;
+  // Best effort: a smaller buffer still works, it only drops earlier under bursts.
+  (void)::setsockopt(socket_fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  const sockaddr_in edge_addr = edge.toSockaddr();
+  if (::connect(socket_fd.get(), reinterpret_cast<const sockaddr*>(&edge_addr), sizeof(edge_addr)) != 0) {
+    return Err{errnoText("connect")};
+  }
+  sockaddr_in local_addr{};
+  socklen_t local_len = sizeof(local_addr);
+  if (::getsockname(socket_fd.get(), reinterpret_cast<sockaddr*>(&local_addr), &local_len) != 0) {
+    return Err{errnoText("getsockname")};
+  }
+  UniqueFd wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake_fd.valid()) return Err{errnoText("eventfd")};
+
+  auto edge_node = handshake(socket_fd.get(), edge, options);
+  if (!edge_node) return Err{edge_node.error()};
+
+  std::unique_ptr<Client> client(new Client(std::move(socket_fd), std::move(wake_fd), edge,
+                                            Endpoint::fromSockaddr(local_addr), *edge_node, options));
+  try {
+    client->thread_ = std::thread([c = client.get()] { c->run(); });
+  } catch (const std::system_error& e) {
+    client->closed_ = true;  // nothing to stop or unsubscribe yet
+    return Err{std::string("cannot start the SDK thread: ") + e.what()};
+  }
+  return client;
+}
+
+Client::Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local, NodeId edge_node,
+               const ClientOptions& options)
+    : socket_(std::move(socket)),
+      wake_(std::move(wake)),
+      edge_(edge),
+      local_(local),
+      edge_node_(edge_node),
+      options_(options) {}
+
+Client::~Client() { close(); }
+
+void Client::close() {
+  if (closed_.exchange(true)) return;
+  assert(std::this_thread::get_id() != thread_.get_id() && "close() called from a receive callback");
+  const std::uint64_t one = 1;
+  (void)::write(wake_.get(), &one, sizeof(one));
+  if (thread_.joinable()) thread_.join();
+
+  std::map<StreamId, std::shared_ptr<const Subscription>> subscriptions;
+  {
+    std::lock_guard lock(subscriptions_mutex_);
+    subscriptions.swap(subscriptions_);
+  }
+  for (const auto& [stream, subscription] : subscriptions) {
+    sendControl(wire::PacketType::kUnsubscribe, stream);
+  }
+}
+
+ClientCounters Client::counters() const {
+  const auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  ClientCounters out;
+  out.packets_sent = load(counters_.packets_sent);
+  out.send_failed = load(counters_.send_failed);
+  out.packets_received = load(counters_.packets_received);
+  out.hello_replies = load(counters_.hello_replies);
+  out.data_delivered = load(counters_.data_delivered);
+  out.malformed = load(counters_.malformed);
+  out.unexpected_type = load(counters_.unexpected_type);
+  out.unknown_stream = load(counters_.unknown_stream);
+  out.receive_errors = load(counters_.receive_errors);
+  return out;
+}
+
+StreamId Client::publish(std::uint32_t local_id) {
+  const StreamId stream = makeStreamId(edge_node_, local_id);
+  std::lock_guard lock(publish_mutex_);
+  next_sequence_.try_emplace(stream, 0);
+  return stream;
+}
+
+bool Client::send(StreamId stream, std::span<const std::byte> payload) {
+  if (closed_.load(std::memory_order_relaxed) || payload.size() > wire::kMaxPayloadBytes) return false;
+  wire::Header header;
+  header.type = wire::PacketType::kData;
+  header.hop_limit = options_.hop_limit;
+  header.stream_id = stream;
+  {
+    std::lock_guard lock(publish_mutex_);
+    const auto it = next_sequence_.find(stream);
+    if (it == next_sequence_.end()) return false;
+    header.sequence = it->second++;
+  }
+  header.timestamp_us = wallClockUs();
+  wire::PacketBuffer buffer;
+  const std::size_t bytes = wire::encodePacket(header, payload, buffer);
+  return sendDatagram(std::span(buffer.data(), bytes));
+}
+
+void Client::subscribe(StreamId stream, ReceiveCallback callback) {
+  assert(callback);
+  if (closed_.load(std::memory_order_relaxed)) return;
+  auto subscription = std::make_shared<const Subscription>(Subscription{std::move(callback)});
+  bool replaced = false;
+  {
+    std::lock_guard lock(subscriptions_mutex_);
+    auto [it, inserted] = subscriptions_.try_emplace(stream, subscription);
+    if (!inserted) {
+      it->second = std::move(subscription);
+      replaced = true;
+    }
+  }
+  sendControl(wire::PacketType::kSubscribe, stream);
+  if (replaced) waitForRunningCallback();
+}
+
+void Client::unsubscribe(StreamId stream) {
+  bool erased = false;
+  {
+    std::lock_guard lock(subscriptions_mutex_);
+    erased = subscriptions_.erase(stream) > 0;
+  }
+  if (!erased) return;
+  sendControl(wire::PacketType::kUnsubscribe, stream);
+  waitForRunningCallback();
+}
+
+void Client::waitForRunningCallback() {
+  if (std::this_thread::get_id() == thread_.get_id()) return;  // the caller is the callback
+  std::lock_guard wait(dispatch_mutex_);
+}
+
+void Client::run() {
+  TimeUs next_keepalive = monotonicUs() + options_.keepalive_interval_us;
+  TimeUs next_refresh = monotonicUs() + options_.refresh_interval_us;
+  pollfd fds[2] = {{socket_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+  while (!closed_.load(std::memory_order_relaxed)) {
+    const TimeUs now = monotonicUs();
+    if (now >= next_keepalive) {
+      sendControl(wire::PacketType::kHello, 0);
+      next_keepalive = now + options_.keepalive_interval_us;
+    }
+    if (now >= next_refresh) {
+      refreshSubscriptions();
+      next_refresh = now + options_.refresh_interval_us;
+    }
+    const int ready = ::poll(fds, 2, pollTimeoutMs(now, std::min(next_keepalive, next_refresh)));
+    if (ready < 0 && errno != EINTR) bump(counters_.receive_errors);
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0) readDatagrams();
+    // A wake-up on fds[1] means close(); the loop condition sees closed_.
+  }
+}
+
+void Client::readDatagrams() {
+  std::array<std::byte, wire::kMaxPacketBytes + 1> buffer;  // +1: oversize shows as malformed
+  for (int i = 0; i < kMaxReadsPerTurn; ++i) {
+    const ssize_t n = ::recv(socket_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n < 0) {
+      // ECONNREFUSED reports an ICMP port unreachable from the edge: the
+      // keepalive keeps trying, so it is not an error of this socket.
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) {
+        bump(counters_.receive_errors);
+      }
+      return;
+    }
+    onDatagram(std::span(buffer.data(), static_cast<std::size_t>(n)), wallClockUs());
+  }
+}
+
+void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arrival_us) {
+  bump(counters_.packets_received);
+  const auto parsed = wire::parsePacket(datagram);
+  if (!parsed) {
+    bump(counters_.malformed);
+    return;
+  }
+  switch (parsed->header.type) {
+    case wire::PacketType::kHello:
+      bump(counters_.hello_replies);
+      return;
+    case wire::PacketType::kData:
+      deliver(*parsed, arrival_us);
+      return;
+    default:
+      bump(counters_.unexpected_type);
+      return;
+  }
+}
+
+void Client::deliver(const wire::PacketView& packet, std::uint64_t arrival_us) {
+  std::lock_guard dispatch(dispatch_mutex_);
+  std::shared_ptr<const Subscription> subscription;
+  {
+    std::lock_guard lock(subscriptions_mutex_);
+    const auto it = subscriptions_.find(packet.header.stream_id);
+    if (it != subscriptions_.end()) subscription = it->second;
+  }
+  if (!subscription) {
+    bump(counters_.unknown_stream);
+    return;
+  }
+  bump(counters_.data_delivered);  // before the call, so a callback observing itself sees it counted
+  // The shared_ptr keeps the callback alive if it unsubscribes itself.
+  subscription->callback(packet.header.stream_id, packet.header, packet.payload, arrival_us);
+}
+
+void Client::refreshSubscriptions() {
+  refresh_scratch_.clear();
+  {
+    std::lock_guard lock(subscriptions_mutex_);
+    for (const auto& [stream, subscription] : subscriptions_) refresh_scratch_.push_back(stream);
+  }
+  for (const StreamId stream : refresh_scratch_) sendControl(wire::PacketType::kSubscribe, stream);
+}
+
+void Client::sendControl(wire::PacketType type, StreamId stream) {
+  wire::PacketBuffer buffer;
+  const std::size_t bytes = encodeControl(type, stream, buffer);
+  sendDatagram(std::span(buffer.data(), bytes));
+}
+
+bool Client::sendDatagram(std::span<const std::byte> datagram) {
+  const ssize_t n = ::send(socket_.get(), datagram.data(), datagram.size(), MSG_NOSIGNAL);
+  if (n == static_cast<ssize_t>(datagram.size())) {
+    bump(counters_.packets_sent);
+    return true;
+  }
+  bump(counters_.send_failed);
+  return false;
+}
+
+}  // namespace overline::sdk

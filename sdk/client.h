@@ -1,0 +1,174 @@
+#pragma once
+// Client: an SDK session with one edge relay — publish streams, subscribe to
+// streams, receive their DATA.
+//
+// Threading: one non-blocking UDP socket connect()ed to the edge (so the
+// kernel drops datagrams from anyone else) and one background "SDK thread"
+// that poll()s it with a timeout and runs the timers (HELLO keepalive,
+// SUBSCRIBE refresh). send(), publish(), subscribe() and unsubscribe() may be
+// called from any thread; they write to the socket directly from the caller's
+// thread, which the kernel makes safe for datagram sockets.
+//
+// Why not libuv like the relay: with one socket and one thread a poll() loop
+// is all the event loop there is, and since a send() on a connected UDP
+// socket is thread-safe, callers need no cross-thread queue or uv_async_t to
+// reach the loop. One less dependency for SDK users, too.
+//
+// Receive callbacks run on the SDK thread, one at a time, and must not throw.
+// A callback may call send(), publish(), subscribe() and unsubscribe(), but
+// must not call close() or destroy the Client.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/result.h"
+#include "common/types.h"
+#include "common/wire/packet.h"
+#include "sdk/unique_fd.h"
+
+namespace overline::sdk {
+
+struct ClientOptions {
+  // connect() gives up when no HELLO reply arrived within this time.
+  DurationUs connect_timeout_us = 3 * kSecond;
+  // connect() re-sends HELLO this often until the edge answers.
+  DurationUs hello_retry_us = 200 * kMillisecond;
+  // HELLO keepalive while connected; the edge drops clients silent for 5 s.
+  DurationUs keepalive_interval_us = 1 * kSecond;
+  // SUBSCRIBE refresh; the relay's default (SubscriptionTimers), and the edge
+  // expires a subscription not refreshed for 1.5 s.
+  DurationUs refresh_interval_us = 500 * kMillisecond;
+  std::uint8_t hop_limit = wire::kDefaultHopLimit;  // of every DATA sent
+  // SO_RCVBUF requested for the socket; the kernel caps it at net.core.rmem_max.
+  int receive_buffer_bytes = 1 << 20;
+};
+
+// What the client sent, received and dropped. A snapshot of atomics: any
+// thread may read it at any time.
+struct ClientCounters {
+  std::uint64_t packets_sent = 0;
+  std::uint64_t send_failed = 0;  // the socket refused a datagram (e.g. buffer full)
+  std::uint64_t packets_received = 0;
+  std::uint64_t hello_replies = 0;
+  std::uint64_t data_delivered = 0;  // DATA handed to a receive callback
+  // Drops: every received datagram not delivered or a HELLO reply is one of these.
+  std::uint64_t malformed = 0;        // parsePacket rejected it
+  std::uint64_t unexpected_type = 0;  // valid, but not HELLO or DATA
+  std::uint64_t unknown_stream = 0;   // DATA for a stream not subscribed (e.g. just unsubscribed)
+  std::uint64_t receive_errors = 0;   // recv() failed other than "nothing to read"
+};
+
+// Called on the SDK thread for each DATA of a subscribed stream. `payload`
+// is valid only during the call. `arrival_us` is wall-clock microseconds
+// (system_clock), comparable with header.timestamp_us when clocks are synced.
+using ReceiveCallback = std::function<void(StreamId stream, const wire::Header& header,
+                                           std::span<const std::byte> payload, std::uint64_t arrival_us)>;
+
+class Client {
+ public:
+  // Opens the socket, sends HELLO every hello_retry_us until the edge answers
+  // with HELLO (its sender_node_id is the edge's node id) or
+  // connect_timeout_us passes, then starts the SDK thread. Blocks the caller.
+  static Result<std::unique_ptr<Client>, std::string> connect(const Endpoint& edge,
+                                                              const ClientOptions& options = {});
+
+  // close()s. Must not run on the SDK thread (i.e. inside a callback).
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  NodeId edgeNode() const { return edge_node_; }
+  Endpoint edge() const { return edge_; }
+  // The local address of the socket (the one the edge sees, on loopback).
+  Endpoint localEndpoint() const { return local_; }
+
+  // Declares a stream published from here: makeStreamId(edgeNode(), local_id).
+  // Its DATA sequence starts at 0; publishing it again keeps the sequence.
+  StreamId publish(std::uint32_t local_id);
+
+  // Sends one DATA packet on a stream returned by publish(): next sequence,
+  // timestamp_us = wall clock now. Returns false if the client is closed, the
+  // stream was not published, the payload exceeds wire::kMaxPayloadBytes, or
+  // the socket refused the datagram (counted in send_failed; its sequence
+  // number is used up, so subscribers see the loss).
+  bool send(StreamId stream, std::span<const std::byte> payload);
+
+  // Sends SUBSCRIBE now and every refresh_interval_us until unsubscribe() or
+  // close(). `callback` must not be empty (asserted). Subscribing again replaces the callback. When this
+  // returns, a replaced callback is no longer running (unless the caller is that callback).
+  void subscribe(StreamId stream, ReceiveCallback callback);
+  // Sends UNSUBSCRIBE. When this returns the stream's callback is not running
+  // and will not run again (unless the caller is that callback).
+  void unsubscribe(StreamId stream);
+
+  // Sends UNSUBSCRIBE for every subscription, stops and joins the SDK thread.
+  // Idempotent; afterwards send() fails and subscribe() does nothing. Must
+  // not be called from a callback.
+  void close();
+
+  ClientCounters counters() const;
+
+ private:
+  struct Subscription {
+    ReceiveCallback callback;
+  };
+  struct AtomicCounters {
+    std::atomic<std::uint64_t> packets_sent{0};
+    std::atomic<std::uint64_t> send_failed{0};
+    std::atomic<std::uint64_t> packets_received{0};
+    std::atomic<std::uint64_t> hello_replies{0};
+    std::atomic<std::uint64_t> data_delivered{0};
+    std::atomic<std::uint64_t> malformed{0};
+    std::atomic<std::uint64_t> unexpected_type{0};
+    std::atomic<std::uint64_t> unknown_stream{0};
+    std::atomic<std::uint64_t> receive_errors{0};
+  };
+
+  Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local, NodeId edge_node,
+         const ClientOptions& options);
+
+  void run();  // the SDK thread
+  void readDatagrams();
+  void onDatagram(std::span<const std::byte> datagram, std::uint64_t arrival_us);
+  void deliver(const wire::PacketView& packet, std::uint64_t arrival_us);
+  void refreshSubscriptions();
+  void sendControl(wire::PacketType type, StreamId stream);
+  bool sendDatagram(std::span<const std::byte> datagram);
+  // Returns once no callback is running, unless called on the SDK thread.
+  void waitForRunningCallback();
+
+  const UniqueFd socket_;
+  const UniqueFd wake_;  // eventfd: close() wakes the SDK thread's poll()
+  const Endpoint edge_;
+  const Endpoint local_;
+  const NodeId edge_node_;
+  const ClientOptions options_;
+
+  std::atomic<bool> closed_{false};
+  AtomicCounters counters_;
+
+  std::mutex publish_mutex_;  // guards next_sequence_
+  std::map<StreamId, std::uint32_t> next_sequence_;
+
+  // Lock order: dispatch_mutex_ before subscriptions_mutex_. The SDK thread
+  // holds dispatch_mutex_ while it looks up and runs a callback, so taking it
+  // elsewhere waits for a running callback to return.
+  std::mutex dispatch_mutex_;
+  std::mutex subscriptions_mutex_;  // guards subscriptions_
+  std::map<StreamId, std::shared_ptr<const Subscription>> subscriptions_;
+
+  std::vector<StreamId> refresh_scratch_;  // SDK thread only
+  std::thread thread_;
+};
+
+}  // namespace overline::sdk

@@ -1,0 +1,76 @@
+/* Overline SDK C API: a thin wrapper over overline::sdk::Client.
+ *
+ * Valid C99 and C++. Every function that can fail returns an int error code
+ * (OVERLINE_OK or a negative OVERLINE_ERR_*); overline_strerror() names it.
+ * No function throws or aborts on bad input.
+ *
+ * Threading: as for the C++ Client. Functions may be called from any thread;
+ * receive callbacks run on the client's own thread, one at a time, and may
+ * call every function except overline_destroy().
+ *
+ * Stream ids are 64-bit: the upper 32 bits are the origin edge's node id, the
+ * lower 32 bits the publisher's local id (text form "ORIGIN:LOCAL"). */
+#ifndef OVERLINE_SDK_OVERLINE_H_
+#define OVERLINE_SDK_OVERLINE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  OVERLINE_OK = 0,
+  OVERLINE_ERR_INVALID_ARGUMENT = -1, /* NULL pointer, bad "IP:PORT", payload too large */
+  OVERLINE_ERR_CONNECT = -2,          /* socket error, or no HELLO reply before the timeout */
+  OVERLINE_ERR_SEND = -3,             /* not published, client closed, or the socket refused it */
+  OVERLINE_ERR_INTERNAL = -4          /* out of memory or another unexpected failure */
+};
+
+/* Largest payload of one overline_send() (the wire format's limit). */
+#define OVERLINE_MAX_PAYLOAD_BYTES 1200
+
+typedef struct overline_client overline_client;
+
+/* One DATA packet of a subscribed stream. `payload` is valid only during the
+ * call. `timestamp_us` is the publisher's wall clock at send time. */
+typedef void (*overline_receive_fn)(void* user, uint64_t stream_id, uint32_t sequence, uint64_t timestamp_us,
+                                    const uint8_t* payload, size_t len);
+
+/* Static description of an error code; never NULL. */
+const char* overline_strerror(int code);
+
+/* Connects to the edge relay at `edge` ("a.b.c.d:port"), waiting up to
+ * `connect_timeout_ms` (0 = the default, 3000) for its HELLO reply. On
+ * success stores a new client in *out; release it with overline_destroy(). */
+int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_client** out);
+
+/* The edge relay's node id (never 0 on a connected client); 0 for NULL. */
+uint32_t overline_edge_node(const overline_client* client);
+
+/* Declares the stream (edge node, local_id) published from this client and
+ * stores its id in *stream_id. Its sequence numbers start at 0. */
+int overline_publish(overline_client* client, uint32_t local_id, uint64_t* stream_id);
+
+/* Sends one DATA packet of `len` bytes (<= OVERLINE_MAX_PAYLOAD_BYTES; `payload`
+ * may be NULL when len is 0) on a stream returned by overline_publish(). */
+int overline_send(overline_client* client, uint64_t stream_id, const uint8_t* payload, size_t len);
+
+/* Subscribes to `stream_id`; `fn(user, ...)` is called for each packet.
+ * Subscribing again replaces the callback. */
+int overline_subscribe(overline_client* client, uint64_t stream_id, overline_receive_fn fn, void* user);
+
+/* Leaves the stream. When this returns, its callback is not running and will
+ * not be called again (unless called from that callback). */
+int overline_unsubscribe(overline_client* client, uint64_t stream_id);
+
+/* Unsubscribes everything, stops the client's thread and frees it. NULL is
+ * a no-op. Must not be called from a receive callback. */
+void overline_destroy(overline_client* client);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // OVERLINE_SDK_OVERLINE_H_

@@ -1,0 +1,192 @@
+// overline-subscribe: subscribes to one stream through an edge relay and
+// reports loss, duplicates, reordering, jitter and one-way latency.
+//
+// stdout (one JSON object per line):
+//   {"event":"joined","edge_node":N}
+//   {"event":"progress","elapsed_s":..,"received":..,"unique":..,"lost":..,
+//    "duplicates":..,"reordered":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,
+//    "max_ms":..,"jitter_ms":..}                        every report interval
+//   {"event":"summary", <the same fields>, "first_seq":..,"last_seq":..}
+// first_seq/last_seq are the wire sequences of the lowest and highest packet
+// received, null when none arrived. Latency is arrival wall clock minus the
+// publisher's send timestamp: exact on one machine, valid with synced clocks.
+//
+// Ends when --duration-s elapses (0 = no limit), when --expect-count unique
+// packets arrived, when no packet came for --idle-exit-ms after the first
+// one, or on SIGINT/SIGTERM; always prints the summary and exits 0. Bad flags
+// exit 2, a failed connect 1.
+
+#include <cstdint>
+#include <limits>
+#include <mutex>
+
+#include "common/stream_id_text.h"
+#include "sdk/client.h"
+#include "sdk/core/receive_stats.h"
+#include "sdk/tools/main_loop_waiter.h"
+#include "sdk/tools/tool_cli.h"
+
+namespace overline::sdk::tools {
+namespace {
+
+struct Flags {
+  std::string edge;
+  std::string stream;
+  double duration_s = 0;
+  std::uint64_t expect_count = 0;
+  std::uint64_t idle_exit_ms = 0;
+  std::uint64_t report_interval_ms = 1000;
+  std::uint32_t connect_timeout_ms = 3000;
+};
+
+// Written by the SDK thread's receive callback, read by the main thread.
+struct SharedState {
+  std::mutex mutex;
+  ReceiveStats stats;
+  std::optional<TimeUs> last_arrival_us;  // monotonicUs() of the latest packet
+  bool expected_count_reached = false;
+};
+
+Event statsEvent(const char* name, DurationUs elapsed_us, const ReceiveSnapshot& s) {
+  return {{"event", name},
+          {"elapsed_s", toSeconds(elapsed_us)},
+          {"received", s.received},
+          {"unique", s.unique},
+          {"lost", s.lost},
+          {"duplicates", s.duplicates},
+          {"reordered", s.reordered},
+          {"p50_ms", toMs(static_cast<double>(s.latency_p50_us))},
+          {"p90_ms", toMs(static_cast<double>(s.latency_p90_us))},
+          {"p99_ms", toMs(static_cast<double>(s.latency_p99_us))},
+          {"max_ms", toMs(static_cast<double>(s.latency_max_us))},
+          {"jitter_ms", toMs(s.jitter_us)}};
+}
+
+int run(const Flags& flags) {
+  auto created = MainLoopWaiter::create();  // before the client's thread exists
+  if (!created) {
+    std::cerr << "overline-subscribe: " << created.error() << "\n";
+    return kExitConnectFailed;
+  }
+  MainLoopWaiter& waiter = created.value();
+  SharedState shared;  // outlives the client below, whose callback uses it
+  ClientOptions options;
+  options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
+  auto connected = Client::connect(*Endpoint::parse(flags.edge), options);
+  if (!connected) {
+    std::cerr << "overline-subscribe: " << connected.error() << "\n";
+    return kExitConnectFailed;
+  }
+  Client& client = *connected.value();
+  printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}});
+
+  const StreamId stream = *parseStreamId(flags.stream);
+  client.subscribe(stream, [&](StreamId, const wire::Header& header, std::span<const std::byte>,
+                               std::uint64_t arrival_us) {
+    bool notify = false;
+    {
+      std::lock_guard lock(shared.mutex);
+      shared.stats.onPacket(header.sequence, header.timestamp_us, arrival_us);
+      shared.last_arrival_us = monotonicUs();
+      if (flags.expect_count > 0 && !shared.expected_count_reached &&
+          shared.stats.uniqueCount() >= flags.expect_count) {
+        shared.expected_count_reached = notify = true;
+      }
+    }
+    if (notify) waiter.notify();
+  });
+
+  const TimeUs start_us = monotonicUs();
+  const DurationUs report_interval_us = static_cast<DurationUs>(flags.report_interval_ms) * kMillisecond;
+  const DurationUs idle_exit_us = static_cast<DurationUs>(flags.idle_exit_ms) * kMillisecond;
+  const TimeUs end_us = flags.duration_s > 0 ? start_us + static_cast<DurationUs>(flags.duration_s * kSecond)
+                                             : std::numeric_limits<TimeUs>::max();  // no limit
+  TimeUs next_report_us = start_us + report_interval_us;
+  for (;;) {
+    std::optional<TimeUs> idle_deadline_us;
+    if (idle_exit_us > 0) {
+      std::lock_guard lock(shared.mutex);
+      if (shared.last_arrival_us) idle_deadline_us = *shared.last_arrival_us + idle_exit_us;
+    }
+    TimeUs wake_us = std::min(next_report_us, end_us);
+    if (idle_deadline_us) wake_us = std::min(wake_us, *idle_deadline_us);
+
+    const auto wake = waiter.waitUntil(wake_us);
+    if (wake == MainLoopWaiter::Wake::kSignal || wake == MainLoopWaiter::Wake::kNotified) break;
+    const TimeUs now_us = monotonicUs();
+    if (now_us >= end_us) break;
+    if (idle_deadline_us) {
+      // A packet may have arrived while waiting and moved the deadline.
+      std::lock_guard lock(shared.mutex);
+      if (now_us >= *shared.last_arrival_us + idle_exit_us) break;
+    }
+    if (now_us >= next_report_us) {
+      ReceiveSnapshot snapshot;
+      {
+        std::lock_guard lock(shared.mutex);
+        snapshot = shared.stats.snapshot();
+      }
+      printEvent(statsEvent("progress", now_us - start_us, snapshot));
+      // Skip missed slots rather than printing a burst after a stall.
+      while (next_report_us <= now_us) next_report_us += report_interval_us;
+    }
+  }
+  const DurationUs elapsed_us = monotonicUs() - start_us;
+  client.close();  // joins the SDK thread: no callback runs after this
+
+  const ReceiveSnapshot snapshot = shared.stats.snapshot();
+  Event summary = statsEvent("summary", elapsed_us, snapshot);
+  summary["first_seq"] = snapshot.first_sequence ? Event(*snapshot.first_sequence) : Event(nullptr);
+  summary["last_seq"] = snapshot.last_sequence ? Event(*snapshot.last_sequence) : Event(nullptr);
+  printEvent(summary);
+  if (snapshot.late > 0 || snapshot.negative_latency > 0) {
+    std::cerr << "overline-subscribe: " << snapshot.late << " packets older than the duplicate window, "
+              << snapshot.negative_latency << " arrived before their send timestamp (clock skew)\n";
+  }
+  const ClientCounters counters = client.counters();
+  if (counters.malformed + counters.unexpected_type + counters.unknown_stream > 0) {
+    std::cerr << "overline-subscribe: dropped " << counters.malformed << " malformed, "
+              << counters.unexpected_type << " unexpected-type, " << counters.unknown_stream
+              << " unknown-stream packets\n";
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace overline::sdk::tools
+
+int main(int argc, char** argv) {
+  using namespace overline::sdk::tools;
+  Flags flags;
+  CLI::App app{"Subscribe to an Overline stream and report loss, jitter and latency."};
+  app.add_option("--edge", flags.edge, "Edge relay address")
+      ->required()
+      ->type_name("IP:PORT")
+      ->check(edgeEndpointValidator());
+  app.add_option("--stream", flags.stream, "Stream id ORIGIN:LOCAL, e.g. 1:7")
+      ->required()
+      ->type_name("ORIGIN:LOCAL")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return overline::parseStreamId(text)
+                       ? ""
+                       : "expected ORIGIN:LOCAL (decimal, origin > 0), got '" + text + "'";
+          },
+          ""));
+  app.add_option("--duration-s", flags.duration_s, "Stop after this many seconds (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 31'536'000.0));
+  app.add_option("--expect-count", flags.expect_count, "Stop once this many unique packets arrived (0 = off)")
+      ->capture_default_str();
+  app.add_option("--idle-exit-ms", flags.idle_exit_ms,
+                 "Stop when no packet arrived for this long after the first one (0 = off)")
+      ->capture_default_str();
+  app.add_option("--report-interval-ms", flags.report_interval_ms, "Progress line interval")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{86'400'000}));
+  app.add_option("--connect-timeout-ms", flags.connect_timeout_ms, "Give up connecting after this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  if (const auto exit_code = parseCommandLine(app, argc, argv)) return *exit_code;
+  return run(flags);
+}

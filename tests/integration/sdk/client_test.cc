@@ -1,0 +1,297 @@
+// sdk::Client against a FakeEdge on loopback. Every wait is for a condition
+// with a deadline; nothing sleeps for a fixed time.
+
+#include "sdk/client.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "sdk/overline.h"
+#include "tests/integration/sdk/fake_edge.h"
+
+namespace overline::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeEdge;
+using wire::PacketType;
+
+constexpr auto kDeadline = 5s;
+
+struct Delivery {
+  StreamId stream = 0;
+  wire::Header header;
+  std::vector<std::byte> payload;
+  std::uint64_t arrival_us = 0;
+};
+
+// Collects receive callbacks (SDK thread) for the test thread to wait on.
+class Inbox {
+ public:
+  ReceiveCallback callback() {
+    return [this](StreamId stream, const wire::Header& header, std::span<const std::byte> payload,
+                  std::uint64_t arrival_us) {
+      {
+        std::lock_guard lock(mutex_);
+        deliveries_.push_back({stream, header, {payload.begin(), payload.end()}, arrival_us});
+      }
+      changed_.notify_all();
+    };
+  }
+  bool waitForCount(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, [&] { return deliveries_.size() >= n; });
+  }
+  std::vector<Delivery> deliveries() {
+    std::lock_guard lock(mutex_);
+    return deliveries_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Delivery> deliveries_;
+};
+
+ClientOptions fastOptions() {
+  ClientOptions options;
+  options.connect_timeout_us = 2 * kSecond;
+  options.hello_retry_us = 50 * kMillisecond;
+  options.keepalive_interval_us = 50 * kMillisecond;
+  options.refresh_interval_us = 50 * kMillisecond;
+  return options;
+}
+
+std::unique_ptr<Client> connectTo(const FakeEdge& edge, const ClientOptions& options = fastOptions()) {
+  auto connected = Client::connect(edge.endpoint(), options);
+  INFO((connected ? std::string() : connected.error()));
+  REQUIRE(connected);
+  return std::move(connected.value());
+}
+
+std::vector<std::byte> bytes(std::initializer_list<int> values) {
+  std::vector<std::byte> out;
+  for (const int v : values) out.push_back(static_cast<std::byte>(v));
+  return out;
+}
+
+TEST_CASE("Client::connect times out when the edge never answers") {
+  FakeEdge edge(FakeEdge::Options{.node_id = 42, .answer_hello = false});
+  ClientOptions options = fastOptions();
+  options.connect_timeout_us = 400 * kMillisecond;
+  const auto started = std::chrono::steady_clock::now();
+  const auto connected = Client::connect(edge.endpoint(), options);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(connected);
+  CHECK(connected.error().find("no HELLO reply") != std::string::npos);
+  CHECK(elapsed >= 400ms);
+  CHECK(elapsed < 3s);
+  // HELLO was retried every 50 ms while waiting.
+  CHECK(edge.waitForCount(PacketType::kHello, 4, kDeadline));
+}
+
+TEST_CASE("Client::connect rejects an unusable edge address") {
+  CHECK_FALSE(Client::connect(Endpoint(0x7f000001, 0)));
+  CHECK_FALSE(Client::connect(Endpoint(0, 4000)));
+}
+
+TEST_CASE("Client::connect learns the edge node id from its HELLO reply") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  CHECK(client->edgeNode() == 42);
+  CHECK(client->edge() == edge.endpoint());
+  CHECK(client->publish(7) == makeStreamId(42, 7));
+}
+
+TEST_CASE("Client sends HELLO keepalives") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const std::size_t after_connect = edge.count(PacketType::kHello);
+  CHECK(edge.waitForCount(PacketType::kHello, after_connect + 3, kDeadline));
+}
+
+TEST_CASE("Client sends SUBSCRIBE at once, refreshes it, and stops after UNSUBSCRIBE") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = makeStreamId(9, 3);
+  Inbox inbox;
+  client->subscribe(stream, inbox.callback());
+  CHECK(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+  CHECK(edge.waitForCount(PacketType::kSubscribe, 4, kDeadline, stream));  // refreshed every 50 ms
+
+  client->unsubscribe(stream);
+  REQUIRE(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, stream));
+  // Keepalives tick at the refresh rate: after three more, a refresh would have shown up.
+  const std::size_t subscribes = edge.count(PacketType::kSubscribe, stream);
+  const std::size_t hellos = edge.count(PacketType::kHello);
+  REQUIRE(edge.waitForCount(PacketType::kHello, hellos + 3, kDeadline));
+  CHECK(edge.count(PacketType::kSubscribe, stream) == subscribes);
+}
+
+TEST_CASE("Client delivers DATA of a subscribed stream to its callback") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = client->publish(7);
+  Inbox inbox;
+  client->subscribe(stream, inbox.callback());  // the fake edge forwards our own DATA back
+  REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+
+  for (int i = 0; i < 10; ++i) REQUIRE(client->send(stream, bytes({i, 0xAB, 0xCD})));
+  REQUIRE(inbox.waitForCount(10));
+
+  const auto deliveries = inbox.deliveries();
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    const Delivery& d = deliveries[i];
+    CHECK(d.stream == stream);
+    CHECK(d.header.type == PacketType::kData);
+    CHECK(d.header.sequence == i);
+    CHECK(d.header.sender_node_id == 42);
+    CHECK(d.header.hop_limit == wire::kDefaultHopLimit - 1);
+    CHECK(d.payload == bytes({static_cast<int>(i), 0xAB, 0xCD}));
+    CHECK(d.arrival_us >= d.header.timestamp_us);  // one machine, one wall clock
+    CHECK(d.arrival_us - d.header.timestamp_us < 5'000'000);
+  }
+  const ClientCounters counters = client->counters();
+  CHECK(counters.data_delivered == 10);
+  CHECK(counters.malformed == 0);
+}
+
+TEST_CASE("Client::send rejects what it cannot send") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = client->publish(1);
+  CHECK_FALSE(client->send(makeStreamId(42, 2), bytes({1})));  // not published
+  const std::vector<std::byte> oversize(wire::kMaxPayloadBytes + 1);
+  CHECK_FALSE(client->send(stream, oversize));
+  CHECK(client->send(stream, {}));  // an empty payload is valid
+  client->close();
+  CHECK_FALSE(client->send(stream, bytes({1})));
+}
+
+TEST_CASE("Client counts what it drops") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = client->publish(7);
+  Inbox inbox;
+  client->subscribe(stream, inbox.callback());
+  REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+
+  const Endpoint to = client->localEndpoint();
+  edge.sendTo(to, bytes({0x4F, 1, 2}));  // too short
+  wire::Header unexpected;
+  unexpected.type = PacketType::kSubscribe;
+  edge.sendTo(to, unexpected);
+  wire::Header unknown;
+  unknown.type = PacketType::kData;
+  unknown.stream_id = makeStreamId(42, 99);
+  edge.sendTo(to, unknown, bytes({1, 2}));
+  // A datagram queued after the junk: once it is delivered, the junk was handled.
+  REQUIRE(client->send(stream, bytes({7})));
+  REQUIRE(inbox.waitForCount(1));
+
+  const ClientCounters counters = client->counters();
+  CHECK(counters.malformed == 1);
+  CHECK(counters.unexpected_type == 1);
+  CHECK(counters.unknown_stream == 1);
+  CHECK(counters.data_delivered == 1);
+}
+
+TEST_CASE("A callback may unsubscribe itself") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = client->publish(7);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int calls = 0;
+  Client* raw = client.get();
+  client->subscribe(stream, [&](StreamId s, const wire::Header&, std::span<const std::byte>, std::uint64_t) {
+    raw->unsubscribe(s);  // must not deadlock on the SDK thread
+    std::lock_guard lock(mutex);
+    ++calls;
+    changed.notify_all();
+  });
+  REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+  REQUIRE(client->send(stream, bytes({1})));
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(changed.wait_for(lock, kDeadline, [&] { return calls == 1; }));
+  }
+  CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, stream));
+}
+
+TEST_CASE("Client::close unsubscribes every stream") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  Inbox inbox;
+  const StreamId a = makeStreamId(5, 1);
+  const StreamId b = makeStreamId(6, 2);
+  client->subscribe(a, inbox.callback());
+  client->subscribe(b, inbox.callback());
+  client->close();
+  client->close();  // idempotent
+  CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, a));
+  CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, b));
+}
+
+// The C API over the same fake edge.
+struct CInbox {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::pair<std::uint32_t, std::vector<std::uint8_t>>> packets;
+  std::uint64_t stream = 0;
+};
+
+extern "C" void onCPacket(void* user, uint64_t stream_id, uint32_t sequence, uint64_t /*timestamp_us*/,
+                          const uint8_t* payload, size_t len) {
+  auto* inbox = static_cast<CInbox*>(user);
+  {
+    std::lock_guard lock(inbox->mutex);
+    inbox->stream = stream_id;
+    inbox->packets.emplace_back(sequence, std::vector<std::uint8_t>(payload, payload + len));
+  }
+  inbox->changed.notify_all();
+}
+
+TEST_CASE("C API: connect, publish, subscribe, send, receive, destroy") {
+  FakeEdge edge;
+  const std::string address = edge.endpoint().toString();
+  overline_client* client = nullptr;
+  REQUIRE(overline_connect(address.c_str(), 2000, &client) == OVERLINE_OK);
+  REQUIRE(client != nullptr);
+  CHECK(overline_edge_node(client) == 42);
+
+  std::uint64_t stream = 0;
+  REQUIRE(overline_publish(client, 7, &stream) == OVERLINE_OK);
+  CHECK(stream == makeStreamId(42, 7));
+  CInbox inbox;
+  REQUIRE(overline_subscribe(client, stream, &onCPacket, &inbox) == OVERLINE_OK);
+  REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+
+  const std::uint8_t payload[] = {1, 2, 3};
+  REQUIRE(overline_send(client, stream, payload, sizeof(payload)) == OVERLINE_OK);
+  REQUIRE(overline_send(client, stream, payload, 0) == OVERLINE_OK);
+  {
+    std::unique_lock lock(inbox.mutex);
+    REQUIRE(inbox.changed.wait_for(lock, kDeadline, [&] { return inbox.packets.size() == 2; }));
+    CHECK(inbox.stream == stream);
+    CHECK(inbox.packets[0].first == 0);
+    CHECK(inbox.packets[0].second == std::vector<std::uint8_t>{1, 2, 3});
+    CHECK(inbox.packets[1].first == 1);
+    CHECK(inbox.packets[1].second.empty());
+  }
+
+  CHECK(overline_send(client, makeStreamId(42, 8), payload, 1) == OVERLINE_ERR_SEND);
+  CHECK(overline_send(client, stream, nullptr, 1) == OVERLINE_ERR_INVALID_ARGUMENT);
+  CHECK(overline_send(client, stream, payload, OVERLINE_MAX_PAYLOAD_BYTES + 1) ==
+        OVERLINE_ERR_INVALID_ARGUMENT);
+  CHECK(overline_subscribe(client, stream, nullptr, nullptr) == OVERLINE_ERR_INVALID_ARGUMENT);
+  REQUIRE(overline_unsubscribe(client, stream) == OVERLINE_OK);
+  CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, stream));
+  overline_destroy(client);
+}
+
+}  // namespace
+}  // namespace overline::sdk

@@ -1,0 +1,78 @@
+#pragma once
+// FakeEdge: a stand-in edge relay for SDK integration tests, on
+// 127.0.0.1:<ephemeral port>, served by its own thread.
+//
+// It records every datagram it receives, answers HELLO with a header-only
+// HELLO carrying its node id (unless told to stay silent), and behaves as a
+// one-node relay for DATA: SUBSCRIBE/UNSUBSCRIBE maintain a stream's
+// subscriber set and DATA is forwarded to every subscriber (including the
+// publisher itself) with sender_node_id rewritten. Nothing expires.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/types.h"
+#include "common/wire/packet.h"
+
+namespace overline::sdk::testing {
+
+struct ReceivedPacket {
+  Endpoint from;
+  wire::Header header;
+  std::vector<std::byte> payload;
+};
+
+class FakeEdge {
+ public:
+  struct Options {
+    NodeId node_id = 42;
+    bool answer_hello = true;
+  };
+
+  FakeEdge() : FakeEdge(Options{}) {}
+  explicit FakeEdge(Options options);
+  ~FakeEdge();
+  FakeEdge(const FakeEdge&) = delete;
+  FakeEdge& operator=(const FakeEdge&) = delete;
+
+  Endpoint endpoint() const { return endpoint_; }
+  NodeId nodeId() const { return options_.node_id; }
+
+  // Waits until `done(received packets)` holds, re-checked on every new
+  // packet; false when `timeout` passes first.
+  bool waitFor(const std::function<bool(const std::vector<ReceivedPacket>&)>& done,
+               std::chrono::milliseconds timeout);
+  // Waits until at least `n` packets of `type` (for `stream`, if given) arrived.
+  bool waitForCount(wire::PacketType type, std::size_t n, std::chrono::milliseconds timeout,
+                    std::optional<StreamId> stream = std::nullopt);
+  std::size_t count(wire::PacketType type, std::optional<StreamId> stream = std::nullopt);
+
+  void sendTo(const Endpoint& to, std::span<const std::byte> datagram);
+  void sendTo(const Endpoint& to, const wire::Header& header, std::span<const std::byte> payload = {});
+
+ private:
+  void run();
+  void onDatagram(const Endpoint& from, std::span<const std::byte> datagram);
+
+  const Options options_;
+  int fd_ = -1;
+  int wake_fd_ = -1;
+  Endpoint endpoint_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<ReceivedPacket> received_;
+  std::map<StreamId, std::set<Endpoint>> subscribers_;  // edge thread only
+  std::thread thread_;
+};
+
+}  // namespace overline::sdk::testing

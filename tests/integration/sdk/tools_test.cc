@@ -1,0 +1,181 @@
+// overline-publish and overline-subscribe as processes, through a FakeEdge on
+// loopback: flags, exit codes and the exact JSON-lines output format.
+
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/integration/sdk/child_process.h"
+#include "tests/integration/sdk/fake_edge.h"
+
+namespace overline::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::ordered_json;
+using testing::ChildProcess;
+using testing::FakeEdge;
+
+constexpr auto kDeadline = 10s;
+
+std::vector<std::string> keysOf(const ordered_json& event) {
+  std::vector<std::string> keys;
+  for (const auto& item : event.items()) keys.push_back(item.key());
+  return keys;
+}
+
+const std::vector<std::string> kStatsKeys = {"event",  "elapsed_s",  "received",  "unique",
+                                             "lost",   "duplicates", "reordered", "p50_ms",
+                                             "p90_ms", "p99_ms",     "max_ms",    "jitter_ms"};
+
+std::vector<std::string> summaryKeys() {
+  auto keys = kStatsKeys;
+  keys.push_back("first_seq");
+  keys.push_back("last_seq");
+  return keys;
+}
+
+ordered_json parseLine(const std::optional<std::string>& line) {
+  REQUIRE(line);
+  INFO("line: " << *line);
+  REQUIRE(ordered_json::accept(*line));
+  return ordered_json::parse(*line);
+}
+
+// Reads the subscriber's progress lines up to and including the summary.
+ordered_json readUntilSummary(ChildProcess& subscriber) {
+  for (;;) {
+    const ordered_json event = parseLine(subscriber.readLine(kDeadline));
+    if (event["event"] == "summary") return event;
+    REQUIRE(event["event"] == "progress");
+    CHECK(keysOf(event) == kStatsKeys);
+  }
+}
+
+TEST_CASE("overline-publish to overline-subscribe through an edge") {
+  FakeEdge edge;
+  const std::string address = edge.endpoint().toString();
+  ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "42:7", "--expect-count",
+                           "40", "--report-interval-ms", "100", "--duration-s", "20"});
+  CHECK(subscriber.readLine(kDeadline) == std::string(R"({"event":"joined","edge_node":42})"));
+  REQUIRE(edge.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, makeStreamId(42, 7)));
+
+  // 800 kbit/s of 1000-byte payloads = 100 packets/s: 40 packets in ~0.4 s.
+  ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "7", "--bitrate-kbps", "800",
+                          "--packet-bytes", "1000", "--fps", "50", "--count", "40"});
+  CHECK(publisher.readLine(kDeadline) == std::string(R"({"event":"joined","edge_node":42,"stream":"42:7"})"));
+  const ordered_json done = parseLine(publisher.readLine(kDeadline));
+  CHECK(keysOf(done) == std::vector<std::string>{"event", "sent", "elapsed_s"});
+  CHECK(done["event"] == "done");
+  CHECK(done["sent"] == 40);
+  CHECK(done["elapsed_s"].get<double>() > 0.3);
+  CHECK(done["elapsed_s"].get<double>() < 5.0);
+  CHECK(publisher.waitExit(kDeadline) == 0);
+
+  const ordered_json summary = readUntilSummary(subscriber);
+  CHECK(keysOf(summary) == summaryKeys());
+  CHECK(summary["received"] == 40);
+  CHECK(summary["unique"] == 40);
+  CHECK(summary["lost"] == 0);
+  CHECK(summary["duplicates"] == 0);
+  CHECK(summary["first_seq"] == 0);
+  CHECK(summary["last_seq"] == 39);
+  CHECK(summary["p50_ms"].get<double>() >= 0.0);
+  CHECK(summary["max_ms"].get<double>() >= summary["p99_ms"].get<double>());
+  CHECK(subscriber.waitExit(kDeadline) == 0);
+}
+
+TEST_CASE("overline-subscribe ends after --idle-exit-ms without packets") {
+  FakeEdge edge;
+  const std::string address = edge.endpoint().toString();
+  ChildProcess subscriber(
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "42:8", "--idle-exit-ms", "300"});
+  REQUIRE(subscriber.readLine(kDeadline));
+  REQUIRE(edge.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, makeStreamId(42, 8)));
+  ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "8", "--count", "5"});
+  CHECK(publisher.waitExit(kDeadline) == 0);
+  const ordered_json summary = readUntilSummary(subscriber);
+  CHECK(summary["unique"] == 5);
+  CHECK(summary["last_seq"] == 4);
+  CHECK(subscriber.waitExit(kDeadline) == 0);
+}
+
+TEST_CASE("overline-subscribe prints its summary on SIGTERM and SIGINT") {
+  FakeEdge edge;
+  const int signal_number = GENERATE(SIGTERM, SIGINT);
+  ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", edge.endpoint().toString(), "--stream", "42:9"});
+  REQUIRE(subscriber.readLine(kDeadline));
+  subscriber.signal(signal_number);
+  const ordered_json summary = readUntilSummary(subscriber);
+  CHECK(summary["received"] == 0);
+  CHECK(summary["first_seq"].is_null());
+  CHECK(summary["last_seq"].is_null());
+  CHECK(subscriber.waitExit(kDeadline) == 0);
+  // It left the stream on the way out.
+  CHECK(edge.waitForCount(wire::PacketType::kUnsubscribe, 1, kDeadline, makeStreamId(42, 9)));
+}
+
+TEST_CASE("overline-publish stops after --duration-s or on SIGINT") {
+  FakeEdge edge;
+  const std::string address = edge.endpoint().toString();
+  SECTION("duration") {
+    ChildProcess publisher(
+        {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--duration-s", "0.3"});
+    REQUIRE(publisher.readLine(kDeadline));
+    const ordered_json done = parseLine(publisher.readLine(kDeadline));
+    CHECK(done["elapsed_s"].get<double>() >= 0.25);
+    CHECK(done["elapsed_s"].get<double>() < 3.0);
+    // 2 Mbit/s of 1000-byte payloads at 30 fps: 75 packets are due before
+    // 0.3 s; fewer only if the machine stalls the publisher for whole frames.
+    CHECK(done["sent"].get<int>() >= 40);
+    CHECK(done["sent"].get<int>() <= 75);
+    CHECK(publisher.waitExit(kDeadline) == 0);
+    CHECK(edge.count(wire::PacketType::kData, makeStreamId(42, 1)) == done["sent"].get<std::size_t>());
+  }
+  SECTION("SIGINT") {
+    ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "2", "--duration-s", "0"});
+    REQUIRE(publisher.readLine(kDeadline));
+    publisher.signal(SIGINT);
+    const ordered_json done = parseLine(publisher.readLine(kDeadline));
+    CHECK(done["event"] == "done");
+    CHECK(publisher.waitExit(kDeadline) == 0);
+  }
+}
+
+TEST_CASE("SDK tools: bad flags exit 2, a failed connect exits 1, stdout stays empty") {
+  FakeEdge silent(FakeEdge::Options{.node_id = 42, .answer_hello = false});
+  const std::string address = silent.endpoint().toString();
+  const std::vector<std::vector<std::string>> bad_flags = {
+      {OVERLINE_PUBLISH_BIN, "--local-id", "1"},
+      {OVERLINE_PUBLISH_BIN, "--edge", "127.0.0.1", "--local-id", "1"},
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--packet-bytes", "0"},
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--packet-bytes", "1201"},
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "x"},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "7"},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "0:7"},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "1:7", "--report-interval-ms", "0"},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address},
+  };
+  for (const auto& argv : bad_flags) {
+    INFO(argv[0] << " " << argv[argv.size() - 1]);
+    ChildProcess tool(argv);
+    std::vector<std::string> lines;
+    CHECK(tool.waitExit(kDeadline, &lines) == 2);
+    CHECK(lines.empty());
+  }
+  ChildProcess publisher(
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--connect-timeout-ms", "200"});
+  ChildProcess subscriber(
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "1:1", "--connect-timeout-ms", "200"});
+  std::vector<std::string> lines;
+  CHECK(publisher.waitExit(kDeadline, &lines) == 1);
+  CHECK(subscriber.waitExit(kDeadline, &lines) == 1);
+  CHECK(lines.empty());
+}
+
+}  // namespace
+}  // namespace overline::sdk

@@ -11,6 +11,8 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
   const std::string host(text.substr(0, colon));
+  // inet_pton reads a C string: an embedded NUL would silently cut the host short.
+  if (host.find('\0') != std::string::npos) return std::nullopt;
   in_addr addr{};
   if (inet_pton(AF_INET, host.c_str(), &addr) != 1) return std::nullopt;
   const std::string_view port_text = text.substr(colon + 1);

@@ -2,6 +2,7 @@
 // loopback: flags, exit codes and the exact JSON-lines output format.
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -9,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/sdk/child_process.h"
+#include "deploy/localmesh/child_process.h"
 #include "tests/integration/sdk/fake_edge.h"
 
 namespace overline::sdk {
@@ -17,8 +18,34 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::ordered_json;
-using testing::ChildProcess;
 using testing::FakeEdge;
+
+// A tool under test: the harness's ChildProcess (stderr inherited), read as
+// lines and exit codes.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv) {
+    std::string error;
+    auto started = localmesh::ChildProcess::start(argv, "", &error);
+    if (!started) throw std::runtime_error("cannot start " + argv.at(0) + ": " + error);
+    process_.emplace(std::move(*started));
+  }
+  std::optional<std::string> readLine(std::chrono::milliseconds timeout) { return process_->nextLine(timeout); }
+  // The exit code once it exits normally within `timeout`; remaining stdout
+  // lines go to `rest`.
+  std::optional<int> waitExit(std::chrono::milliseconds timeout, std::vector<std::string>* rest = nullptr) {
+    const auto status = process_->waitExit(timeout);
+    if (rest) {
+      for (auto& line : process_->readLines()) rest->push_back(std::move(line));
+    }
+    if (!status || !WIFEXITED(*status)) return std::nullopt;
+    return WEXITSTATUS(*status);
+  }
+  void signal(int signal_number) { process_->signal(signal_number); }
+
+ private:
+  std::optional<localmesh::ChildProcess> process_;
+};
 
 constexpr auto kDeadline = 10s;
 

@@ -28,6 +28,7 @@ SubscriberFigures figuresFrom(const Json& j) {
   f.p99_ms = j.value("p99_ms", 0.0);
   f.max_ms = j.value("max_ms", 0.0);
   f.jitter_ms = j.value("jitter_ms", 0.0);
+  f.max_gap_ms = j.value("max_gap_ms", 0.0);
   return f;
 }
 

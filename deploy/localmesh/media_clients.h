@@ -34,6 +34,7 @@ struct SubscriberFigures {
   double elapsed_s = 0;
   std::uint64_t received = 0, unique = 0, lost = 0, duplicates = 0, reordered = 0;
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, jitter_ms = 0;
+  double max_gap_ms = 0;  // longest silence between packets (failover gaps)
 };
 
 class PublisherProcess {

@@ -1,5 +1,6 @@
 #include "sdk/core/receive_stats.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace overline::sdk {
@@ -63,6 +64,10 @@ void ReceiveStats::onPacket(std::uint32_t sequence, std::uint64_t send_timestamp
   ++counts_.unique;
   if (extended < highest_) ++counts_.reordered;
   if (extended < lowest_) lowest_ = extended;
+  if (previous_unique_arrival_us_ && arrival_us > *previous_unique_arrival_us_) {
+    counts_.max_gap_us = std::max(counts_.max_gap_us, arrival_us - *previous_unique_arrival_us_);
+  }
+  previous_unique_arrival_us_ = arrival_us;
 
   // RFC 3550 6.4.1: J += (|D| - J) / 16, D the change in transit time.
   // Transit may be negative when clocks differ; only its changes matter here.

@@ -36,6 +36,9 @@ struct ReceiveSnapshot {
   std::uint64_t lost = 0;
   std::uint64_t reordered = 0;  // unique packets that arrived below the highest sequence seen
   double jitter_us = 0;         // RFC 3550 interarrival jitter over unique packets
+  // Longest time between the arrivals of two consecutive unique packets: the
+  // outage a viewer saw (e.g. during a failover). 0 until two arrived.
+  std::uint64_t max_gap_us = 0;
   // One-way latency (arrival - send) over unique packets; see LatencyHistogram.
   std::uint64_t latency_p50_us = 0;
   std::uint64_t latency_p90_us = 0;
@@ -72,6 +75,7 @@ class ReceiveStats {
   // Bit (s mod kWindow) is set when extended sequence s in (highest_ - kWindow, highest_] arrived.
   std::array<std::uint64_t, kWindow / kWordBits> seen_{};
   std::optional<std::int64_t> previous_transit_us_;
+  std::optional<std::uint64_t> previous_unique_arrival_us_;
   double jitter_us_ = 0;
   LatencyHistogram latency_;
 };

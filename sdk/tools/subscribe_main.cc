@@ -5,7 +5,7 @@
 //   {"event":"joined","edge_node":N}
 //   {"event":"progress","elapsed_s":..,"received":..,"unique":..,"lost":..,
 //    "duplicates":..,"reordered":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,
-//    "max_ms":..,"jitter_ms":..}                        every report interval
+//    "max_ms":..,"jitter_ms":..,"max_gap_ms":..}                        every report interval
 //   {"event":"summary", <the same fields>, "first_seq":..,"last_seq":..}
 // first_seq/last_seq are the wire sequences of the lowest and highest packet
 // received, null when none arrived. Latency is arrival wall clock minus the
@@ -59,7 +59,8 @@ Event statsEvent(const char* name, DurationUs elapsed_us, const ReceiveSnapshot&
           {"p90_ms", toMs(static_cast<double>(s.latency_p90_us))},
           {"p99_ms", toMs(static_cast<double>(s.latency_p99_us))},
           {"max_ms", toMs(static_cast<double>(s.latency_max_us))},
-          {"jitter_ms", toMs(s.jitter_us)}};
+          {"jitter_ms", toMs(s.jitter_us)},
+          {"max_gap_ms", toMs(static_cast<double>(s.max_gap_us))}};
 }
 
 int run(const Flags& flags) {

@@ -57,7 +57,8 @@ std::vector<std::string> keysOf(const ordered_json& event) {
 
 const std::vector<std::string> kStatsKeys = {"event",  "elapsed_s",  "received",  "unique",
                                              "lost",   "duplicates", "reordered", "p50_ms",
-                                             "p90_ms", "p99_ms",     "max_ms",    "jitter_ms"};
+                                             "p90_ms", "p99_ms",     "max_ms",    "jitter_ms",
+                                             "max_gap_ms"};
 
 std::vector<std::string> summaryKeys() {
   auto keys = kStatsKeys;

@@ -43,6 +43,17 @@ TEST_CASE("ReceiveStats: in-order stream") {
   CHECK(s.last_sequence == 999u);
 }
 
+TEST_CASE("ReceiveStats: max_gap is the longest silence between unique arrivals") {
+  ReceiveStats stats;
+  stats.onPacket(0, kSendBaseUs, kSendBaseUs + 1000);
+  CHECK(stats.snapshot().max_gap_us == 0);  // one arrival: no gap yet
+  stats.onPacket(1, kSendBaseUs, kSendBaseUs + 2000);
+  stats.onPacket(2, kSendBaseUs, kSendBaseUs + 152000);  // 150 ms outage
+  stats.onPacket(2, kSendBaseUs, kSendBaseUs + 400000);  // a late duplicate is no arrival
+  stats.onPacket(3, kSendBaseUs, kSendBaseUs + 153000);
+  CHECK(stats.snapshot().max_gap_us == 150000);
+}
+
 TEST_CASE("ReceiveStats: loss is the gaps between lowest and highest") {
   ReceiveStats stats;
   const ReceiveSnapshot s = feed(stats, {10, 11, 13, 15, 16, 20});

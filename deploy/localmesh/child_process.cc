@@ -15,10 +15,18 @@
 namespace overline::localmesh {
 
 std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& argv,
-                                                const std::string& stderr_path, std::string* error) {
+                                                const std::string& stderr_path, std::string* error,
+                                                bool with_stdin) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  int stdin_fds[2] = {-1, -1};
+  if (with_stdin && pipe2(stdin_fds, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
     return std::nullopt;
   }
   int stderr_fd = -1;
@@ -26,8 +34,9 @@ std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& 
     stderr_fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (stderr_fd < 0) {
       *error = "open " + stderr_path + ": " + std::strerror(errno);
-      close(pipe_fds[0]);
-      close(pipe_fds[1]);
+      for (const int fd : {pipe_fds[0], pipe_fds[1], stdin_fds[0], stdin_fds[1]}) {
+        if (fd >= 0) close(fd);
+      }
       return std::nullopt;
     }
   }
@@ -38,6 +47,9 @@ std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& 
   const pid_t pid = fork();
   if (pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
+    for (const int fd : {pipe_fds[0], pipe_fds[1], stdin_fds[0], stdin_fds[1], stderr_fd}) {
+      if (fd >= 0) close(fd);
+    }
     return std::nullopt;
   }
   if (pid == 0) {
@@ -48,6 +60,7 @@ std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& 
     // then shuts its children down in order.
     setpgid(0, 0);
     dup2(pipe_fds[1], STDOUT_FILENO);
+    if (stdin_fds[0] >= 0) dup2(stdin_fds[0], STDIN_FILENO);
     if (stderr_fd >= 0) dup2(stderr_fd, STDERR_FILENO);
     // Children start with default signal handling whatever the harness set.
     sigset_t none;
@@ -57,9 +70,10 @@ std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& 
     _exit(127);
   }
   close(pipe_fds[1]);
+  if (stdin_fds[0] >= 0) close(stdin_fds[0]);
   if (stderr_fd >= 0) close(stderr_fd);
   fcntl(pipe_fds[0], F_SETFL, fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
-  return ChildProcess(pid, pipe_fds[0]);
+  return ChildProcess(pid, pipe_fds[0], stdin_fds[1]);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept { *this = std::move(other); }
@@ -69,6 +83,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     release();
     pid_ = std::exchange(other.pid_, -1);
     stdout_fd_ = std::exchange(other.stdout_fd_, -1);
+    stdin_fd_ = std::exchange(other.stdin_fd_, -1);
     exit_status_ = std::exchange(other.exit_status_, std::nullopt);
     pending_ = std::move(other.pending_);
     lines_ = std::move(other.lines_);
@@ -80,6 +95,7 @@ ChildProcess::~ChildProcess() { release(); }
 
 void ChildProcess::release() {
   if (pid_ > 0 && !exit_status_) stop();
+  closeStdin();
   if (stdout_fd_ >= 0) close(stdout_fd_);
   pid_ = -1;
   stdout_fd_ = -1;
@@ -161,6 +177,41 @@ std::optional<std::string> ChildProcess::nextLine(std::chrono::milliseconds time
   std::string line = std::move(lines_.front());
   lines_.erase(lines_.begin());
   return line;
+}
+
+bool ChildProcess::writeLine(const std::string& line) {
+  if (stdin_fd_ < 0) return false;
+  const std::string text = line + "\n";
+  // A child that exited makes write() raise SIGPIPE, whose default action
+  // would kill the harness: block it for this thread while writing, and
+  // consume it if it was raised (the write then fails with EPIPE).
+  sigset_t pipe_signal;
+  sigset_t old_mask;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &old_mask);
+  std::size_t written = 0;
+  bool ok = true;
+  while (written < text.size()) {
+    const ssize_t n = write(stdin_fd_, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ok = false;
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (!ok && errno == EPIPE) {
+    const timespec no_wait{0, 0};
+    sigtimedwait(&pipe_signal, nullptr, &no_wait);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return ok;
+}
+
+void ChildProcess::closeStdin() {
+  if (stdin_fd_ >= 0) close(stdin_fd_);
+  stdin_fd_ = -1;
 }
 
 }  // namespace overline::localmesh

@@ -16,10 +16,13 @@ namespace overline::localmesh {
 class ChildProcess {
  public:
   // Starts `argv[0]` with `argv`. stdout is captured (read it with
-  // readLines); stderr is appended to `stderr_path` ("" = inherit).
+  // readLines); stderr is appended to `stderr_path` ("" = inherit). With
+  // `with_stdin` the child's stdin is a pipe fed by writeLine; otherwise it
+  // inherits the harness's stdin.
   // Returns nullopt with `error` set if fork/exec setup fails.
   static std::optional<ChildProcess> start(const std::vector<std::string>& argv,
-                                           const std::string& stderr_path, std::string* error);
+                                           const std::string& stderr_path, std::string* error,
+                                           bool with_stdin = false);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
@@ -42,13 +45,21 @@ class ChildProcess {
   // Waits up to `timeout` for the next complete stdout line.
   std::optional<std::string> nextLine(std::chrono::milliseconds timeout);
 
+  // Writes `line` and a '\n' to the child's stdin (started with_stdin).
+  // Blocks while the pipe is full. False when there is no stdin pipe or the
+  // child no longer reads it (the SIGPIPE is swallowed, not delivered).
+  bool writeLine(const std::string& line);
+  // Closes the child's stdin pipe, so the child reads EOF. Idempotent.
+  void closeStdin();
+
  private:
-  ChildProcess(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+  ChildProcess(pid_t pid, int stdout_fd, int stdin_fd) : pid_(pid), stdout_fd_(stdout_fd), stdin_fd_(stdin_fd) {}
   void release();
   bool fillBuffer(int timeout_ms);
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int stdin_fd_ = -1;  // write end of the child's stdin; -1 without with_stdin
   std::optional<int> exit_status_;
   std::string pending_;
   std::vector<std::string> lines_;

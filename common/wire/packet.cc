@@ -22,8 +22,13 @@ constexpr std::size_t kOffTimestamp = 24;
 static_assert(kOffTimestamp + 8 == kHeaderBytes);
 
 bool carriesNoPayload(PacketType type) {
-  return type == PacketType::kSubscribe || type == PacketType::kUnsubscribe ||
-         type == PacketType::kHello;
+  return type == PacketType::kProbe || type == PacketType::kProbeAck || type == PacketType::kSubscribe ||
+         type == PacketType::kUnsubscribe || type == PacketType::kHello;
+}
+
+bool flagsValidFor(PacketType type, std::uint8_t flags) {
+  if ((flags & ~kKnownFlags) != 0) return false;
+  return (flags & kFlagRedundant) == 0 || type == PacketType::kData;
 }
 
 }  // namespace
@@ -65,19 +70,20 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
   }
   const auto type_raw = std::to_integer<std::uint8_t>(datagram[kOffType]);
   if (type_raw == 0 || type_raw > kMaxPacketType) return Err{ParseError::kUnknownType};
-  if (std::to_integer<std::uint8_t>(datagram[kOffFlags]) != 0) return Err{ParseError::kUnknownFlags};
+  const auto type = static_cast<PacketType>(type_raw);
+  const auto flags = std::to_integer<std::uint8_t>(datagram[kOffFlags]);
+  if (!flagsValidFor(type, flags)) return Err{ParseError::kUnknownFlags};
   if (std::to_integer<std::uint8_t>(datagram[kOffReserved]) != 0) {
     return Err{ParseError::kReservedNotZero};
   }
   const auto payload_length = readBigEndian<std::uint16_t>(datagram, kOffPayloadLength);
   if (payload_length > kMaxPayloadBytes) return Err{ParseError::kPayloadTooLarge};
   if (datagram.size() != kHeaderBytes + payload_length) return Err{ParseError::kLengthMismatch};
-  const auto type = static_cast<PacketType>(type_raw);
   if (carriesNoPayload(type) && payload_length != 0) return Err{ParseError::kUnexpectedPayload};
 
   PacketView view;
   view.header.type = type;
-  view.header.flags = 0;
+  view.header.flags = flags;
   view.header.hop_limit = std::to_integer<std::uint8_t>(datagram[kOffHopLimit]);
   view.header.payload_length = payload_length;
   view.header.sender_node_id = readBigEndian<std::uint32_t>(datagram, kOffSender);

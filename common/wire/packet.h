@@ -6,17 +6,38 @@
 //   0      1    magic            0x4F ('O')
 //   1      1    version          1
 //   2      1    type             PacketType
-//   3      1    flags            no flag is defined in version 1; must be 0
+//   3      1    flags            bit 0x01 kFlagRedundant (DATA only); every
+//                                other bit must be 0
 //   4      1    hop_limit        decremented by every relay; 0 is dropped
 //   5      1    reserved         must be 0
 //   6      2    payload_length   bytes after the header, <= kMaxPayloadBytes
 //   8      4    sender_node_id   relay that sent this hop; 0 from SDK clients
 //   12     8    stream_id        upper 32 bits: origin relay node id
-//   20     4    sequence         per-stream sequence number (DATA)
-//   24     8    timestamp_us     DATA: publisher's send time (wall clock, us)
+//   20     4    sequence         DATA: per-stream sequence number;
+//                                PROBE/PROBE_ACK: per-link probe sequence
+//   24     8    timestamp_us     DATA: publisher's send time (wall clock, us);
+//                                PROBE/PROBE_ACK: prober's monotonic clock (us)
 //
 // All integers are big-endian. A datagram whose size differs from
 // 32 + payload_length is malformed: nothing is guessed or truncated.
+//
+// Flags. kFlagRedundant on DATA asks every relay to send the packet to each
+// downstream neighbour on two disjoint links (redundant mode); receivers drop
+// the second copy by sequence. The flag is kept hop by hop. Any other bit, or
+// kFlagRedundant on another type, is kUnknownFlags: a v1 parser never guesses
+// what an unknown flag means.
+//
+// Link probing (relay <-> relay only; header-only, payload_length 0):
+//  * PROBE: sender_node_id = the prober, stream_id 0, sequence = the prober's
+//    per-link (local line, neighbour line) probe sequence, timestamp_us = the
+//    prober's monotonic now. hop_limit 1: a probe is never forwarded.
+//  * PROBE_ACK: the responder copies sequence and timestamp_us unchanged (the
+//    timestamp is opaque to it), sets sender_node_id to itself and sends the
+//    ACK from the line the probe arrived on back to the probe's source
+//    endpoint. An ACK is exactly as large as the probe it answers (32 bytes),
+//    so probing cannot be used for amplification.
+//  * Relays answer only probes whose source endpoint is a line of a
+//    configured neighbour; anything else is dropped as unknown_source.
 
 #include <array>
 #include <cstddef>
@@ -38,8 +59,8 @@ constexpr std::uint8_t kDefaultHopLimit = 16;
 
 enum class PacketType : std::uint8_t {
   kData = 1,         // media payload, forwarded down subscription trees
-  kProbe = 2,        // link probe (reserved for link probing)
-  kProbeAck = 3,     // probe answer, never larger than the probe
+  kProbe = 2,        // link probe between neighbour relays; no payload
+  kProbeAck = 3,     // probe answer, the same size as the probe; no payload
   kSubscribe = 4,    // join/refresh the tree of stream_id; no payload
   kUnsubscribe = 5,  // leave the tree of stream_id; no payload
   kNack = 6,         // retransmission request (reserved for loss recovery)
@@ -48,16 +69,20 @@ enum class PacketType : std::uint8_t {
 };
 constexpr std::uint8_t kMaxPacketType = 8;
 
+// Header flag bits (see "Flags" above).
+constexpr std::uint8_t kFlagRedundant = 0x01;  // DATA only: send on two disjoint links
+constexpr std::uint8_t kKnownFlags = kFlagRedundant;
+
 enum class ParseError : std::uint8_t {
   kTooShort,          // fewer than kHeaderBytes
   kBadMagic,
   kBadVersion,
   kUnknownType,
-  kUnknownFlags,
+  kUnknownFlags,      // a flag bit not defined in v1, or one not valid for the type
   kReservedNotZero,
   kPayloadTooLarge,   // payload_length > kMaxPayloadBytes
   kLengthMismatch,    // datagram size != kHeaderBytes + payload_length
-  kUnexpectedPayload, // SUBSCRIBE/UNSUBSCRIBE/HELLO carry no payload
+  kUnexpectedPayload, // PROBE/PROBE_ACK/SUBSCRIBE/UNSUBSCRIBE/HELLO carry no payload
 };
 constexpr std::size_t kParseErrorCount = 9;
 // Stable snake_case name, used as a metric label value.
@@ -88,7 +113,9 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram);
 // Writes header + payload into `out`, setting header.payload_length from
 // payload.size(). Returns the number of bytes written. Preconditions (checked
 // with assert, a caller bug otherwise): payload.size() <= kMaxPayloadBytes and
-// out.size() >= kHeaderBytes + payload.size().
+// out.size() >= kHeaderBytes + payload.size(). Type, flags and payload are
+// written as given, not validated: parsePacket is the gatekeeper, and tests
+// use the encoder to build packets it must reject.
 std::size_t encodePacket(const Header& header, std::span<const std::byte> payload,
                          std::span<std::byte> out);
 

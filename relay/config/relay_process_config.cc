@@ -1,7 +1,9 @@
 #include "relay/config/relay_process_config.h"
 
+#include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common/config/yaml_reader.h"
@@ -20,6 +22,12 @@ constexpr std::size_t kMaxLines = std::size_t{std::numeric_limits<LineIndex>::ma
 constexpr std::size_t kMaxLineNameChars = 32;
 constexpr std::uint64_t kMaxTimerMs = 3'600'000;          // one hour
 constexpr std::uint64_t kMaxClientExpiryMs = 86'400'000;  // one day
+constexpr std::uint64_t kMinProbeIntervalMs = 5;     // the core ticks every interval / 4
+constexpr std::uint64_t kMaxProbeIntervalMs = 60'000;
+constexpr std::uint64_t kMaxUpAfterAcks = 1000;
+constexpr std::uint64_t kMinLossWindow = 10;          // fewer probes make a meaningless ratio
+constexpr std::uint64_t kMaxLossWindow = 10'000;      // 16 bytes per probe per link
+constexpr std::uint64_t kMaxRttMs = 60'000;
 constexpr std::uint64_t kMinSocketBufferBytes = 4096;
 constexpr std::uint64_t kMaxSocketBufferBytes = std::uint64_t{1} << 30;  // fits the int libuv takes
 
@@ -123,7 +131,7 @@ void readRoutes(const MapReader& root, RelayProcessConfig& out, ErrorLatch& erro
   RouteTable table;
   std::map<NodeId, std::string> path_of_destination;
   for (std::size_t i = 0; i < routes.size(); ++i) {
-    MapReader route(routes.at(i), routes.pathOf(i), {"destination", "next_hop"}, errors);
+    MapReader route(routes.at(i), routes.pathOf(i), {"destination", "next_hop", "backup"}, errors);
     const auto destination = route.requiredUnsigned("destination", 1, kMaxNodeId);
     if (destination) {
       if (*destination == out.core.node_id) {
@@ -140,8 +148,18 @@ void readRoutes(const MapReader& root, RelayProcessConfig& out, ErrorLatch& erro
     if (next_hop && neighbour_ids.count(static_cast<NodeId>(*next_hop)) == 0) {
       errors.fail(route.pathOf("next_hop"), std::to_string(*next_hop) + " is not a configured neighbour");
     }
+    std::optional<std::uint64_t> backup;
+    if (route.has("backup")) {
+      backup = route.requiredUnsigned("backup", 1, kMaxNodeId);
+      if (backup && neighbour_ids.count(static_cast<NodeId>(*backup)) == 0) {
+        errors.fail(route.pathOf("backup"), std::to_string(*backup) + " is not a configured neighbour");
+      } else if (backup && next_hop && *backup == *next_hop) {
+        errors.fail(route.pathOf("backup"), std::to_string(*backup) + " must differ from next_hop");
+      }
+    }
     if (destination && next_hop) {
-      table.next_hop[static_cast<NodeId>(*destination)] = static_cast<NodeId>(*next_hop);
+      table.entries[static_cast<NodeId>(*destination)] =
+          RouteEntry{static_cast<NodeId>(*next_hop), static_cast<NodeId>(backup.value_or(kNoNode))};
     }
   }
   out.core.routes = std::make_shared<const RouteTable>(std::move(table));
@@ -177,6 +195,66 @@ void readLimits(const MapReader& root, RelayProcessConfig& out, ErrorLatch& erro
       static_cast<DurationUs>(section.optionalUnsigned("client_expiry_ms", 1, kMaxClientExpiryMs,
                                                        limits.client_expiry_us / kMillisecond)) *
       kMillisecond;
+}
+
+std::uint64_t toPercent(double ratio) { return static_cast<std::uint64_t>(std::lround(ratio * 100)); }
+
+DurationUs fromMs(std::uint64_t ms) { return static_cast<DurationUs>(ms) * kMillisecond; }
+
+void readProbing(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("probing"), root.pathOf("probing"),
+                    {"interval_ms", "down_after_ms", "up_after_acks", "loss_window", "degraded_loss_percent",
+                     "recovered_loss_percent", "degraded_rtt_ms"},
+                    errors);
+  ProbingConfig& probing = out.core.probing;
+  const std::uint64_t interval_ms = section.optionalUnsigned("interval_ms", kMinProbeIntervalMs, kMaxProbeIntervalMs,
+                                                             probing.interval_us / kMillisecond);
+  const std::uint64_t down_after_ms =
+      section.optionalUnsigned("down_after_ms", 1, kMaxTimerMs, probing.down_after_us / kMillisecond);
+  if (down_after_ms <= interval_ms) {
+    errors.fail(section.pathOf("down_after_ms"), std::to_string(down_after_ms) +
+                                                     " must be greater than interval_ms (" +
+                                                     std::to_string(interval_ms) + ")");
+  }
+  probing.interval_us = fromMs(interval_ms);
+  probing.down_after_us = fromMs(down_after_ms);
+  probing.up_after_acks =
+      static_cast<std::uint32_t>(section.optionalUnsigned("up_after_acks", 1, kMaxUpAfterAcks, probing.up_after_acks));
+  probing.loss_window = static_cast<std::uint32_t>(
+      section.optionalUnsigned("loss_window", kMinLossWindow, kMaxLossWindow, probing.loss_window));
+  const std::uint64_t degraded_percent =
+      section.optionalUnsigned("degraded_loss_percent", 1, 100, toPercent(probing.degraded_loss));
+  const std::uint64_t recovered_percent =
+      section.optionalUnsigned("recovered_loss_percent", 0, 99, toPercent(probing.recovered_loss));
+  if (recovered_percent >= degraded_percent) {
+    errors.fail(section.pathOf("recovered_loss_percent"), std::to_string(recovered_percent) +
+                                                              " must be less than degraded_loss_percent (" +
+                                                              std::to_string(degraded_percent) + ")");
+  }
+  probing.degraded_loss = static_cast<double>(degraded_percent) / 100;
+  probing.recovered_loss = static_cast<double>(recovered_percent) / 100;
+  probing.degraded_rtt_us = fromMs(
+      section.optionalUnsigned("degraded_rtt_ms", 0, kMaxRttMs, probing.degraded_rtt_us / kMillisecond));
+}
+
+void readPathChoice(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("path_choice"), root.pathOf("path_choice"),
+                    {"switch_margin_percent", "min_margin_ms", "switch_hold_ms"}, errors);
+  PathChoiceConfig& choice = out.core.path_choice;
+  choice.switch_margin = static_cast<double>(section.optionalUnsigned("switch_margin_percent", 0, 99,
+                                                                      toPercent(choice.switch_margin))) /
+                         100;
+  choice.min_margin_us =
+      fromMs(section.optionalUnsigned("min_margin_ms", 0, kMaxRttMs, choice.min_margin_us / kMillisecond));
+  choice.switch_hold_us =
+      fromMs(section.optionalUnsigned("switch_hold_ms", 0, kMaxTimerMs, choice.switch_hold_us / kMillisecond));
+}
+
+void readFailover(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("failover"), root.pathOf("failover"), {"failback_hold_ms"}, errors);
+  FailoverConfig& failover = out.core.failover;
+  failover.failback_hold_us = fromMs(
+      section.optionalUnsigned("failback_hold_ms", 0, kMaxTimerMs, failover.failback_hold_us / kMillisecond));
 }
 
 void readMetrics(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
@@ -216,8 +294,8 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
     return Err("expected a mapping at the top level, got " + std::string(config::describeKind(*document)));
   }
   MapReader root(*document, "",
-                 {"node_id", "region", "lines", "neighbours", "routes", "subscriptions", "limits", "metrics",
-                  "socket_buffer_bytes", "log_level"},
+                 {"node_id", "region", "lines", "neighbours", "routes", "subscriptions", "limits", "probing",
+                  "path_choice", "failover", "metrics", "socket_buffer_bytes", "log_level"},
                  errors);
   RelayProcessConfig out;
   out.core.node_id = static_cast<NodeId>(root.requiredUnsigned("node_id", 1, kMaxNodeId).value_or(kNoNode));
@@ -231,6 +309,9 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   readRoutes(root, out, errors);
   readSubscriptions(root, out, errors);
   readLimits(root, out, errors);
+  readProbing(root, out, errors);
+  readPathChoice(root, out, errors);
+  readFailover(root, out, errors);
   readMetrics(root, out, errors);
   out.socket_buffer_bytes = root.optionalUnsigned("socket_buffer_bytes", kMinSocketBufferBytes,
                                                   kMaxSocketBufferBytes, out.socket_buffer_bytes);

@@ -19,9 +19,12 @@
 //                                the neighbour's line order; an address may
 //                                belong to only one neighbour
 //   routes:                      optional; default none (direct neighbours
-//                                are implicit routes)
+//                                are implicit routes, without backup)
 //     - destination: 4           required; 1..4294967295, != node_id, unique
 //       next_hop: 2              required; a configured neighbour's node_id
+//                                (the primary; may be the destination itself)
+//       backup: 3                optional; a configured neighbour's node_id,
+//                                != next_hop; used while next_hop is down
 //   subscriptions:               optional section
 //     refresh_interval_ms: 500   optional; 1..3600000; default 500
 //     expiry_ms: 1500            optional; > refresh_interval_ms, <= 3600000;
@@ -32,6 +35,21 @@
 //     max_subscriptions_per_client: 64
 //                                optional; 1..4294967295; default 64
 //     client_expiry_ms: 5000     optional; 1..86400000; default 5000
+//   probing:                     optional section (relay/core/link_monitor.h)
+//     interval_ms: 20            optional; 5..60000; default 20
+//     down_after_ms: 100         optional; > interval_ms, <= 3600000; default 100
+//     up_after_acks: 5           optional; 1..1000; default 5
+//     loss_window: 100           optional; 10..10000 probes; default 100
+//     degraded_loss_percent: 10  optional; 1..100; default 10
+//     recovered_loss_percent: 3  optional; 0..99, < degraded_loss_percent;
+//                                default 3
+//     degraded_rtt_ms: 0         optional; 0..60000, 0 = no RTT rule; default 0
+//   path_choice:                 optional section (relay/core/path_selector.h)
+//     switch_margin_percent: 20  optional; 0..99; default 20
+//     min_margin_ms: 2           optional; 0..60000; default 2
+//     switch_hold_ms: 1000       optional; 0..3600000; default 1000
+//   failover:                    optional section (relay/core/failover_table.h)
+//     failback_hold_ms: 3000     optional; 0..3600000; default 3000
 //   metrics:                     optional section
 //     listen: 127.0.0.1:9464     optional; IPv4:port of the Prometheus
 //                                endpoint, port 0 = ephemeral, "off" disables;
@@ -48,6 +66,7 @@
 // Errors are ONE line, "<key path>: <problem>", e.g.
 //   lines[1].bind: expected IPv4:port, got "foo"
 //   routes[0].next_hop: 7 is not a configured neighbour
+//   probing.down_after_ms: 20 must be greater than interval_ms (20)
 //   node_id: missing required key
 //   neighbours[0].line: unknown key
 //   line 3, column 5: <YAML syntax error>

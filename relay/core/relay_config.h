@@ -4,6 +4,7 @@
 // unit tests and the simulator.
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,11 +25,22 @@ struct NeighbourConfig {
   std::vector<Endpoint> lines;  // the neighbour's line addresses, in its line order
 };
 
-// Destination relay -> neighbour to forward toward it. Direct neighbours are
-// implicit routes. An immutable snapshot: the controller (later) replaces the
-// whole table, never edits it in place.
+// How to reach one destination relay: a primary next hop and an optional
+// backup, both neighbours. The primary may be the destination itself (a
+// direct neighbour), which gives a direct neighbour a backup. See
+// relay/core/failover_table.h for when the backup is used.
+struct RouteEntry {
+  NodeId primary = kNoNode;
+  NodeId backup = kNoNode;  // kNoNode: no backup
+
+  friend bool operator==(const RouteEntry&, const RouteEntry&) = default;
+};
+
+// Destination relay -> route entry. A direct neighbour without an entry is
+// an implicit route (itself, no backup). An immutable snapshot: the
+// controller (later) replaces the whole table, never edits it in place.
 struct RouteTable {
-  std::map<NodeId, NodeId> next_hop;
+  std::map<NodeId, RouteEntry> entries;
 };
 using RouteTablePtr = std::shared_ptr<const RouteTable>;
 
@@ -46,6 +58,33 @@ struct Limits {
   DurationUs client_expiry_us = 5 * kSecond;       // a client silent this long is dropped
 };
 
+// Link probing and link states (relay/core/link_monitor.h has the rules).
+// Defaults: 20 ms probes notice a dead link within about 120 ms while costing
+// 1,600 B/s of probe headers per link and direction (see link_monitor.h).
+struct ProbingConfig {
+  DurationUs interval_us = 20 * kMillisecond;     // one probe per link per interval
+  DurationUs down_after_us = 100 * kMillisecond;  // unanswered this long -> DOWN (> interval_us)
+  std::uint32_t up_after_acks = 5;                // consecutive ACKs to leave DOWN
+  std::uint32_t loss_window = 100;                // probes in the sliding loss window
+  double degraded_loss = 0.10;                    // window loss ratio that makes a link DEGRADED
+  double recovered_loss = 0.03;                   // ratio below which it leaves DEGRADED (< degraded_loss)
+  DurationUs degraded_rtt_us = 0;                 // srtt above this -> DEGRADED; 0 = no RTT rule
+};
+
+// Per-hop choice among the links to one neighbour (relay/core/path_selector.h).
+struct PathChoiceConfig {
+  double switch_margin = 0.20;                   // a same-class link must score this much better...
+  DurationUs min_margin_us = 2 * kMillisecond;   // ...and at least this much better...
+  DurationUs switch_hold_us = 1 * kSecond;       // ...continuously for this long before a switch
+};
+
+// Failover between a route's primary and backup next hop (relay/core/failover_table.h).
+struct FailoverConfig {
+  // A primary must have been continuously not down this long before traffic
+  // returns to it from the backup.
+  DurationUs failback_hold_us = 3 * kSecond;
+};
+
 struct RelayCoreConfig {
   NodeId node_id = kNoNode;
   std::size_t line_count = 0;  // number of local lines (>= 1; >= 2 in production)
@@ -53,6 +92,9 @@ struct RelayCoreConfig {
   RouteTablePtr routes = std::make_shared<const RouteTable>();
   SubscriptionTimers subscriptions;
   Limits limits;
+  ProbingConfig probing;
+  PathChoiceConfig path_choice;
+  FailoverConfig failover;
 };
 
 }  // namespace overline::relay

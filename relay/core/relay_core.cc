@@ -3,24 +3,54 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cmath>
 #include <utility>
-
-#include "relay/core/line_choice.h"
 
 namespace overline::relay {
 
 using wire::PacketType;
 
+namespace {
+
+// Probes and their ACKs are single-hop: never forwarded.
+constexpr std::uint8_t kProbeHopLimit = 1;
+
+}  // namespace
+
 RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
-    : config_(std::move(config)), sink_(sink), routes_(config_.routes) {
+    : config_(std::move(config)), sink_(sink), failover_(config_.failover) {
   assert(config_.node_id != kNoNode);
   assert(config_.line_count >= 1);
+  assert(config_.probing.interval_us > 0);
+  failover_.setRoutes(config_.routes);
+
+  std::size_t total_links = 0;
+  std::size_t most_links = 0;
+  for (const NeighbourConfig& neighbour : config_.neighbours) {
+    total_links += config_.line_count * neighbour.lines.size();
+    most_links = std::max(most_links, config_.line_count * neighbour.lines.size());
+  }
+  link_quality_.resize(most_links);
+  neighbours_.reserve(config_.neighbours.size());
+  std::size_t ordinal = 0;  // of the link among all links, for the probe stagger
   for (std::size_t i = 0; i < config_.neighbours.size(); ++i) {
     const NeighbourConfig& neighbour = config_.neighbours[i];
     assert(neighbour.node_id != kNoNode && neighbour.node_id != config_.node_id);
     assert(!neighbour.lines.empty());
+    const std::size_t link_count = config_.line_count * neighbour.lines.size();
+    std::vector<LinkMonitor> links;
+    links.reserve(link_count);
+    for (std::size_t k = 0; k < link_count; ++k, ++ordinal) {
+      const auto phase_us = static_cast<DurationUs>(ordinal) * config_.probing.interval_us /
+                            static_cast<DurationUs>(total_links);
+      links.emplace_back(config_.probing, phase_us);
+    }
+    neighbours_.push_back(Neighbour{neighbour.node_id, neighbour.lines, std::move(links),
+                                    PathSelector(config_.path_choice, link_count, neighbour.lines.size())});
     neighbour_index_.emplace(neighbour.node_id, i);
-    for (const Endpoint& line : neighbour.lines) neighbour_by_endpoint_.emplace(line, neighbour.node_id);
+    for (std::size_t line = 0; line < neighbour.lines.size(); ++line) {
+      neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{i, static_cast<LineIndex>(line)});
+    }
   }
 }
 
@@ -39,38 +69,68 @@ void RelayCore::onDatagram(LineIndex line, const Endpoint& from, std::span<const
     case PacketType::kData: ++counters_.data_received; break;
     case PacketType::kSubscribe: ++counters_.subscribes_received; break;
     case PacketType::kUnsubscribe: ++counters_.unsubscribes_received; break;
+    case PacketType::kProbeAck: ++counters_.probe_acks_received; break;
     default: break;
   }
   if (const auto neighbour = neighbour_by_endpoint_.find(from); neighbour != neighbour_by_endpoint_.end()) {
-    onNeighbourPacket(neighbour->second, header, datagram, now);
+    onNeighbourPacket(neighbour->second, line, from, header, datagram, now);
   } else {
     onClientPacket(line, from, header, datagram, now);
   }
 }
 
-void RelayCore::onNeighbourPacket(NodeId neighbour, const wire::Header& header,
-                                  std::span<const std::byte> datagram, TimeUs now) {
-  const PeerId peer{neighbour, {}};
+void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, const Endpoint& from,
+                                  const wire::Header& header, std::span<const std::byte> datagram, TimeUs now) {
+  Neighbour& neighbour = neighbours_[source.neighbour];
+  const PeerId peer{neighbour.id, {}};
   switch (header.type) {
     case PacketType::kData: {
-      const auto stream = streams_.find(header.stream_id);
-      if (stream == streams_.end()) {
+      const auto it = streams_.find(header.stream_id);
+      if (it == streams_.end()) {
         ++counters_.drop(DropReason::kNoSubscribers);
-      } else if (stream->second.upstream != neighbour) {
-        ++counters_.drop(DropReason::kNotUpstream);
-      } else {
-        forwardData(peer, header, datagram, stream->second);
+        return;
       }
+      Stream& stream = it->second;
+      const bool from_upstream =
+          stream.upstream == neighbour.id ||
+          (stream.previous_upstream == neighbour.id && now < stream.previous_upstream_until_us);
+      if (!from_upstream) {
+        ++counters_.drop(DropReason::kNotUpstream);
+        return;
+      }
+      // The new branch works: the old one may go.
+      if (stream.upstream == neighbour.id) releasePreviousUpstream(header.stream_id, stream);
+      forwardData(peer, header, datagram, stream);
       return;
     }
     case PacketType::kSubscribe: onSubscribe(peer, nullptr, header, now); return;
     case PacketType::kUnsubscribe: onUnsubscribe(peer, header); return;
-    case PacketType::kHello: ++counters_.drop(DropReason::kUnexpectedType); return;
-    case PacketType::kProbe:
+    case PacketType::kProbe: answerProbe(line, from, header); return;
     case PacketType::kProbeAck:
+      // Unmatched ACKs (stale, duplicated) are ignored: they are no drop.
+      neighbour.links[line * neighbour.lines.size() + source.line].onAck(header.sequence, header.timestamp_us,
+                                                                         now);
+      return;
+    case PacketType::kHello: ++counters_.drop(DropReason::kUnexpectedType); return;
     case PacketType::kNack:
     case PacketType::kFec: ++counters_.drop(DropReason::kUnsupportedType); return;
   }
+}
+
+void RelayCore::answerProbe(LineIndex line, const Endpoint& from, const wire::Header& probe) {
+  // Header-only like the probe (the parser guarantees it carried no payload):
+  // the answer is exactly as large as the question.
+  wire::Header ack;
+  ack.type = PacketType::kProbeAck;
+  ack.hop_limit = kProbeHopLimit;
+  ack.sender_node_id = config_.node_id;
+  ack.sequence = probe.sequence;
+  ack.timestamp_us = probe.timestamp_us;
+  std::array<std::byte, wire::kHeaderBytes> packet;
+  const std::size_t size = wire::encodePacket(ack, {}, packet);
+  if (!send(line, from, std::span(packet.data(), size))) return;
+  ++counters_.probe_acks_sent;
+  counters_.probe_bytes_sent += size;
 }
 
 void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire::Header& header,
@@ -121,7 +181,7 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
     case PacketType::kSubscribe: onSubscribe(peer, &client, header, now); return;
     case PacketType::kUnsubscribe: onUnsubscribe(peer, header); return;
     case PacketType::kProbe:
-    case PacketType::kProbeAck:
+    case PacketType::kProbeAck: ++counters_.drop(DropReason::kUnknownSource); return;  // relays only
     case PacketType::kNack:
     case PacketType::kFec: ++counters_.drop(DropReason::kUnsupportedType); return;
   }
@@ -193,7 +253,7 @@ void RelayCore::onUnsubscribe(const PeerId& from, const wire::Header& header) {
 }
 
 void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
-                            std::span<const std::byte> datagram, const Stream& stream) {
+                            std::span<const std::byte> datagram, Stream& stream) {
   if (header.hop_limit == 0) {
     ++counters_.drop(DropReason::kHopLimitExceeded);
     return;
@@ -204,11 +264,18 @@ void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
     ++counters_.drop(DropReason::kNoSubscribers);
     return;
   }
+  // Only packets that pass the checks above are recorded, so a copy dropped
+  // for them does not shadow a good copy arriving later.
+  if (!stream.dedup.accept(header.sequence, header.timestamp_us)) {
+    ++counters_.drop(DropReason::kDuplicate);
+    return;
+  }
   // parsePacket bounded the datagram by kMaxPacketBytes, the buffer's size.
   std::copy(datagram.begin(), datagram.end(), forward_buffer_.begin());
   const std::span<std::byte> copy(forward_buffer_.data(), datagram.size());
   const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
   wire::rewriteHopFields(copy, config_.node_id, hop_limit);
+  const bool redundant = (header.flags & wire::kFlagRedundant) != 0;
 
   bool relay_skipped = false;
   for (const Downstream& downstream : stream.downstreams) {
@@ -218,13 +285,33 @@ void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
       relay_skipped = true;
       continue;
     }
-    if (sendToPeer(downstream.peer, copy)) ++counters_.data_forwarded;
+    if (!downstream.peer.isRelay()) {
+      if (sendToPeer(downstream.peer, copy)) ++counters_.data_forwarded;
+      continue;
+    }
+    const auto index = neighbour_index_.find(downstream.peer.node);
+    assert(index != neighbour_index_.end());
+    const Neighbour& neighbour = neighbours_[index->second];
+    bool sent = sendOnLink(neighbour, neighbour.path.active(), copy);
+    if (const auto second = neighbour.path.second(); redundant && second && sendOnLink(neighbour, *second, copy)) {
+      ++counters_.redundant_copies_sent;
+      sent = true;
+    }
+    if (sent) ++counters_.data_forwarded;
   }
   if (relay_skipped) ++counters_.drop(DropReason::kHopLimitExceeded);
 }
 
 void RelayCore::onTick(TimeUs now) {
-  if (now < next_deadline_us_ && !routes_changed_) return;
+  tickLinks(now);
+  if (failover_dirty_ || failover_.waitingForFailback()) {
+    failover_dirty_ = false;
+    const FailoverTable::Changes changes = failover_.update(*this, now);
+    counters_.failovers += changes.failovers;
+    counters_.failbacks += changes.failbacks;
+    if (changes.any()) upstreams_dirty_ = true;
+  }
+  if (now < next_deadline_us_ && !upstreams_dirty_) return;
   TimeUs next_deadline_us = std::numeric_limits<TimeUs>::max();
 
   for (auto it = clients_.begin(); it != clients_.end();) {
@@ -256,25 +343,105 @@ void RelayCore::onTick(TimeUs now) {
       continue;
     }
     if (streamOrigin(it->first) != config_.node_id) {
-      if (routes_changed_ || now >= stream.next_refresh_us) maintainUpstream(it->first, stream, now);
+      if (upstreams_dirty_ || now >= stream.next_refresh_us) maintainUpstream(it->first, stream, now);
       next_deadline_us = std::min(next_deadline_us, stream.next_refresh_us);
+    }
+    if (stream.previous_upstream != kNoNode) {
+      if (now >= stream.previous_upstream_until_us) {
+        releasePreviousUpstream(it->first, stream);
+        stream.previous_upstream = kNoNode;
+      } else {
+        next_deadline_us = std::min(next_deadline_us, stream.previous_upstream_until_us);
+      }
     }
     ++it;
   }
 
-  routes_changed_ = false;
+  upstreams_dirty_ = false;
   next_deadline_us_ = next_deadline_us;
 }
 
+void RelayCore::tickLinks(TimeUs now) {
+  for (Neighbour& neighbour : neighbours_) {
+    bool all_down = true;
+    for (std::size_t k = 0; k < neighbour.links.size(); ++k) {
+      LinkMonitor& link = neighbour.links[k];
+      link.onTick(now);
+      if (link.probeDue(now)) sendProbe(neighbour, k, now);
+      link_quality_[k] = qualityOf(link);
+      all_down = all_down && link.state() == LinkState::kDown;
+    }
+    if (neighbour.path.update(std::span(link_quality_.data(), neighbour.links.size()), now)) {
+      ++counters_.path_switches;
+    }
+    if (all_down != neighbour.down) {
+      neighbour.down = all_down;
+      if (!all_down) neighbour.up_since_us = now;
+      failover_dirty_ = true;
+    }
+  }
+}
+
+void RelayCore::sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now) {
+  wire::Header probe;
+  probe.type = PacketType::kProbe;
+  probe.hop_limit = kProbeHopLimit;
+  probe.sender_node_id = config_.node_id;
+  // Recorded even if the sink refuses it: a line that cannot send shows up
+  // as a lossy (then DOWN) link rather than as one never probed.
+  probe.sequence = neighbour.links[link].onProbeSent(now);
+  probe.timestamp_us = static_cast<std::uint64_t>(now);
+  std::array<std::byte, wire::kHeaderBytes> packet;
+  const std::size_t size = wire::encodePacket(probe, {}, packet);
+  if (!sendOnLink(neighbour, link, std::span(packet.data(), size))) return;
+  ++counters_.probes_sent;
+  counters_.probe_bytes_sent += size;
+}
+
 DurationUs RelayCore::tickInterval() const {
-  const DurationUs interval_us = std::min({config_.subscriptions.refresh_interval_us / 4,
-                                           config_.subscriptions.expiry_us / 4, 50 * kMillisecond});
+  const DurationUs interval_us =
+      std::min({config_.subscriptions.refresh_interval_us / 4, config_.subscriptions.expiry_us / 4,
+                config_.probing.interval_us / 4, 50 * kMillisecond});
   return std::max(interval_us, kMillisecond);
 }
 
 void RelayCore::setRoutes(RouteTablePtr routes) {
-  routes_ = std::move(routes);
-  routes_changed_ = true;
+  failover_.setRoutes(routes);
+  failover_dirty_ = true;
+  upstreams_dirty_ = true;
+}
+
+bool RelayCore::isDown(NodeId node) const {
+  const auto it = neighbour_index_.find(node);
+  return it == neighbour_index_.end() || neighbours_[it->second].down;
+}
+
+TimeUs RelayCore::upSince(NodeId node) const {
+  const auto it = neighbour_index_.find(node);
+  assert(it != neighbour_index_.end());  // FailoverTable asks only about nodes that are not down
+  return neighbours_[it->second].up_since_us;
+}
+
+std::vector<LinkSnapshot> RelayCore::links() const {
+  std::vector<LinkSnapshot> links;
+  for (const Neighbour& neighbour : neighbours_) {
+    for (std::size_t k = 0; k < neighbour.links.size(); ++k) {
+      const LinkMonitor& link = neighbour.links[k];
+      LinkSnapshot snapshot;
+      snapshot.neighbour = neighbour.id;
+      snapshot.local_line = static_cast<LineIndex>(neighbour.path.localLineOf(k));
+      snapshot.remote_line = static_cast<LineIndex>(neighbour.path.remoteLineOf(k));
+      snapshot.state = link.state();
+      snapshot.srtt_us = static_cast<DurationUs>(std::lround(link.srttUs()));
+      snapshot.jitter_us = static_cast<DurationUs>(std::lround(link.jitterUs()));
+      snapshot.loss_ratio = link.lossRatio();
+      snapshot.active = neighbour.path.active() == k;
+      snapshot.probes_sent = link.probesSent();
+      snapshot.acks_received = link.acksReceived();
+      links.push_back(snapshot);
+    }
+  }
+  return links;
 }
 
 RelayGauges RelayCore::gauges() const {
@@ -296,12 +463,8 @@ std::optional<std::size_t> RelayCore::findDownstream(const Stream& stream, const
 }
 
 NodeId RelayCore::resolveNextHop(NodeId origin) const {
-  NodeId next_hop = origin;
-  if (routes_) {
-    if (const auto route = routes_->next_hop.find(origin); route != routes_->next_hop.end()) {
-      next_hop = route->second;
-    }
-  }
+  NodeId next_hop = failover_.nextHop(origin);
+  if (next_hop == kNoNode) next_hop = origin;  // no entry: a neighbour is its own route
   return neighbour_index_.contains(next_hop) ? next_hop : kNoNode;
 }
 
@@ -313,8 +476,19 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
   if (next_hop != kNoNode && findDownstream(stream, PeerId{next_hop, {}})) next_hop = kNoNode;
   if (next_hop == stream.upstream && now < stream.next_refresh_us) return;
 
-  if (next_hop != stream.upstream && stream.upstream != kNoNode) {
-    sendControl(PacketType::kUnsubscribe, id, stream.upstream, wire::kDefaultHopLimit);
+  if (next_hop != stream.upstream) {
+    // A move during the previous one's grace ends that one first; moving back
+    // to that upstream must not unsubscribe it.
+    if (stream.previous_upstream == next_hop) stream.previous_subscribed = false;
+    releasePreviousUpstream(id, stream);
+    stream.previous_upstream = stream.upstream;
+    if (stream.upstream != kNoNode) {
+      stream.previous_upstream_until_us = now + config_.subscriptions.refresh_interval_us;
+      stream.previous_subscribed = !isDown(stream.upstream);
+      if (!stream.previous_subscribed) {
+        sendControl(PacketType::kUnsubscribe, id, stream.upstream, wire::kDefaultHopLimit);
+      }
+    }
   }
   stream.upstream = next_hop;
   if (next_hop != kNoNode) sendControl(PacketType::kSubscribe, id, next_hop, wire::kDefaultHopLimit);
@@ -335,7 +509,14 @@ void RelayCore::detachDownstream(StreamId id, Stream& stream, std::size_t index)
   streams.pop_back();
 }
 
+void RelayCore::releasePreviousUpstream(StreamId id, Stream& stream) {
+  if (!stream.previous_subscribed) return;
+  stream.previous_subscribed = false;
+  sendControl(PacketType::kUnsubscribe, id, stream.previous_upstream, wire::kDefaultHopLimit);
+}
+
 RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
+  releasePreviousUpstream(it->first, it->second);
   if (it->second.upstream != kNoNode) {
     sendControl(PacketType::kUnsubscribe, it->first, it->second.upstream, wire::kDefaultHopLimit);
   }
@@ -373,14 +554,19 @@ void RelayCore::sendControl(PacketType type, StreamId stream, NodeId neighbour, 
 
 bool RelayCore::sendToPeer(const PeerId& peer, std::span<const std::byte> packet) {
   if (peer.isRelay()) {
-    const auto neighbour = neighbour_index_.find(peer.node);
-    assert(neighbour != neighbour_index_.end());
-    const LinePair pair = chooseLinePair(config_.neighbours[neighbour->second]);
-    return send(pair.local_line, pair.remote, packet);
+    const auto index = neighbour_index_.find(peer.node);
+    assert(index != neighbour_index_.end());
+    const Neighbour& neighbour = neighbours_[index->second];
+    return sendOnLink(neighbour, neighbour.path.active(), packet);
   }
   const auto client = clients_.find(peer.client);
   assert(client != clients_.end());
   return send(client->second.line, peer.client, packet);
+}
+
+bool RelayCore::sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet) {
+  const auto local_line = static_cast<LineIndex>(neighbour.path.localLineOf(link));
+  return send(local_line, neighbour.lines[neighbour.path.remoteLineOf(link)], packet);
 }
 
 bool RelayCore::send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {

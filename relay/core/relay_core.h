@@ -19,11 +19,32 @@
 //    the relay sends UNSUBSCRIBE upstream and forgets the stream.
 //  * DATA from the stream's upstream (or from a local client publishing a
 //    stream whose origin is this relay) is sent once to every downstream, with
-//    hop_limit decremented and sender_node_id set to this relay.
+//    hop_limit decremented and sender_node_id set to this relay. Every stream
+//    has a DedupWindow: a sequence already forwarded (or too old to tell) is
+//    dropped as `duplicate`. DATA flagged kFlagRedundant goes to each
+//    neighbour downstream twice: on the active link and on the
+//    PathSelector's second (disjoint) link, when one is not DOWN.
 //  * A neighbour is recognised by the source endpoint matching any of its
-//    configured lines, and is one downstream whichever line it uses. Traffic
-//    to it goes out on chooseLinePair() (line_choice.h): for now local line 0
-//    to the neighbour's line 0; link probing and path choice replace this later.
+//    configured lines, and is one downstream whichever line it uses.
+//  * Links: every (local line, neighbour line) pair is a link with a
+//    LinkMonitor (link_monitor.h), probed every ProbingConfig::interval_us;
+//    probes are staggered evenly over the interval across all links. PROBEs
+//    from a neighbour are answered with a same-size PROBE_ACK from the line
+//    they arrived on to their source; PROBE/PROBE_ACK from anyone else is
+//    dropped as unknown_source, unanswered.
+//  * Path choice: traffic to a neighbour goes out on its PathSelector's
+//    active link (path_selector.h), re-chosen at every tick; until a link is
+//    measured that is local line 0 -> the neighbour's line 0.
+//  * Failover: a neighbour is down when every link to it is DOWN (UNKNOWN
+//    links are not). The FailoverTable (failover_table.h) turns the route
+//    table's primary/backup into the next hop toward each destination; when
+//    it changes, streams move at that same tick: SUBSCRIBE to the new
+//    upstream at once. The old upstream gets UNSUBSCRIBE at once if it is
+//    down; if not (a failback, a route change) only when the new upstream's
+//    first DATA arrives, or one refresh interval later on an idle stream
+//    (make before break). DATA from the old upstream is accepted for one
+//    refresh interval after the move, so nothing in flight on the old branch
+//    is lost; dedup drops what both branches deliver.
 //  * A client is answered on the line it last used and is forgotten, with its
 //    subscriptions, after Limits::client_expiry_us of silence.
 
@@ -39,13 +60,31 @@
 #include "common/endpoint.h"
 #include "common/types.h"
 #include "common/wire/packet.h"
+#include "relay/core/dedup_window.h"
+#include "relay/core/failover_table.h"
+#include "relay/core/link_monitor.h"
 #include "relay/core/packet_sink.h"
+#include "relay/core/path_selector.h"
 #include "relay/core/relay_config.h"
 #include "relay/core/relay_counters.h"
 
 namespace overline::relay {
 
-class RelayCore {
+// One link's state, for metrics and tests.
+struct LinkSnapshot {
+  NodeId neighbour = kNoNode;
+  LineIndex local_line = 0;   // this relay's line
+  LineIndex remote_line = 0;  // index into the neighbour's configured lines
+  LinkState state = LinkState::kUnknown;
+  DurationUs srtt_us = 0;     // 0 before the first RTT sample
+  DurationUs jitter_us = 0;
+  double loss_ratio = 0;      // over the loss window; 0 before any probe is resolved
+  bool active = false;        // carries the traffic to this neighbour
+  std::uint64_t probes_sent = 0;  // issued on this link, including any the sink refused
+  std::uint64_t acks_received = 0;  // ACKs matching one of its probes (late ones included)
+};
+
+class RelayCore : private NeighbourHealth {
  public:
   // `sink` must outlive this RelayCore and must not call back into it.
   // `config` must name a node id, >= 1 line and neighbours with >= 1 line each
@@ -55,18 +94,23 @@ class RelayCore {
   // One received datagram on local line `line` from `from`.
   void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram, TimeUs now);
 
-  // Runs timers: subscription refresh upstream, downstream and client expiry.
-  // Call at least every tickInterval().
+  // Runs timers: probes and link states, path choice, failover, subscription
+  // refresh upstream, downstream and client expiry. Call at least every
+  // tickInterval().
   void onTick(TimeUs now);
   DurationUs tickInterval() const;
 
   // Replaces the route table (an immutable snapshot; null means no routes).
   // Existing upstream subscriptions move to the new next hop at the next
-  // onTick: UNSUBSCRIBE to the old upstream, SUBSCRIBE to the new one.
+  // onTick: SUBSCRIBE to the new upstream, UNSUBSCRIBE to the old one as
+  // described above (make before break).
   void setRoutes(RouteTablePtr routes);
 
   const RelayCounters& counters() const { return counters_; }
   RelayGauges gauges() const;
+  // Every link, neighbour by neighbour in config order, then by local line
+  // and neighbour line. The set never changes: it follows the config.
+  std::vector<LinkSnapshot> links() const;
   NodeId nodeId() const { return config_.node_id; }
 
  private:
@@ -102,18 +146,51 @@ class RelayCore {
     NodeId upstream = kNoNode;
     // Next upstream SUBSCRIBE refresh (or route retry); unused at the origin.
     TimeUs next_refresh_us = 0;
+    // The upstream before the last move: DATA from it is still accepted
+    // until previous_upstream_until_us (one refresh interval after the move).
+    // If it was not down at the move, the relay stays subscribed to it (make
+    // before break) until the new upstream delivers its first DATA or the
+    // interval ends, and only then sends it UNSUBSCRIBE.
+    NodeId previous_upstream = kNoNode;
+    TimeUs previous_upstream_until_us = 0;
+    bool previous_subscribed = false;
+    DedupWindow dedup;
   };
   using StreamMap = std::unordered_map<StreamId, Stream>;
 
-  void onNeighbourPacket(NodeId neighbour, const wire::Header& header,
-                         std::span<const std::byte> datagram, TimeUs now);
+  // A neighbour relay and the links to it.
+  struct Neighbour {
+    NodeId id = kNoNode;
+    std::vector<Endpoint> lines;     // its line addresses, in its line order
+    std::vector<LinkMonitor> links;  // index = local line * lines.size() + its line
+    PathSelector path;
+    bool down = false;               // every link DOWN
+    TimeUs up_since_us = 0;          // when it last stopped being down
+  };
+  // Where a packet from a neighbour's line came from.
+  struct NeighbourLine {
+    std::size_t neighbour = 0;  // index into neighbours_
+    LineIndex line = 0;         // the neighbour's line
+  };
+
+  // NeighbourHealth, for the failover table.
+  bool isDown(NodeId node) const override;
+  TimeUs upSince(NodeId node) const override;
+
+  void onNeighbourPacket(const NeighbourLine& source, LineIndex line, const Endpoint& from,
+                         const wire::Header& header, std::span<const std::byte> datagram, TimeUs now);
   void onClientPacket(LineIndex line, const Endpoint& from, const wire::Header& header,
                       std::span<const std::byte> datagram, TimeUs now);
   void onSubscribe(const PeerId& from, Client* client, const wire::Header& header, TimeUs now);
   void onUnsubscribe(const PeerId& from, const wire::Header& header);
-  // Sends one rewritten copy of an admitted DATA packet to every downstream but `from`.
+  // Sends one rewritten copy of an admitted DATA packet to every downstream
+  // but `from` (two to neighbours when it is redundant), unless it is a duplicate.
   void forwardData(const PeerId& from, const wire::Header& header, std::span<const std::byte> datagram,
-                   const Stream& stream);
+                   Stream& stream);
+  void answerProbe(LineIndex line, const Endpoint& from, const wire::Header& probe);
+  // Probes, link states, path choice and neighbour down/up, for every neighbour.
+  void tickLinks(TimeUs now);
+  void sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now);
 
   // Index of `peer` in stream.downstreams, or nullopt.
   static std::optional<std::size_t> findDownstream(const Stream& stream, const PeerId& peer);
@@ -122,6 +199,8 @@ class RelayCore {
   NodeId resolveNextHop(NodeId origin) const;
   // Moves the stream to the current next hop, or re-sends SUBSCRIBE when due.
   void maintainUpstream(StreamId id, Stream& stream, TimeUs now);
+  // Sends the deferred UNSUBSCRIBE to the previous upstream, if one is due.
+  void releasePreviousUpstream(StreamId id, Stream& stream);
   // Removes downstreams[index] (and the stream from its client's list). Does
   // not forget an emptied stream; callers do that with closeStream.
   void detachDownstream(StreamId id, Stream& stream, std::size_t index);
@@ -131,17 +210,21 @@ class RelayCore {
 
   void sendControl(wire::PacketType type, StreamId stream, NodeId neighbour, std::uint8_t hop_limit);
   bool sendToPeer(const PeerId& peer, std::span<const std::byte> packet);
+  bool sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet);
   bool send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
   void armDeadline(TimeUs deadline_us);
 
   RelayCoreConfig config_;
   PacketSink& sink_;
   RelayCounters counters_;
-  RouteTablePtr routes_;
-  bool routes_changed_ = false;  // upstreams are re-resolved at the next tick
+  FailoverTable failover_;
+  bool failover_dirty_ = true;     // a neighbour went down or up: re-evaluate the failover table
+  bool upstreams_dirty_ = false;   // next hops changed: upstreams are re-resolved at the next tick
 
-  std::unordered_map<Endpoint, NodeId> neighbour_by_endpoint_;     // every line of every neighbour
-  std::unordered_map<NodeId, std::size_t> neighbour_index_;        // into config_.neighbours
+  std::vector<Neighbour> neighbours_;                                // config order
+  std::unordered_map<Endpoint, NeighbourLine> neighbour_by_endpoint_;  // every line of every neighbour
+  std::unordered_map<NodeId, std::size_t> neighbour_index_;          // into neighbours_
+  std::vector<LinkQuality> link_quality_;  // scratch for PathSelector::update, one neighbour's links
   std::unordered_map<Endpoint, Client> clients_;                   // <= Limits::max_clients
   StreamMap streams_;                                              // <= Limits::max_streams
 

@@ -18,6 +18,7 @@ std::string_view toString(DropReason reason) {
     case DropReason::kUnsupportedType: return "unsupported_type";
     case DropReason::kUnexpectedType: return "unexpected_type";
     case DropReason::kSendFailed: return "send_failed";
+    case DropReason::kDuplicate: return "duplicate";
   }
   return "unknown";
 }

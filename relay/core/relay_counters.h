@@ -26,8 +26,9 @@ enum class DropReason : std::uint8_t {
   kUnsupportedType,     // valid packet type this version does not handle yet
   kUnexpectedType,      // valid type, wrong direction (e.g. HELLO from a neighbour)
   kSendFailed,          // PacketSink refused the packet
+  kDuplicate,           // DATA whose sequence this relay already forwarded, or too old to tell (DedupWindow)
 };
-constexpr std::size_t kDropReasonCount = 12;
+constexpr std::size_t kDropReasonCount = 13;
 std::string_view toString(DropReason reason);
 
 // *_received count every well-formed packet of that type, whatever its fate;
@@ -38,13 +39,25 @@ struct RelayCounters {
   std::uint64_t packets_sent = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t data_received = 0;
-  std::uint64_t data_forwarded = 0;  // one per DATA copy sent downstream
+  // One per downstream a DATA packet was sent to; a redundant second copy to
+  // the same neighbour is counted in redundant_copies_sent instead.
+  std::uint64_t data_forwarded = 0;
+  std::uint64_t redundant_copies_sent = 0;  // second copies of kFlagRedundant DATA, on a second link
   std::uint64_t subscribes_received = 0;
   std::uint64_t subscribes_sent = 0;
   std::uint64_t unsubscribes_received = 0;
   std::uint64_t unsubscribes_sent = 0;
   std::uint64_t downstreams_expired = 0;  // soft-state expiries, and subscriptions of expired clients
   std::uint64_t clients_expired = 0;
+  // Link probing. Probes and ACKs are also counted in packets_sent/bytes_sent.
+  std::uint64_t probes_sent = 0;
+  std::uint64_t probe_acks_sent = 0;
+  std::uint64_t probe_acks_received = 0;  // every well-formed PROBE_ACK, matched or not
+  std::uint64_t probe_bytes_sent = 0;     // bytes of PROBEs and PROBE_ACKs sent (header-only packets)
+  // Path choice and failover.
+  std::uint64_t path_switches = 0;  // active link changes toward a neighbour (PathSelector)
+  std::uint64_t failovers = 0;      // route next hops moved away from a down neighbour (FailoverTable)
+  std::uint64_t failbacks = 0;      // route next hops returned to their primary after the hold
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   std::array<std::uint64_t, wire::kParseErrorCount> malformed{};
 

@@ -144,9 +144,69 @@ void RelayMetrics::createMetrics(const Info& info) {
     lines_.push_back(line);
   }
 
+  createLinkMetrics();
+
   addGauge(r, "overline_relay_info", "Constant 1, labelled with this relay's identity.",
            {{"node_id", std::to_string(info.node_id)}, {"region", info.region}, {"version", info.version}})
       ->Set(1);
+}
+
+void RelayMetrics::createLinkMetrics() {
+  prometheus::Registry& r = *registry_;
+  path_switches_.metric = addCounter(r, "overline_relay_path_switches_total",
+                                     "Changes of the link carrying a neighbour's traffic.");
+  failovers_.metric = addCounter(r, "overline_relay_failovers_total",
+                                 "Route next hops moved away from a neighbour whose links are all down.");
+  failbacks_.metric = addCounter(r, "overline_relay_failbacks_total",
+                                 "Route next hops returned to their primary after the failback hold.");
+  auto& probe_packets = prometheus::BuildCounter()
+                            .Name("overline_relay_probe_packets_sent_total")
+                            .Help("Link probes (kind=probe) and probe answers (kind=ack) sent.")
+                            .Register(r);
+  probes_sent_.metric = &probe_packets.Add({{"kind", "probe"}});
+  probe_acks_sent_.metric = &probe_packets.Add({{"kind", "ack"}});
+  probe_bytes_sent_.metric =
+      addCounter(r, "overline_relay_probe_bytes_sent_total", "Bytes of link probes and probe answers sent.");
+  redundant_copies_sent_.metric = addCounter(r, "overline_relay_redundant_copies_sent_total",
+                                             "Second copies of redundant DATA sent on a second link.");
+
+  auto& rtt = prometheus::BuildGauge()
+                  .Name("overline_relay_link_rtt_seconds")
+                  .Help("Smoothed round-trip time of a link (EWMA 1/8 of probe RTTs); 0 until measured.")
+                  .Register(r);
+  auto& jitter = prometheus::BuildGauge()
+                     .Name("overline_relay_link_jitter_seconds")
+                     .Help("Mean deviation of a link's probe RTTs (EWMA 1/4).")
+                     .Register(r);
+  auto& loss = prometheus::BuildGauge()
+                   .Name("overline_relay_link_loss_ratio")
+                   .Help("Share of a link's recent probes that went unanswered, 0..1.")
+                   .Register(r);
+  auto& state = prometheus::BuildGauge()
+                    .Name("overline_relay_link_state")
+                    .Help("Link state: 2 up, 1 degraded, 0 down, -1 not measured yet.")
+                    .Register(r);
+  auto& active = prometheus::BuildGauge()
+                     .Name("overline_relay_link_active")
+                     .Help("1 on the link that carries a neighbour's traffic, else 0.")
+                     .Register(r);
+  for (const LinkSnapshot& link : core_.links()) {
+    const prometheus::Labels labels{{"neighbour", std::to_string(link.neighbour)},
+                                    {"local_line", io_.line(link.local_line).name()},
+                                    {"remote_line", std::to_string(link.remote_line)}};
+    links_.push_back(LinkMetrics{&rtt.Add(labels), &jitter.Add(labels), &loss.Add(labels), &state.Add(labels),
+                                 &active.Add(labels)});
+  }
+}
+
+double RelayMetrics::stateValue(LinkState state) {
+  switch (state) {
+    case LinkState::kUp: return 2;
+    case LinkState::kDegraded: return 1;
+    case LinkState::kDown: return 0;
+    case LinkState::kUnknown: return -1;
+  }
+  return -1;
 }
 
 void RelayMetrics::copy() {
@@ -163,6 +223,13 @@ void RelayMetrics::copy() {
   unsubscribes_sent_.copyFrom(c.unsubscribes_sent);
   downstreams_expired_.copyFrom(c.downstreams_expired);
   clients_expired_.copyFrom(c.clients_expired);
+  path_switches_.copyFrom(c.path_switches);
+  failovers_.copyFrom(c.failovers);
+  failbacks_.copyFrom(c.failbacks);
+  probes_sent_.copyFrom(c.probes_sent);
+  probe_acks_sent_.copyFrom(c.probe_acks_sent);
+  probe_bytes_sent_.copyFrom(c.probe_bytes_sent);
+  redundant_copies_sent_.copyFrom(c.redundant_copies_sent);
   for (std::size_t i = 0; i < dropped_.size(); ++i) dropped_[i].copyFrom(c.dropped[i]);
   for (std::size_t i = 0; i < malformed_.size(); ++i) malformed_[i].copyFrom(c.malformed[i]);
 
@@ -171,6 +238,16 @@ void RelayMetrics::copy() {
   downstreams_->Set(static_cast<double>(g.downstreams));
   clients_->Set(static_cast<double>(g.clients));
   upstream_subscriptions_->Set(static_cast<double>(g.upstream_subscriptions));
+
+  const std::vector<LinkSnapshot> links = core_.links();
+  for (std::size_t i = 0; i < links_.size() && i < links.size(); ++i) {
+    constexpr double kSecondsPerUs = 1e-6;
+    links_[i].rtt->Set(static_cast<double>(links[i].srtt_us) * kSecondsPerUs);
+    links_[i].jitter->Set(static_cast<double>(links[i].jitter_us) * kSecondsPerUs);
+    links_[i].loss->Set(links[i].loss_ratio);
+    links_[i].state->Set(stateValue(links[i].state));
+    links_[i].active->Set(links[i].active ? 1 : 0);
+  }
 
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     const LineCounters& lc = io_.line(static_cast<LineIndex>(i)).counters();

@@ -23,6 +23,31 @@
 //       overline_relay_line_bytes_received_total, overline_relay_line_packets_sent_total,
 //       overline_relay_line_bytes_sent_total, overline_relay_line_send_errors_total
 //   overline_relay_info{node_id,region,version} = 1
+//
+// Link probing, path choice, failover and redundancy (relay/core/link_monitor.h,
+// path_selector.h, failover_table.h). Per link, labelled
+// {neighbour="<node id>", local_line="<this relay's line name>",
+//  remote_line="<index of the neighbour's line, 0-based, in its config order>"};
+// one series per configured (neighbour, local line, neighbour line), so the
+// label set is bounded by the config:
+//   gauge overline_relay_link_rtt_seconds      smoothed RTT (EWMA 1/8); 0 until measured
+//   gauge overline_relay_link_jitter_seconds   mean deviation of RTT samples (EWMA 1/4)
+//   gauge overline_relay_link_loss_ratio       lost / answered-or-lost over the last
+//                                              probing.loss_window probes, 0..1
+//   gauge overline_relay_link_state            2 up, 1 degraded, 0 down, -1 not measured
+//                                              yet (a new link, used as if up)
+//   gauge overline_relay_link_active           1 on the link carrying this neighbour's
+//                                              traffic, 0 on the others
+// Counters:
+//   overline_relay_path_switches_total         active link changes (not the first
+//                                              choice after start-up)
+//   overline_relay_failovers_total             route next hops moved off a down neighbour
+//   overline_relay_failbacks_total             route next hops back on their primary
+//                                              after failover.failback_hold_ms
+//   overline_relay_probe_packets_sent_total{kind="probe"|"ack"}
+//   overline_relay_probe_bytes_sent_total      bytes of probes and acks (32 each)
+//   overline_relay_redundant_copies_sent_total second copies of redundant DATA
+// Duplicate DATA drops are overline_relay_dropped_packets_total{reason="duplicate"}.
 
 #include <uv.h>
 
@@ -82,9 +107,19 @@ class RelayMetrics {
   struct LineMetrics {
     CopiedCounter packets_received, bytes_received, packets_sent, bytes_sent, send_errors;
   };
+  struct LinkMetrics {
+    prometheus::Gauge* rtt = nullptr;
+    prometheus::Gauge* jitter = nullptr;
+    prometheus::Gauge* loss = nullptr;
+    prometheus::Gauge* state = nullptr;
+    prometheus::Gauge* active = nullptr;
+  };
 
   RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info);
   void createMetrics(const Info& info);
+  void createLinkMetrics();
+  // overline_relay_link_state's value for `state`.
+  static double stateValue(LinkState state);
   void copy();
 
   const RelayCore& core_;
@@ -98,6 +133,8 @@ class RelayMetrics {
   CopiedCounter data_received_, data_forwarded_;
   CopiedCounter subscribes_received_, subscribes_sent_, unsubscribes_received_, unsubscribes_sent_;
   CopiedCounter downstreams_expired_, clients_expired_;
+  CopiedCounter path_switches_, failovers_, failbacks_;
+  CopiedCounter probes_sent_, probe_acks_sent_, probe_bytes_sent_, redundant_copies_sent_;
   std::vector<CopiedCounter> dropped_;    // index == DropReason
   std::vector<CopiedCounter> malformed_;  // index == wire::ParseError
   prometheus::Gauge* streams_ = nullptr;
@@ -105,6 +142,7 @@ class RelayMetrics {
   prometheus::Gauge* clients_ = nullptr;
   prometheus::Gauge* upstream_subscriptions_ = nullptr;
   std::vector<LineMetrics> lines_;  // index == LineIndex
+  std::vector<LinkMetrics> links_;  // index == position in core_.links()
 };
 
 }  // namespace overline::relay

@@ -88,7 +88,8 @@ const std::vector<PacketType> kAllTypes = {
 };
 
 bool carriesNoPayload(PacketType type) {
-  return type == PacketType::kSubscribe || type == PacketType::kUnsubscribe || type == PacketType::kHello;
+  return type == PacketType::kProbe || type == PacketType::kProbeAck || type == PacketType::kSubscribe ||
+         type == PacketType::kUnsubscribe || type == PacketType::kHello;
 }
 
 TEST_CASE("encodePacket writes the documented big-endian layout", "[wire]") {
@@ -152,6 +153,40 @@ TEST_CASE("parsePacket decodes a hand-written header-only SUBSCRIBE", "[wire]") 
   CHECK(h.sequence == 0);
   CHECK(h.timestamp_us == 0);
   CHECK(result->payload.empty());
+}
+
+TEST_CASE("parsePacket decodes a hand-written PROBE; its PROBE_ACK is the same size", "[wire]") {
+  // PROBE from relay 0x0A0B0C0D, hop_limit 1, probe sequence 0x00000102,
+  // prober's monotonic time 0x0000000102030405.
+  const Bytes probe = bytes({
+      0x4F, 0x01, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00,  //
+      0x0A, 0x0B, 0x0C, 0x0D,                          //
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
+      0x00, 0x00, 0x01, 0x02,                          //
+      0x00, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,  //
+  });
+  const auto parsed = parsePacket(probe);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->header.type == PacketType::kProbe);
+  CHECK(parsed->header.sender_node_id == 0x0A0B0C0Du);
+  CHECK(parsed->header.sequence == 0x102u);
+  CHECK(parsed->header.timestamp_us == 0x0102030405u);
+
+  // The answer echoes sequence and timestamp, names the responder, and is
+  // byte for byte as long as the probe.
+  Header ack = parsed->header;
+  ack.type = PacketType::kProbeAck;
+  ack.sender_node_id = 0x01020304;
+  PacketBuffer out{};
+  const std::size_t written = encodePacket(ack, {}, out);
+  CHECK(written == probe.size());
+  Bytes expected = probe;
+  expected[2] = std::byte{0x03};
+  expected[8] = std::byte{0x01};
+  expected[9] = std::byte{0x02};
+  expected[10] = std::byte{0x03};
+  expected[11] = std::byte{0x04};
+  CHECK(Bytes(out.begin(), out.begin() + written) == expected);
 }
 
 TEST_CASE("parsePacket decodes all-ones integer fields without sign or width loss", "[wire]") {
@@ -229,11 +264,41 @@ TEST_CASE("parsePacket rejects unknown packet types", "[wire]") {
   }
 }
 
-TEST_CASE("parsePacket rejects any non-zero flags", "[wire]") {
-  for (const int flags : {0x01, 0x80, 0xFF}) {
-    Bytes packet = kSubscribePacket;
-    packet[3] = static_cast<std::byte>(flags);
-    CAPTURE(flags);
+TEST_CASE("parsePacket rejects flag bits not defined in v1 on every type", "[wire]") {
+  for (const PacketType type : kAllTypes) {
+    for (const int flags : {0x02, 0x80, 0xFE, 0xFF}) {
+      Bytes packet = headerOnly(static_cast<int>(type));
+      packet[3] = static_cast<std::byte>(flags);
+      CAPTURE(toString(type), flags);
+      CHECK(parseError(packet) == ParseError::kUnknownFlags);
+    }
+  }
+}
+
+TEST_CASE("kFlagRedundant is valid on DATA only", "[wire]") {
+  CHECK(kFlagRedundant == 0x01);
+  Bytes data = kDataPacket;
+  data[3] = std::byte{0x01};
+  const auto parsed = parsePacket(data);
+  REQUIRE(parsed.ok());
+  Header expected = dataHeader();
+  expected.flags = kFlagRedundant;
+  expected.payload_length = 3;
+  CHECK(parsed->header == expected);
+
+  // The encoder writes the flag where the table says, and rewriting the hop
+  // fields keeps it.
+  PacketBuffer out{};
+  const std::size_t written = encodePacket(expected, bytes({0xAA, 0xBB, 0xCC}), out);
+  CHECK(Bytes(out.begin(), out.begin() + written) == data);
+  rewriteHopFields(std::span(out.data(), written), 9, 3);
+  CHECK(out[3] == std::byte{0x01});
+
+  for (const PacketType type : kAllTypes) {
+    if (type == PacketType::kData) continue;
+    Bytes packet = headerOnly(static_cast<int>(type));
+    packet[3] = std::byte{kFlagRedundant};
+    CAPTURE(toString(type));
     CHECK(parseError(packet) == ParseError::kUnknownFlags);
   }
 }
@@ -297,8 +362,9 @@ TEST_CASE("parsePacket rejects a datagram whose size differs from 32 + payload_l
   }
 }
 
-TEST_CASE("SUBSCRIBE, UNSUBSCRIBE and HELLO must not carry a payload", "[wire]") {
-  for (const PacketType type : {PacketType::kSubscribe, PacketType::kUnsubscribe, PacketType::kHello}) {
+TEST_CASE("PROBE, PROBE_ACK, SUBSCRIBE, UNSUBSCRIBE and HELLO must not carry a payload", "[wire]") {
+  for (const PacketType type : {PacketType::kProbe, PacketType::kProbeAck, PacketType::kSubscribe,
+                                PacketType::kUnsubscribe, PacketType::kHello}) {
     CAPTURE(toString(type));
     CHECK(parseError(headerOnly(static_cast<int>(type), 1)) == ParseError::kUnexpectedPayload);
     CHECK(parseError(headerOnly(static_cast<int>(type), kMaxPayloadBytes)) == ParseError::kUnexpectedPayload);

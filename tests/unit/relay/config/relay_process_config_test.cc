@@ -43,10 +43,15 @@ routes:
     next_hop: 2
   - destination: 5
     next_hop: 3
+    backup: 2
 subscriptions:
   refresh_interval_ms: 200
   expiry_ms: 900
 limits: {max_clients: 10, max_streams: 20, max_subscriptions_per_client: 3, client_expiry_ms: 2500}
+probing: {interval_ms: 10, down_after_ms: 60, up_after_acks: 3, loss_window: 50, degraded_loss_percent: 25,
+          recovered_loss_percent: 5, degraded_rtt_ms: 150}
+path_choice: {switch_margin_percent: 30, min_margin_ms: 4, switch_hold_ms: 2000}
+failover: {failback_hold_ms: 5000}
 metrics:
   listen: 0.0.0.0:0
 socket_buffer_bytes: 65536
@@ -69,13 +74,25 @@ log_level: debug
   CHECK(config.core.neighbours[1].node_id == 3);
   CHECK(config.core.neighbours[1].lines == std::vector<Endpoint>{*Endpoint::parse("127.0.3.1:40001")});
   REQUIRE(config.core.routes != nullptr);
-  CHECK(config.core.routes->next_hop == std::map<NodeId, NodeId>{{4, 2}, {5, 3}});
+  CHECK(config.core.routes->entries == std::map<NodeId, RouteEntry>{{4, {2, kNoNode}}, {5, {3, 2}}});
   CHECK(config.core.subscriptions.refresh_interval_us == 200 * kMillisecond);
   CHECK(config.core.subscriptions.expiry_us == 900 * kMillisecond);
   CHECK(config.core.limits.max_clients == 10);
   CHECK(config.core.limits.max_streams == 20);
   CHECK(config.core.limits.max_subscriptions_per_client == 3);
   CHECK(config.core.limits.client_expiry_us == 2500 * kMillisecond);
+  const ProbingConfig& probing = config.core.probing;
+  CHECK(probing.interval_us == 10 * kMillisecond);
+  CHECK(probing.down_after_us == 60 * kMillisecond);
+  CHECK(probing.up_after_acks == 3);
+  CHECK(probing.loss_window == 50);
+  CHECK(probing.degraded_loss == Approx(0.25));
+  CHECK(probing.recovered_loss == Approx(0.05));
+  CHECK(probing.degraded_rtt_us == 150 * kMillisecond);
+  CHECK(config.core.path_choice.switch_margin == Approx(0.30));
+  CHECK(config.core.path_choice.min_margin_us == 4 * kMillisecond);
+  CHECK(config.core.path_choice.switch_hold_us == 2 * kSecond);
+  CHECK(config.core.failover.failback_hold_us == 5 * kSecond);
   REQUIRE(config.metrics_listen.has_value());
   CHECK(*config.metrics_listen == *Endpoint::parse("0.0.0.0:0"));
   CHECK(config.socket_buffer_bytes == 65536);
@@ -89,13 +106,25 @@ TEST_CASE("optional keys take their documented defaults") {
   const RelayCoreConfig core_defaults;
   CHECK(config.core.neighbours.empty());
   REQUIRE(config.core.routes != nullptr);
-  CHECK(config.core.routes->next_hop.empty());
+  CHECK(config.core.routes->entries.empty());
   CHECK(config.core.subscriptions.refresh_interval_us == 500 * kMillisecond);
   CHECK(config.core.subscriptions.expiry_us == 1500 * kMillisecond);
   CHECK(config.core.limits.max_clients == core_defaults.limits.max_clients);
   CHECK(config.core.limits.max_streams == core_defaults.limits.max_streams);
   CHECK(config.core.limits.max_subscriptions_per_client == core_defaults.limits.max_subscriptions_per_client);
   CHECK(config.core.limits.client_expiry_us == core_defaults.limits.client_expiry_us);
+  const ProbingConfig& probing = config.core.probing;
+  CHECK(probing.interval_us == 20 * kMillisecond);
+  CHECK(probing.down_after_us == 100 * kMillisecond);
+  CHECK(probing.up_after_acks == 5);
+  CHECK(probing.loss_window == 100);
+  CHECK(probing.degraded_loss == Approx(0.10));
+  CHECK(probing.recovered_loss == Approx(0.03));
+  CHECK(probing.degraded_rtt_us == 0);
+  CHECK(config.core.path_choice.switch_margin == Approx(0.20));
+  CHECK(config.core.path_choice.min_margin_us == 2 * kMillisecond);
+  CHECK(config.core.path_choice.switch_hold_us == 1 * kSecond);
+  CHECK(config.core.failover.failback_hold_us == 3 * kSecond);
   REQUIRE(config.metrics_listen.has_value());
   CHECK(*config.metrics_listen == *Endpoint::parse("127.0.0.1:9464"));
   CHECK(config.socket_buffer_bytes == 4194304);
@@ -104,7 +133,8 @@ TEST_CASE("optional keys take their documented defaults") {
 
 TEST_CASE("empty optional sections read as absent") {
   const auto result = parseRelayProcessConfig(std::string(kMinimal) +
-                                              "neighbours:\nroutes:\nsubscriptions:\nlimits:\nmetrics:\n");
+                                              "neighbours:\nroutes:\nsubscriptions:\nlimits:\nprobing:\npath_choice:\n"
+                                              "failover:\nmetrics:\n");
   REQUIRE(result.ok());
   CHECK(result.value().core.neighbours.empty());
   CHECK(result.value().metrics_listen.has_value());
@@ -122,6 +152,7 @@ TEST_CASE("the shipped example config is valid") {
   REQUIRE(result.ok());
   CHECK(result.value().lines.size() == 2);
   CHECK(result.value().core.neighbours.size() == 2);
+  CHECK(result.value().core.routes->entries.at(4) == RouteEntry{2, 3});
 }
 
 TEST_CASE("loading a missing file names the problem") {
@@ -225,6 +256,68 @@ TEST_CASE("routes must lead to configured neighbours") {
   CHECK(parseError(with_neighbour +
                    "routes:\n  - {destination: 4, next_hop: 2}\n  - {destination: 4, next_hop: 2}\n") ==
         "routes[1].destination: 4 already has a route in routes[0]");
+}
+
+TEST_CASE("a route's backup must be another configured neighbour") {
+  const std::string with_neighbours = std::string(kMinimal) +
+                                      "neighbours:\n  - {node_id: 2, lines: [\"1.2.3.4:5\"]}\n"
+                                      "  - {node_id: 3, lines: [\"1.2.3.5:5\"]}\n";
+  const auto ok = parseRelayProcessConfig(with_neighbours +
+                                          "routes:\n  - {destination: 4, next_hop: 2, backup: 3}\n"
+                                          "  - {destination: 3, next_hop: 3, backup: 2}\n");
+  INFO((ok.ok() ? std::string() : ok.error()));
+  REQUIRE(ok.ok());
+  // A direct neighbour may be its own primary, so that it gets a backup.
+  CHECK(ok.value().core.routes->entries == std::map<NodeId, RouteEntry>{{3, {3, 2}}, {4, {2, 3}}});
+
+  CHECK(parseError(with_neighbours + "routes: [{destination: 4, next_hop: 2, backup: 7}]\n") ==
+        "routes[0].backup: 7 is not a configured neighbour");
+  CHECK(parseError(with_neighbours + "routes: [{destination: 4, next_hop: 2, backup: 2}]\n") ==
+        "routes[0].backup: 2 must differ from next_hop");
+  CHECK(parseError(with_neighbours + "routes: [{destination: 4, next_hop: 2, backup: 0}]\n") ==
+        "routes[0].backup: 0 is out of range 1..4294967295");
+  // Like every optional key, a null backup reads as absent.
+  const auto null_backup =
+      parseRelayProcessConfig(with_neighbours + "routes: [{destination: 4, next_hop: 2, backup: }]\n");
+  REQUIRE(null_backup.ok());
+  CHECK(null_backup.value().core.routes->entries.at(4) == RouteEntry{2, kNoNode});
+}
+
+TEST_CASE("probing, path_choice and failover values are range-checked") {
+  const std::string base(kMinimal);
+  CHECK(parseError(base + "probing: {interval_ms: 4}\n") == "probing.interval_ms: 4 is out of range 5..60000");
+  CHECK(parseError(base + "probing: {interval_ms: 100}\n") ==
+        "probing.down_after_ms: 100 must be greater than interval_ms (100)");
+  CHECK(parseError(base + "probing: {interval_ms: 50, down_after_ms: 40}\n") ==
+        "probing.down_after_ms: 40 must be greater than interval_ms (50)");
+  CHECK(parseError(base + "probing: {up_after_acks: 0}\n") == "probing.up_after_acks: 0 is out of range 1..1000");
+  CHECK(parseError(base + "probing: {loss_window: 9}\n") == "probing.loss_window: 9 is out of range 10..10000");
+  CHECK(parseError(base + "probing: {degraded_loss_percent: 101}\n") ==
+        "probing.degraded_loss_percent: 101 is out of range 1..100");
+  CHECK(parseError(base + "probing: {degraded_loss_percent: 3}\n") ==
+        "probing.recovered_loss_percent: 3 must be less than degraded_loss_percent (3)");
+  CHECK(parseError(base + "probing: {degraded_loss_percent: 20, recovered_loss_percent: 25}\n") ==
+        "probing.recovered_loss_percent: 25 must be less than degraded_loss_percent (20)");
+  CHECK(parseError(base + "probing: {degraded_rtt_ms: 60001}\n") ==
+        "probing.degraded_rtt_ms: 60001 is out of range 0..60000");
+  CHECK(parseError(base + "probing: {interval: 20}\n") == "probing.interval: unknown key");
+  CHECK(parseError(base + "path_choice: {switch_margin_percent: 100}\n") ==
+        "path_choice.switch_margin_percent: 100 is out of range 0..99");
+  CHECK(parseError(base + "path_choice: {switch_hold_ms: 3600001}\n") ==
+        "path_choice.switch_hold_ms: 3600001 is out of range 0..3600000");
+  CHECK(parseError(base + "failover: {failback_hold_ms: -1}\n") ==
+        "failover.failback_hold_ms: expected an integer in 0..3600000, got \"-1\"");
+  CHECK(parseError(base + "failover: {hold_ms: 1}\n") == "failover.hold_ms: unknown key");
+
+  // Zero turns the RTT rule, the margins and the holds off.
+  const auto zeros = parseRelayProcessConfig(
+      base + "probing: {degraded_rtt_ms: 0, recovered_loss_percent: 0}\n"
+             "path_choice: {switch_margin_percent: 0, min_margin_ms: 0, switch_hold_ms: 0}\n"
+             "failover: {failback_hold_ms: 0}\n");
+  REQUIRE(zeros.ok());
+  CHECK(zeros.value().core.path_choice.switch_hold_us == 0);
+  CHECK(zeros.value().core.failover.failback_hold_us == 0);
+  CHECK(zeros.value().core.probing.recovered_loss == 0);
 }
 
 TEST_CASE("subscription expiry must exceed the refresh interval") {

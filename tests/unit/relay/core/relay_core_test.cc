@@ -37,7 +37,7 @@ RelayCoreConfig singleRelayConfig() {
       NeighbourConfig{kUp, {relayLine(kUp, 0), relayLine(kUp, 1)}},
       NeighbourConfig{kSide, {relayLine(kSide, 0), relayLine(kSide, 1)}},
   };
-  config.routes = std::make_shared<const RouteTable>(RouteTable{{{kRemote, kUp}}});
+  config.routes = std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kUp}}}});
   return config;
 }
 
@@ -53,11 +53,19 @@ struct Relay {
   void join(std::uint32_t client, LineIndex line = 0) {
     fromClient(client, makeControl(PacketType::kHello, 0), line);
   }
-  // Ticks every tickInterval() up to and including `until_us`.
+  // Ticks every tickInterval() up to and including `until_us`. Neighbours
+  // answer each probe at once while `neighbours_answer` is set, so their
+  // links come up as on a healthy network.
   void tickUntil(TimeUs until_us) {
     while (now < until_us) {
       now = std::min(now + core.tickInterval(), until_us);
       core.onTick(now);
+      for (; probes_seen < sink.probes.size(); ++probes_seen) {
+        const test::SentPacket probe = sink.probes[probes_seen];  // a copy: answering appends
+        if (!neighbours_answer || probe.header().type != PacketType::kProbe) continue;
+        core.onDatagram(probe.line, probe.to, test::makeProbeAck(probe.header(), test::nodeOfRelayLine(probe.to)),
+                        now);
+      }
     }
   }
   std::uint64_t dropped(DropReason reason) const {
@@ -67,10 +75,15 @@ struct Relay {
   RecordingSink sink;  // declared before `core`, which keeps a reference
   RelayCore core;
   TimeUs now = 1000 * kSecond;
+  bool neighbours_answer = true;
+  std::size_t probes_seen = 0;
 };
 
+// A new DATA packet: every call takes the next sequence, so relays never
+// take one for a duplicate of another.
 Bytes dataPacket(StreamId stream, std::uint8_t hop_limit = wire::kDefaultHopLimit, NodeId sender = kNoNode) {
-  return makePacket(PacketSpec{PacketType::kData, stream, hop_limit, sender, 7, 100});
+  static std::uint32_t next_sequence = 0;
+  return makePacket(PacketSpec{PacketType::kData, stream, hop_limit, sender, next_sequence++, 100});
 }
 
 TEST_CASE("HELLO joins a client and is answered with a header-only HELLO on the receiving line") {
@@ -121,11 +134,11 @@ TEST_CASE("HELLO from a neighbour is unexpected; reserved packet types are unsup
 
   relay.join(1);
   relay.sink.sent.clear();
-  for (const PacketType type : {PacketType::kProbe, PacketType::kProbeAck, PacketType::kNack, PacketType::kFec}) {
+  for (const PacketType type : {PacketType::kNack, PacketType::kFec}) {
     relay.fromNeighbour(kUp, makePacket(PacketSpec{type, 0, wire::kDefaultHopLimit, kUp, 0, 8}));
     relay.fromClient(1, makePacket(PacketSpec{type, 0, wire::kDefaultHopLimit, kNoNode, 0, 8}));
   }
-  CHECK(relay.dropped(DropReason::kUnsupportedType) == 8);
+  CHECK(relay.dropped(DropReason::kUnsupportedType) == 4);
   CHECK(relay.sink.sent.empty());
 }
 
@@ -346,7 +359,7 @@ TEST_CASE("Hop limit") {
 TEST_CASE("No route and routing loops refuse the SUBSCRIBE without recording it") {
   RelayCoreConfig config = singleRelayConfig();
   // Node 5 routes via 9, which is not a neighbour.
-  config.routes = std::make_shared<const RouteTable>(RouteTable{{{kRemote, kUp}, {5, kUnreachable}}});
+  config.routes = std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kUp}}, {5, {kUnreachable}}}});
   Relay relay(config);
   relay.join(1);
   relay.sink.sent.clear();
@@ -364,7 +377,7 @@ TEST_CASE("No route and routing loops refuse the SUBSCRIBE without recording it"
 
   SECTION("the current upstream cannot become a downstream, even while a route change is pending") {
     relay.fromClient(1, makeControl(PacketType::kSubscribe, kRemoteStream));
-    relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, kSide}}}));
+    relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kSide}}}}));
     relay.fromNeighbour(kUp, makeControl(PacketType::kSubscribe, kRemoteStream, 16, kUp));
     CHECK(relay.dropped(DropReason::kNoRoute) == 4);
     CHECK(relay.core.gauges().downstreams == 1);
@@ -565,21 +578,37 @@ TEST_CASE("A silent client expires with all its subscriptions") {
   CHECK(relay.dropped(DropReason::kUnknownSource) == 1);
 }
 
-TEST_CASE("A route change moves the upstream subscription at the next tick") {
+TEST_CASE("A route change moves the upstream subscription at the next tick, make before break") {
   Relay relay;
   relay.join(1);
   relay.fromClient(1, makeControl(PacketType::kSubscribe, kRemoteStream));
   relay.sink.sent.clear();
+  const DurationUs refresh = SubscriptionTimers{}.refresh_interval_us;
 
-  relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, kSide}}}));
+  relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kSide}}}}));
   CHECK(relay.sink.sent.empty());
   relay.tickUntil(relay.now + relay.core.tickInterval());
-  CHECK(relay.sink.count(PacketType::kUnsubscribe, relayLine(kUp, 0)) == 1);
+  const TimeUs moved_at = relay.now;
+  // The new upstream at once; the old one, still up, keeps feeding us until
+  // the new one delivers.
   CHECK(relay.sink.count(PacketType::kSubscribe, relayLine(kSide, 0)) == 1);
-  CHECK(relay.sink.sent.size() == 2);
+  CHECK(relay.sink.sent.size() == 1);
+  relay.fromNeighbour(kUp, dataPacket(kRemoteStream, 16, kUp));
+  CHECK(relay.sink.count(PacketType::kData, clientEndpoint(1)) == 1);
+  CHECK(relay.sink.count(PacketType::kUnsubscribe) == 0);
+  relay.fromNeighbour(kSide, dataPacket(kRemoteStream, 16, kSide));
+  CHECK(relay.sink.count(PacketType::kData, clientEndpoint(1)) == 2);
+  CHECK(relay.sink.count(PacketType::kUnsubscribe, relayLine(kUp, 0)) == 1);
 
+  // DATA still on its way from the old upstream is taken for one refresh
+  // interval after the move, then refused.
+  relay.tickUntil(moved_at + refresh - relay.core.tickInterval());
+  relay.fromNeighbour(kUp, dataPacket(kRemoteStream, 16, kUp));
+  CHECK(relay.sink.count(PacketType::kData, clientEndpoint(1)) == 3);
+  relay.tickUntil(moved_at + refresh);
   relay.fromNeighbour(kUp, dataPacket(kRemoteStream, 16, kUp));
   CHECK(relay.dropped(DropReason::kNotUpstream) == 1);
+  CHECK(relay.sink.count(PacketType::kUnsubscribe, relayLine(kUp, 0)) == 1);
   relay.sink.sent.clear();
   relay.fromNeighbour(kSide, dataPacket(kRemoteStream, 16, kSide));
   CHECK(relay.sink.count(PacketType::kData, clientEndpoint(1)) == 1);
@@ -588,11 +617,14 @@ TEST_CASE("A route change moves the upstream subscription at the next tick") {
     relay.core.setRoutes(nullptr);  // 4 is no neighbour: no route at all
     relay.sink.sent.clear();
     relay.tickUntil(relay.now + relay.core.tickInterval());
-    CHECK(relay.sink.count(PacketType::kUnsubscribe, relayLine(kSide, 0)) == 1);
     CHECK(relay.core.gauges().upstream_subscriptions == 0);
     CHECK(relay.core.gauges().downstreams == 1);
+    // No new upstream will deliver: the old one is released after the interval.
+    CHECK(relay.sink.count(PacketType::kUnsubscribe) == 0);
+    relay.tickUntil(relay.now + refresh);
+    CHECK(relay.sink.count(PacketType::kUnsubscribe, relayLine(kSide, 0)) == 1);
 
-    relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, kUp}}}));
+    relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kUp}}}}));
     relay.tickUntil(relay.now + relay.core.tickInterval());
     CHECK(relay.sink.count(PacketType::kSubscribe, relayLine(kUp, 0)) == 1);
     CHECK(relay.core.gauges().upstream_subscriptions == 1);
@@ -600,13 +632,43 @@ TEST_CASE("A route change moves the upstream subscription at the next tick") {
   SECTION("a new next hop that is a downstream of the stream is not subscribed to") {
     relay.fromNeighbour(kUp, makeControl(PacketType::kSubscribe, kRemoteStream, 16, kUp));
     CHECK(relay.core.gauges().downstreams == 2);
-    relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, kUp}}}));
+    relay.core.setRoutes(std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kUp}}}}));
     relay.sink.sent.clear();
-    relay.tickUntil(relay.now + relay.core.tickInterval());
+    relay.tickUntil(relay.now + relay.core.tickInterval() + refresh);
     CHECK(relay.sink.count(PacketType::kUnsubscribe, relayLine(kSide, 0)) == 1);
     CHECK(relay.sink.count(PacketType::kSubscribe) == 0);
     CHECK(relay.core.gauges().upstream_subscriptions == 0);
   }
+}
+
+TEST_CASE("A move away from a down upstream unsubscribes it at once") {
+  RelayCoreConfig config = singleRelayConfig();
+  config.routes = std::make_shared<const RouteTable>(RouteTable{{{kRemote, {kUp, kSide}}}});
+  Relay relay(config);
+  relay.join(1);
+  relay.fromClient(1, makeControl(PacketType::kSubscribe, kRemoteStream));
+  relay.tickUntil(relay.now + 200 * kMillisecond);  // every link measured and UP
+  relay.sink.sent.clear();
+
+  // kUp stops answering; kSide still does (probes to it are answered below).
+  relay.neighbours_answer = false;
+  const TimeUs silent_from = relay.now;
+  while (relay.core.counters().failovers == 0 && relay.now < silent_from + kSecond) {
+    relay.now += relay.core.tickInterval();
+    relay.core.onTick(relay.now);
+    for (; relay.probes_seen < relay.sink.probes.size(); ++relay.probes_seen) {
+      const test::SentPacket probe = relay.sink.probes[relay.probes_seen];
+      if (probe.header().type != PacketType::kProbe || test::nodeOfRelayLine(probe.to) != kSide) continue;
+      relay.core.onDatagram(probe.line, probe.to, test::makeProbeAck(probe.header(), kSide), relay.now);
+    }
+  }
+  CHECK(relay.core.counters().failovers == 1);
+  CHECK(relay.now - silent_from <= ProbingConfig{}.down_after_us + ProbingConfig{}.interval_us);
+  CHECK(relay.sink.count(PacketType::kUnsubscribe) == 1);
+  CHECK(relay.sink.count(PacketType::kSubscribe) == 1);
+  CHECK(relay.sink.sent[0].header().type == PacketType::kUnsubscribe);  // the dead one first
+  CHECK(test::nodeOfRelayLine(relay.sink.sent[0].to) == kUp);
+  CHECK(test::nodeOfRelayLine(relay.sink.sent[1].to) == kSide);
 }
 
 TEST_CASE("Packets the sink refuses are counted as send_failed, not as sent") {
@@ -630,9 +692,11 @@ TEST_CASE("Packets the sink refuses are counted as send_failed, not as sent") {
   CHECK(relay.sink.sent.size() == 6);
 }
 
-TEST_CASE("tickInterval is short enough for refresh and expiry but at least 1 ms") {
+TEST_CASE("tickInterval is short enough for probes, refresh and expiry but at least 1 ms") {
   RelayCoreConfig config = singleRelayConfig();
   RecordingSink sink;
+  CHECK(RelayCore(config, sink).tickInterval() == 5 * kMillisecond);  // a quarter of the 20 ms probe interval
+  config.probing.interval_us = kSecond;
   CHECK(RelayCore(config, sink).tickInterval() == 50 * kMillisecond);
   config.subscriptions.refresh_interval_us = 100 * kMillisecond;
   CHECK(RelayCore(config, sink).tickInterval() == 25 * kMillisecond);

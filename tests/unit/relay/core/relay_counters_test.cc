@@ -21,6 +21,7 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kUnsupportedType, "unsupported_type"},
       {DropReason::kUnexpectedType, "unexpected_type"},
       {DropReason::kSendFailed, "send_failed"},
+      {DropReason::kDuplicate, "duplicate"},
   };
   REQUIRE(expected.size() == kDropReasonCount);
   std::set<std::string_view> labels;

@@ -101,13 +101,17 @@ TEST_CASE("Diamond: the tree follows the routes, and a route change moves a bran
   CHECK(net.relay(1).counters().data_forwarded == 2);
   CHECK(net.countSent(3, 4, PacketType::kData) == 0);
 
-  // The controller now routes 4 -> 1 via 3: the branch through 2 is torn down.
+  // The controller now routes 4 -> 1 via 3: 4 subscribes to 3 at once and,
+  // with no DATA flowing to prove the new branch, tears the branch through 2
+  // down one refresh interval later (make before break).
   net.setRoutes(4, {{1, 3}});
   net.advance(net.relay(4).tickInterval());
-  CHECK(net.countSent(4, 2, PacketType::kUnsubscribe) == 1);
   CHECK(net.countSent(4, 3, PacketType::kSubscribe) == 1);
-  CHECK(net.countSent(2, 1, PacketType::kUnsubscribe) == 1);
   CHECK(net.countSent(3, 1, PacketType::kSubscribe) == 1);  // 3 already carried the stream
+  CHECK(net.countSent(4, 2, PacketType::kUnsubscribe) == 0);
+  net.advance(kRefresh);
+  CHECK(net.countSent(4, 2, PacketType::kUnsubscribe) == 1);
+  CHECK(net.countSent(2, 1, PacketType::kUnsubscribe) == 1);
   CHECK(net.relay(2).gauges().streams == 0);
   CHECK(net.relay(3).gauges().downstreams == 2);
 

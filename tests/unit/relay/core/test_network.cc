@@ -11,6 +11,8 @@ Endpoint relayLine(NodeId node, LineIndex line) {
   return Endpoint((10u << 24) | ((node & 0xffu) << 8) | (line + 1u), 7000);
 }
 
+NodeId nodeOfRelayLine(const Endpoint& endpoint) { return (endpoint.address() >> 8) & 0xffu; }
+
 Endpoint clientEndpoint(std::uint32_t index) {
   return Endpoint((192u << 24) | (168u << 16) | (index & 0xffu), static_cast<std::uint16_t>(5000 + index));
 }
@@ -18,11 +20,12 @@ Endpoint clientEndpoint(std::uint32_t index) {
 Bytes makePacket(const PacketSpec& spec) {
   wire::Header header;
   header.type = spec.type;
+  header.flags = spec.flags;
   header.hop_limit = spec.hop_limit;
   header.sender_node_id = spec.sender;
   header.stream_id = spec.stream;
   header.sequence = spec.sequence;
-  header.timestamp_us = 42;
+  header.timestamp_us = spec.timestamp_us;
   Bytes payload(spec.payload_bytes);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i * 7 + 3);
   Bytes out(wire::kHeaderBytes + payload.size());
@@ -31,7 +34,21 @@ Bytes makePacket(const PacketSpec& spec) {
 }
 
 Bytes makeControl(PacketType type, StreamId stream, std::uint8_t hop_limit, NodeId sender) {
-  return makePacket(PacketSpec{type, stream, hop_limit, sender, 0, 0});
+  PacketSpec spec;
+  spec.type = type;
+  spec.stream = stream;
+  spec.hop_limit = hop_limit;
+  spec.sender = sender;
+  return makePacket(spec);
+}
+
+Bytes makeProbeAck(const wire::Header& probe, NodeId responder) {
+  wire::Header ack = probe;
+  ack.type = PacketType::kProbeAck;
+  ack.sender_node_id = responder;
+  Bytes out(wire::kHeaderBytes);
+  out.resize(wire::encodePacket(ack, {}, out));
+  return out;
 }
 
 wire::Header headerOf(std::span<const std::byte> packet) {
@@ -40,20 +57,29 @@ wire::Header headerOf(std::span<const std::byte> packet) {
   return parsed->header;
 }
 
+namespace {
+
+bool isProbing(PacketType type) { return type == PacketType::kProbe || type == PacketType::kProbeAck; }
+
+}  // namespace
+
 bool RecordingSink::sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {
-  sent.push_back(SentPacket{line, to, Bytes(packet.begin(), packet.end())});
+  SentPacket recorded{line, to, Bytes(packet.begin(), packet.end())};
+  (isProbing(recorded.header().type) ? probes : sent).push_back(std::move(recorded));
   return accept;
 }
 
 std::size_t RecordingSink::count(PacketType type, const Endpoint& to) const {
-  return static_cast<std::size_t>(std::count_if(sent.begin(), sent.end(), [&](const SentPacket& p) {
+  const std::vector<SentPacket>& packets = isProbing(type) ? probes : sent;
+  return static_cast<std::size_t>(std::count_if(packets.begin(), packets.end(), [&](const SentPacket& p) {
     return p.to == to && p.header().type == type;
   }));
 }
 
 std::size_t RecordingSink::count(PacketType type) const {
-  return static_cast<std::size_t>(
-      std::count_if(sent.begin(), sent.end(), [&](const SentPacket& p) { return p.header().type == type; }));
+  const std::vector<SentPacket>& packets = isProbing(type) ? probes : sent;
+  return static_cast<std::size_t>(std::count_if(packets.begin(), packets.end(),
+                                                [&](const SentPacket& p) { return p.header().type == type; }));
 }
 
 std::size_t TestNetwork::Client::receivedCount(PacketType type) const {
@@ -62,8 +88,9 @@ std::size_t TestNetwork::Client::receivedCount(PacketType type) const {
 }
 
 TestNetwork::TestNetwork(const std::vector<NodeId>& nodes,
-                         const std::vector<std::pair<NodeId, NodeId>>& links, const RelayCoreConfig& base)
-    : refresh_interval_us_(base.subscriptions.refresh_interval_us) {
+                         const std::vector<std::pair<NodeId, NodeId>>& links, const RelayCoreConfig& base,
+                         std::uint64_t seed)
+    : refresh_interval_us_(base.subscriptions.refresh_interval_us), random_(seed) {
   for (const NodeId node : nodes) {
     RelayCoreConfig config = base;
     config.node_id = node;
@@ -80,8 +107,14 @@ TestNetwork::TestNetwork(const std::vector<NodeId>& nodes,
   }
 }
 
-void TestNetwork::setRoutes(NodeId node, std::map<NodeId, NodeId> next_hop) {
-  relay(node).setRoutes(std::make_shared<const RouteTable>(RouteTable{std::move(next_hop)}));
+void TestNetwork::setRoutes(NodeId node, const std::map<NodeId, NodeId>& next_hop) {
+  RouteTable table;
+  for (const auto& [destination, hop] : next_hop) table.entries[destination] = RouteEntry{hop, kNoNode};
+  relay(node).setRoutes(std::make_shared<const RouteTable>(std::move(table)));
+}
+
+void TestNetwork::setRouteEntries(NodeId node, std::map<NodeId, RouteEntry> entries) {
+  relay(node).setRoutes(std::make_shared<const RouteTable>(RouteTable{std::move(entries)}));
 }
 
 TestNetwork::Client& TestNetwork::addClient(NodeId edge) {
@@ -93,8 +126,19 @@ TestNetwork::Client& TestNetwork::addClient(NodeId edge) {
   return client;
 }
 
+void TestNetwork::setPath(NodeId a, LineIndex a_line, NodeId b, LineIndex b_line, const PathModel& model) {
+  paths_[{relayLine(a, a_line), relayLine(b, b_line)}] = model;
+  paths_[{relayLine(b, b_line), relayLine(a, a_line)}] = model;
+}
+
+void TestNetwork::setPaths(NodeId a, NodeId b, const PathModel& model) {
+  for (LineIndex a_line = 0; a_line < 2; ++a_line) {
+    for (LineIndex b_line = 0; b_line < 2; ++b_line) setPath(a, a_line, b, b_line, model);
+  }
+}
+
 void TestNetwork::clientSend(Client& client, const Bytes& packet, LineIndex line) {
-  in_flight_.push_back(InFlight{client.endpoint, relayLine(client.edge, line), packet});
+  enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, line), packet});
   deliver();
 }
 
@@ -115,7 +159,12 @@ void TestNetwork::advance(DurationUs duration_us) {
   for (const auto& [id, node] : relays_) step_us = std::min(step_us, node.core->tickInterval());
   const TimeUs end_us = now_us_ + duration_us;
   while (now_us_ < end_us) {
-    now_us_ = std::min(now_us_ + step_us, end_us);
+    const TimeUs tick_us = std::min(now_us_ + step_us, end_us);
+    while (!in_flight_.empty() && in_flight_.begin()->first < tick_us) {
+      now_us_ = std::max(now_us_, in_flight_.begin()->first);
+      deliver();
+    }
+    now_us_ = tick_us;
     refreshClients();
     for (auto& [id, node] : relays_) node.core->onTick(now_us_);
     deliver();
@@ -131,19 +180,32 @@ std::size_t TestNetwork::countSent(NodeId from, NodeId to, PacketType type) cons
 
 bool TestNetwork::NodeSink::sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {
   const Endpoint from = relayLine(node_, line);
-  network_.log_.push_back(Transmission{node_, from, to, headerOf(packet)});
-  network_.in_flight_.push_back(InFlight{from, to, Bytes(packet.begin(), packet.end())});
+  Transmission sent{node_, from, to, headerOf(packet), network_.now_us_, false};
+  TimeUs due_us = network_.now_us_;
+  if (const auto path = network_.paths_.find({from, to}); path != network_.paths_.end()) {
+    const PathModel& model = path->second;
+    sent.lost = model.down || std::bernoulli_distribution(model.loss)(network_.random_);
+    due_us += model.delay_us;
+    if (model.jitter_us > 0) {
+      due_us += std::uniform_int_distribution<DurationUs>(0, model.jitter_us)(network_.random_);
+    }
+  }
+  network_.log_.push_back(sent);
+  // A lost packet still left the relay: the sink accepted it.
+  if (!sent.lost) network_.enqueue(due_us, InFlight{from, to, Bytes(packet.begin(), packet.end())});
   return true;
 }
+
+void TestNetwork::enqueue(TimeUs due_us, InFlight packet) { in_flight_.emplace(due_us, std::move(packet)); }
 
 void TestNetwork::deliver() {
   // Generous bound: a forwarding or subscription loop shows up as a failure,
   // not as a hung test.
   constexpr std::size_t kMaxDeliveries = 100000;
-  for (std::size_t delivered = 0; !in_flight_.empty(); ++delivered) {
+  for (std::size_t delivered = 0; !in_flight_.empty() && in_flight_.begin()->first <= now_us_; ++delivered) {
     REQUIRE(delivered < kMaxDeliveries);
-    InFlight packet = std::move(in_flight_.front());
-    in_flight_.pop_front();
+    InFlight packet = std::move(in_flight_.begin()->second);
+    in_flight_.erase(in_flight_.begin());
     if (const auto target = findRelayLine(packet.to)) {
       relay(target->node).onDatagram(target->line, packet.from, packet.bytes, now_us_);
       continue;
@@ -165,12 +227,11 @@ void TestNetwork::refreshClients() {
     if (now_us_ < client.next_refresh_us) continue;
     client.next_refresh_us = now_us_ + refresh_interval_us_;
     if (client.keepalive) {
-      in_flight_.push_back(
-          InFlight{client.endpoint, relayLine(client.edge, 0), makeControl(PacketType::kHello, 0)});
+      enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, 0), makeControl(PacketType::kHello, 0)});
     }
     for (const StreamId stream : client.refreshing) {
-      in_flight_.push_back(InFlight{client.endpoint, relayLine(client.edge, 0),
-                                    makeControl(PacketType::kSubscribe, stream)});
+      enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, 0),
+                                makeControl(PacketType::kSubscribe, stream)});
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <span>
 #include <utility>
 #include <vector>
@@ -26,6 +27,8 @@ using Bytes = std::vector<std::byte>;
 
 // Relay `node`'s line `line` is 10.0.<node>.<line+1>:7000.
 Endpoint relayLine(NodeId node, LineIndex line);
+// The node whose relayLine() `endpoint` is (node ids up to 255).
+NodeId nodeOfRelayLine(const Endpoint& endpoint);
 // The `index`-th test client is 192.168.0.<index>:(5000 + index).
 Endpoint clientEndpoint(std::uint32_t index);
 
@@ -36,10 +39,14 @@ struct PacketSpec {
   NodeId sender = kNoNode;
   std::uint32_t sequence = 0;
   std::size_t payload_bytes = 0;  // filled with a recognisable pattern
+  std::uint8_t flags = 0;
+  std::uint64_t timestamp_us = 42;
 };
 Bytes makePacket(const PacketSpec& spec);
 Bytes makeControl(wire::PacketType type, StreamId stream, std::uint8_t hop_limit = wire::kDefaultHopLimit,
                   NodeId sender = kNoNode);
+// The PROBE_ACK a neighbour `responder` sends for `probe`.
+Bytes makeProbeAck(const wire::Header& probe, NodeId responder);
 // Parses a packet the relay emitted; fails the current test if it is malformed.
 wire::Header headerOf(std::span<const std::byte> packet);
 
@@ -51,23 +58,39 @@ struct SentPacket {
   wire::Header header() const { return headerOf(bytes); }
 };
 
-// Records every packet; refuses them all while `accept` is false.
+// Records every packet; refuses them all while `accept` is false. Link
+// probing (PROBE, PROBE_ACK) goes on every tick, so it is recorded apart in
+// `probes`: `sent` holds only the rest, which is what most tests are about.
 class RecordingSink : public PacketSink {
  public:
   bool sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) override;
 
-  // Packets of `type` sent to `to`.
+  // Packets of `type` sent to `to` (from `sent`, or `probes` for probe types).
   std::size_t count(wire::PacketType type, const Endpoint& to) const;
   std::size_t count(wire::PacketType type) const;
 
   std::vector<SentPacket> sent;
+  std::vector<SentPacket> probes;
   bool accept = true;
 };
 
+// How one relay line pair behaves (both directions). The default is a
+// perfect wire: no delay, no loss.
+struct PathModel {
+  DurationUs delay_us = 0;   // one way
+  DurationUs jitter_us = 0;  // extra one-way delay, uniform in [0, jitter_us]
+  double loss = 0;           // probability that a packet is lost
+  bool down = false;         // every packet is lost
+};
+
 // Relays joined by links (each link: both nodes list each other as neighbour
-// with two lines), SDK clients attached to edges, and a fake clock. Packets go
-// into a FIFO and are delivered with zero delay by deliver(), which every
-// other operation calls, so each call leaves the network quiescent.
+// with two lines), SDK clients attached to edges, and a fake clock. Packets
+// between relay lines follow that line pair's PathModel (setPath); clients
+// are on perfect wires. Packets due now are delivered by deliver(), which
+// every operation calls, so with zero-delay paths each call leaves the
+// network quiescent; delayed packets arrive at their exact due time during
+// advance(). Loss and jitter draw from a generator seeded in the constructor,
+// so a run is reproducible.
 class TestNetwork {
  public:
   struct Transmission {
@@ -75,6 +98,8 @@ class TestNetwork {
     Endpoint from;
     Endpoint to;
     wire::Header header;
+    TimeUs at_us = 0;   // when it was sent
+    bool lost = false;  // dropped by the path model
   };
   struct Client {
     Endpoint endpoint;
@@ -89,15 +114,18 @@ class TestNetwork {
     std::size_t receivedCount(wire::PacketType type) const;
   };
 
-  // `base` supplies timers and limits; node ids, lines and neighbours come from `links`.
+  // `base` supplies timers, limits, probing, path choice and failover; node
+  // ids, lines and neighbours come from `links`.
   TestNetwork(const std::vector<NodeId>& nodes, const std::vector<std::pair<NodeId, NodeId>>& links,
-              const RelayCoreConfig& base = {});
+              const RelayCoreConfig& base = {}, std::uint64_t seed = 1);
   // Relays' sinks point back at the network.
   TestNetwork(const TestNetwork&) = delete;
   TestNetwork& operator=(const TestNetwork&) = delete;
 
   RelayCore& relay(NodeId node) { return *relays_.at(node).core; }
-  void setRoutes(NodeId node, std::map<NodeId, NodeId> next_hop);
+  // Primary next hops only.
+  void setRoutes(NodeId node, const std::map<NodeId, NodeId>& next_hop);
+  void setRouteEntries(NodeId node, std::map<NodeId, RouteEntry> entries);
 
   // A client that has sent HELLO to `edge` (the HELLO answer is in `received`).
   Client& addClient(NodeId edge);
@@ -110,9 +138,15 @@ class TestNetwork {
   void publish(Client& publisher, StreamId stream, std::uint32_t sequence,
                std::uint8_t hop_limit = wire::kDefaultHopLimit);
 
+  // The model of line pair (a's line a_line <-> b's line b_line), both ways.
+  void setPath(NodeId a, LineIndex a_line, NodeId b, LineIndex b_line, const PathModel& model);
+  // The same model on all four line pairs between a and b.
+  void setPaths(NodeId a, NodeId b, const PathModel& model);
+
   TimeUs now() const { return now_us_; }
   // Moves fake time forward by `duration_us` in steps of the smallest tick
-  // interval, refreshing clients, ticking every relay and delivering each step.
+  // interval, refreshing clients, ticking every relay and delivering each
+  // step; delayed packets are delivered in between at their due times.
   void advance(DurationUs duration_us);
 
   const std::vector<Transmission>& log() const { return log_; }
@@ -140,6 +174,9 @@ class TestNetwork {
     Bytes bytes;
   };
 
+  // Queues a packet for delivery at `due_us`.
+  void enqueue(TimeUs due_us, InFlight packet);
+  // Delivers every packet due by now, in due order.
   void deliver();
   void refreshClients();
   struct RelayLine {
@@ -153,7 +190,10 @@ class TestNetwork {
   DurationUs refresh_interval_us_;
   std::map<NodeId, Node> relays_;
   std::deque<Client> clients_;  // deque: references stay valid as clients are added
-  std::deque<InFlight> in_flight_;
+  // By due time; equal due times keep their sending order.
+  std::multimap<TimeUs, InFlight> in_flight_;
+  std::map<std::pair<Endpoint, Endpoint>, PathModel> paths_;  // (from, to) relay lines
+  std::mt19937_64 random_;
   std::vector<Transmission> log_;
   std::size_t undeliverable_ = 0;
 };

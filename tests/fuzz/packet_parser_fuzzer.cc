@@ -27,7 +27,9 @@ void checkAccepted(std::span<const std::byte> input, const overline::wire::Packe
   require(view.payload.size() == header.payload_length);
   require(view.payload.size() <= overline::wire::kMaxPayloadBytes);
   require(view.payload.data() == input.data() + kHeaderBytes);
-  require(header.flags == 0);
+  // The only flag v1 knows is kFlagRedundant, and only on DATA.
+  require(header.flags == 0 ||
+          (header.flags == overline::wire::kFlagRedundant && header.type == overline::wire::PacketType::kData));
 
   overline::wire::PacketBuffer encoded;
   const std::size_t written = overline::wire::encodePacket(header, view.payload, encoded);

@@ -167,10 +167,10 @@ ClientCounters Client::counters() const {
   return out;
 }
 
-StreamId Client::publish(std::uint32_t local_id) {
+StreamId Client::publish(std::uint32_t local_id, const PublishOptions& options) {
   const StreamId stream = makeStreamId(edge_node_, local_id);
   std::lock_guard lock(publish_mutex_);
-  next_sequence_.try_emplace(stream, 0);
+  published_[stream].flags = options.redundant ? wire::kFlagRedundant : 0;
   return stream;
 }
 
@@ -182,9 +182,10 @@ bool Client::send(StreamId stream, std::span<const std::byte> payload) {
   header.stream_id = stream;
   {
     std::lock_guard lock(publish_mutex_);
-    const auto it = next_sequence_.find(stream);
-    if (it == next_sequence_.end()) return false;
-    header.sequence = it->second++;
+    const auto it = published_.find(stream);
+    if (it == published_.end()) return false;
+    header.sequence = it->second.next_sequence++;
+    header.flags = it->second.flags;
   }
   header.timestamp_us = wallClockUs();
   wire::PacketBuffer buffer;

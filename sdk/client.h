@@ -68,6 +68,14 @@ struct ClientCounters {
   std::uint64_t receive_errors = 0;   // recv() failed other than "nothing to read"
 };
 
+// How a published stream's DATA is sent.
+struct PublishOptions {
+  // Flag every DATA wire::kFlagRedundant: relays send each packet to every
+  // downstream neighbour on two disjoint links, so one failed line loses
+  // nothing (at twice the relay-to-relay bandwidth).
+  bool redundant = false;
+};
+
 // Called on the SDK thread for each DATA of a subscribed stream. `payload`
 // is valid only during the call. `arrival_us` is wall-clock microseconds
 // (system_clock), comparable with header.timestamp_us when clocks are synced.
@@ -93,8 +101,9 @@ class Client {
   Endpoint localEndpoint() const { return local_; }
 
   // Declares a stream published from here: makeStreamId(edgeNode(), local_id).
-  // Its DATA sequence starts at 0; publishing it again keeps the sequence.
-  StreamId publish(std::uint32_t local_id);
+  // Its DATA sequence starts at 0; publishing it again keeps the sequence
+  // and takes the new options.
+  StreamId publish(std::uint32_t local_id, const PublishOptions& options = {});
 
   // Sends one DATA packet on a stream returned by publish(): next sequence,
   // timestamp_us = wall clock now. Returns false if the client is closed, the
@@ -157,8 +166,12 @@ class Client {
   std::atomic<bool> closed_{false};
   AtomicCounters counters_;
 
-  std::mutex publish_mutex_;  // guards next_sequence_
-  std::map<StreamId, std::uint32_t> next_sequence_;
+  struct Published {
+    std::uint32_t next_sequence = 0;
+    std::uint8_t flags = 0;  // header flags of its DATA
+  };
+  std::mutex publish_mutex_;  // guards published_
+  std::map<StreamId, Published> published_;
 
   // Lock order: dispatch_mutex_ before subscriptions_mutex_. The SDK thread
   // holds dispatch_mutex_ while it looks up and runs a callback, so taking it

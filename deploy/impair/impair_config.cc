@@ -77,9 +77,36 @@ std::optional<Endpoint> readDestination(MapReader& link, std::string_view key, E
   return endpoint;
 }
 
-void readLinks(const MapReader& root, ImpairConfig& out, ErrorLatch& errors) {
+// Latches an error when the fixed (non-zero port) bind address at `path`
+// was already taken by another socket of the proxy.
+void claimBind(const Endpoint& bind, const std::string& path, std::map<Endpoint, std::string>& path_of_bind,
+               ErrorLatch& errors) {
+  // Port 0 asks the kernel for a fresh port, so only fixed ports can collide.
+  if (bind.port() == 0) return;
+  if (const auto [it, inserted] = path_of_bind.emplace(bind, path); !inserted) {
+    errors.fail(path, bind.toString() + " is already used by " + it->second);
+  }
+}
+
+// Reads the entry's `name`, which must be valid and not yet in `path_of_name`.
+std::string readName(MapReader& entry, std::map<std::string, std::string>& path_of_name, ErrorLatch& errors) {
+  auto name = entry.requiredString("name");
+  if (!name) return {};
+  if (!isValidLinkName(*name)) {
+    errors.fail(entry.pathOf("name"), "\"" + *name + "\" must be 1.." + std::to_string(kMaxLinkNameChars) +
+                                          " characters of [A-Za-z0-9._:-]");
+  } else if (const auto [it, inserted] = path_of_name.emplace(*name, entry.path()); !inserted) {
+    errors.fail(entry.pathOf("name"), "\"" + *name + "\" is already used by " + it->second);
+  }
+  return std::move(*name);
+}
+
+void readLinks(const MapReader& root, ImpairConfig& out, std::map<Endpoint, std::string>& path_of_bind,
+               ErrorLatch& errors) {
   if (!root.has("links")) {
-    errors.fail(root.pathOf("links"), "missing required key");
+    if (!root.has("switchboard")) {
+      errors.fail(root.pathOf("links"), "missing required key (give links, switchboard or both)");
+    }
     return;
   }
   const SequenceReader links(root.get("links"), root.pathOf("links"), errors);
@@ -89,30 +116,16 @@ void readLinks(const MapReader& root, ImpairConfig& out, ErrorLatch& errors) {
     return;
   }
   std::map<std::string, std::string> path_of_name;
-  std::map<Endpoint, std::string> path_of_bind;
   for (std::size_t i = 0; i < links.size(); ++i) {
     MapReader link(links.at(i), links.pathOf(i), {"name", "a", "a_side", "b", "b_side", "a_to_b", "b_to_a"},
                    errors);
     ImpairLinkConfig config;
-    if (auto name = link.requiredString("name")) {
-      if (!isValidLinkName(*name)) {
-        errors.fail(link.pathOf("name"), "\"" + *name + "\" must be 1.." + std::to_string(kMaxLinkNameChars) +
-                                             " characters of [A-Za-z0-9._:-]");
-      } else if (const auto [it, inserted] = path_of_name.emplace(*name, link.path()); !inserted) {
-        errors.fail(link.pathOf("name"), "\"" + *name + "\" is already used by " + it->second);
-      }
-      config.name = std::move(*name);
-    }
+    config.name = readName(link, path_of_name, errors);
     config.a = readDestination(link, "a", errors).value_or(Endpoint());
     for (const std::string_view side : {"a_side", "b_side"}) {
       const auto bind = link.requiredEndpoint(side);
       if (!bind) continue;
-      // Port 0 asks the kernel for a fresh port, so only fixed ports can collide.
-      if (bind->port() != 0) {
-        if (const auto [it, inserted] = path_of_bind.emplace(*bind, link.pathOf(side)); !inserted) {
-          errors.fail(link.pathOf(side), bind->toString() + " is already used by " + it->second);
-        }
-      }
+      claimBind(*bind, link.pathOf(side), path_of_bind, errors);
       (side == "a_side" ? config.a_side : config.b_side) = *bind;
     }
     config.b = readDestination(link, "b", errors).value_or(Endpoint());
@@ -123,6 +136,40 @@ void readLinks(const MapReader& root, ImpairConfig& out, ErrorLatch& errors) {
     config.b_to_a = readDirection(link.get("b_to_a"), link.pathOf("b_to_a"), errors);
     out.links.push_back(std::move(config));
   }
+}
+
+void readSwitchboard(const MapReader& root, ImpairConfig& out, std::map<Endpoint, std::string>& path_of_bind,
+                     ErrorLatch& errors) {
+  if (!root.has("switchboard")) return;
+  const MapReader section(root.get("switchboard"), root.pathOf("switchboard"), {"default", "lines"}, errors);
+  SwitchboardConfig switchboard;
+  switchboard.default_knobs = readDirection(section.get("default"), section.pathOf("default"), errors);
+  const SequenceReader lines(section.get("lines"), section.pathOf("lines"), errors);
+  if (lines.size() < 1 || lines.size() > kMaxSwitchboardLines) {
+    errors.fail(lines.path(), "expected 1.." + std::to_string(kMaxSwitchboardLines) + " entries, got " +
+                                  std::to_string(lines.size()));
+    return;
+  }
+  std::map<std::string, std::string> path_of_name;
+  std::map<Endpoint, std::string> path_of_real;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    MapReader line(lines.at(i), lines.pathOf(i), {"name", "real", "stand_in"}, errors);
+    SwitchboardLineConfig config;
+    config.name = readName(line, path_of_name, errors);
+    if (const auto real = readDestination(line, "real", errors)) {
+      // The real endpoint identifies the line's packets, so it must be unique.
+      if (const auto [it, inserted] = path_of_real.emplace(*real, line.path()); !inserted) {
+        errors.fail(line.pathOf("real"), real->toString() + " is already the real address of " + it->second);
+      }
+      config.real = *real;
+    }
+    if (const auto stand_in = line.requiredEndpoint("stand_in")) {
+      claimBind(*stand_in, line.pathOf("stand_in"), path_of_bind, errors);
+      config.stand_in = *stand_in;
+    }
+    switchboard.lines.push_back(std::move(config));
+  }
+  out.switchboard = std::move(switchboard);
 }
 
 }  // namespace
@@ -145,8 +192,11 @@ Result<ImpairConfig, std::string> parseImpairConfig(std::string_view yaml_text) 
     return Err("expected a mapping at the top level, got " + std::string(config::describeKind(*document)));
   }
   ImpairConfig out;
-  MapReader root(*document, "", {"links", "seed", "delay_queue_packets", "socket_buffer_bytes"}, errors);
-  readLinks(root, out, errors);
+  MapReader root(*document, "",
+                 {"links", "switchboard", "seed", "delay_queue_packets", "socket_buffer_bytes"}, errors);
+  std::map<Endpoint, std::string> path_of_bind;
+  readLinks(root, out, path_of_bind, errors);
+  readSwitchboard(root, out, path_of_bind, errors);
   out.seed = root.optionalUnsigned("seed", 0, std::numeric_limits<std::uint64_t>::max(), out.seed);
   out.delay_queue_packets =
       root.optionalUnsigned("delay_queue_packets", 1, kMaxDelayQueuePackets, out.delay_queue_packets);

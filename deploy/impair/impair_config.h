@@ -3,7 +3,8 @@
 //
 // Schema (impair.example.yaml is a complete, commented example):
 //
-//   links:                      required; 1..1000 entries
+//   links:                      1..1000 entries; required unless there is a
+//                               switchboard (both may be given)
 //     - name: r1.l0-r2.l0       required; unique; 1..64 chars of [A-Za-z0-9._:-]
 //       a: 127.0.1.1:4000       required; endpoint A (IPv4:port, port != 0)
 //       a_side: 127.9.0.1:5000  required; the proxy's socket A sends to; port 0 = ephemeral
@@ -11,6 +12,15 @@
 //       b_side: 127.9.0.2:5000  required; the proxy's socket B sends to; port 0 = ephemeral
 //       a_to_b: {...}           optional; impairment of A -> B; default none
 //       b_to_a: {...}           optional; impairment of B -> A; default none
+//   switchboard:                optional; "the Internet" between relays (switchboard.h)
+//     default: {...}            optional; knobs of every directed line pair
+//                               until a command changes them; default none
+//     lines:                    required; 1..256 entries
+//       - name: r1.l0           required; unique among lines; same characters as link names
+//         real: 127.5.1.1:40000 required; the line's own address (port != 0, unique)
+//         stand_in: 127.5.201.1:0
+//                               required; the proxy's socket standing in for
+//                               the line; port 0 = ephemeral
 //   seed: 1                     optional; 0..2^64-1; default 1
 //   delay_queue_packets: 10000  optional; 1..1000000 packets per direction
 //                               waiting for their delivery time; default 10000
@@ -23,7 +33,7 @@
 //   delay_ms jitter_ms loss_percent reorder_percent reorder_delay_ms rate_kbps queue_bytes
 //   burst: {mean_loss_percent: 10, mean_burst_packets: 5}   (both required)
 //
-// A non-zero a_side/b_side address may appear only once. Unknown and
+// A non-zero bind address (a_side, b_side, stand_in) may appear only once. Unknown and
 // duplicate keys are errors. Errors are ONE line, "<key path>: <problem>":
 //   links[0].a_side: expected IPv4:port, got "x"
 //   links[1].a_to_b.loss_percent: 150 is out of range 0..100
@@ -32,6 +42,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,8 +63,23 @@ struct ImpairLinkConfig {
   impairment::ImpairmentKnobs b_to_a;
 };
 
+struct SwitchboardLineConfig {
+  std::string name;
+  Endpoint real;      // where the line's packets come from and where they are delivered
+  Endpoint stand_in;  // the proxy binds this; everyone else uses it as the line's address
+};
+
+struct SwitchboardConfig {
+  impairment::ImpairmentKnobs default_knobs;  // valid: toSettings() succeeds
+  std::vector<SwitchboardLineConfig> lines;   // 1..kMaxSwitchboardLines; index = line index
+};
+
+// One stand-in socket per line; line indices must fit a LineIndex.
+constexpr std::size_t kMaxSwitchboardLines = 256;
+
 struct ImpairConfig {
   std::vector<ImpairLinkConfig> links;
+  std::optional<SwitchboardConfig> switchboard;
   std::uint64_t seed = 1;
   std::size_t delay_queue_packets = 10'000;
   std::size_t socket_buffer_bytes = 4 * 1024 * 1024;

@@ -21,6 +21,39 @@ bool later(const Queued& a, const Queued& b) {
 }
 
 std::string unknownLink(const std::string& name) { return "error: unknown link \"" + name + "\""; }
+std::string unknownLine(const std::string& name) { return "error: unknown line \"" + name + "\""; }
+
+// Switchboard pair seeds come from their own stream of the configured seed,
+// far from the links' streams (2 x link index + direction), so no pair draws
+// the same random numbers as a link direction.
+constexpr std::uint64_t kSwitchboardSeedStream = std::uint64_t{1} << 32;
+
+std::string_view describe(LineDirections directions) {
+  switch (directions) {
+    case LineDirections::kOut: return "out";
+    case LineDirections::kIn: return "in";
+    case LineDirections::kBoth: return "both";
+  }
+  return "";
+}
+
+nlohmann::ordered_json settingsJson(const impairment::ImpairmentKnobs& knobs) {
+  nlohmann::ordered_json settings = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : impairment::knobValues(knobs)) settings[std::string(key)] = value;
+  return settings;
+}
+
+// Drop counts by the model's reasons, then the proxy's own.
+nlohmann::ordered_json droppedJson(const impairment::ImpairmentCounters& model, const DirectionCounters& counters) {
+  nlohmann::ordered_json dropped = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < impairment::kDropReasonCount; ++i) {
+    const auto reason = static_cast<impairment::DropReason>(i);
+    dropped[std::string(impairment::toString(reason))] = model.droppedBy(reason);
+  }
+  dropped["queue_full"] = counters.queue_full;
+  dropped["send_failed"] = counters.send_failed;
+  return dropped;
+}
 
 }  // namespace
 
@@ -48,7 +81,7 @@ struct ImpairProxy::Link : relay::UdpLine::Listener {
         b_to_a("b_to_a", config.b_to_a, impairment::deriveSeed(seed, 2 * index + 1)) {}
 
   void onDatagram(LineIndex side, const Endpoint& from, std::span<const std::byte> datagram) override {
-    proxy.onDatagram(*this, side, from, datagram);
+    proxy.onLinkDatagram(*this, side, from, datagram);
   }
 
   ImpairProxy& proxy;
@@ -82,10 +115,25 @@ Result<std::unique_ptr<ImpairProxy>, std::string> ImpairProxy::start(uv_loop_t& 
     link->b_to_a.to = link->a;
     proxy->links_.push_back(std::move(link));
   }
+  if (config.switchboard) {
+    const SwitchboardConfig& switchboard = *config.switchboard;
+    proxy->switchboard_ =
+        std::make_unique<Switchboard>(switchboard, impairment::deriveSeed(config.seed, kSwitchboardSeedStream));
+    for (std::size_t i = 0; i < switchboard.lines.size(); ++i) {
+      const SwitchboardLineConfig& line = switchboard.lines[i];
+      // The config loader caps lines at kMaxSwitchboardLines, which LineIndex holds.
+      auto stand_in = relay::UdpLine::open(loop, static_cast<LineIndex>(i),
+                                           {line.name + " stand_in", line.stand_in},
+                                           config.socket_buffer_bytes);
+      if (!stand_in) return Err(stand_in.error());
+      proxy->stand_ins_.push_back(std::move(stand_in.value()));
+    }
+  }
   for (auto& link : proxy->links_) {
     link->a_side->startReceiving(*link);
     link->b_side->startReceiving(*link);
   }
+  for (auto& stand_in : proxy->stand_ins_) stand_in->startReceiving(*proxy);
   return proxy;
 }
 
@@ -106,12 +154,16 @@ void ImpairProxy::close() {
     if (link->a_side) link->a_side->close();
     if (link->b_side) link->b_side->close();
   }
+  if (switchboard_) {
+    for (Switchboard::Pair* pair : switchboard_->pairs()) pair->counters.queued = 0;
+  }
+  for (auto& stand_in : stand_ins_) stand_in->close();
 }
 
 TimeUs ImpairProxy::nowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
 
-void ImpairProxy::onDatagram(Link& link, LineIndex side, const Endpoint& from,
-                             std::span<const std::byte> datagram) {
+void ImpairProxy::onLinkDatagram(Link& link, LineIndex side, const Endpoint& from,
+                                 std::span<const std::byte> datagram) {
   if (closed_) return;
   const bool from_a = side == kASide;
   if (from != (from_a ? link.a : link.b)) {
@@ -125,12 +177,31 @@ void ImpairProxy::onDatagram(Link& link, LineIndex side, const Endpoint& from,
   const TimeUs now = nowUs();
   const impairment::Decision decision = direction.model.admit(now, datagram.size());
   if (!decision.delivered()) return;  // the model counts its drops
-  if (direction.counters.queued >= delay_queue_packets_) {
-    ++direction.counters.queue_full;
+  enqueue(now, decision.deliver_at_us, *direction.out, direction.to, direction.counters, datagram);
+}
+
+void ImpairProxy::onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) {
+  if (closed_) return;
+  const TimeUs now = nowUs();
+  const Switchboard::Verdict verdict = switchboard_->admit(line, from, now, datagram.size());
+  if (verdict.pair == nullptr) {
+    spdlog::debug("switchboard line {}: dropped a packet from {}", switchboard_->line(line).name, from.toString());
     return;
   }
-  ++direction.counters.queued;
-  queue_.push_back({decision.deliver_at_us, next_sequence_++, &direction,
+  if (!verdict.deliver) return;  // the switchboard counts its drops
+  Switchboard::Pair& pair = *verdict.pair;
+  enqueue(now, verdict.deliver_at_us, *stand_ins_[pair.from], switchboard_->line(pair.to).real, pair.counters,
+          datagram);
+}
+
+void ImpairProxy::enqueue(TimeUs now, TimeUs deliver_at_us, relay::UdpLine& out, const Endpoint& to,
+                          DirectionCounters& counters, std::span<const std::byte> datagram) {
+  if (counters.queued >= delay_queue_packets_) {
+    ++counters.queue_full;
+    return;
+  }
+  ++counters.queued;
+  queue_.push_back({deliver_at_us, next_sequence_++, &out, to, &counters,
                     std::vector<std::byte>(datagram.begin(), datagram.end())});
   std::push_heap(queue_.begin(), queue_.end(), later<Queued>);
   // Even an undelayed packet goes through the queue, behind any earlier
@@ -149,12 +220,12 @@ void ImpairProxy::deliverDue() {
     std::pop_heap(queue_.begin(), queue_.end(), later<Queued>);
     Queued item = std::move(queue_.back());
     queue_.pop_back();
-    Direction& direction = *item.direction;
-    --direction.counters.queued;
-    if (direction.out->send(direction.to, item.packet)) {
-      ++direction.counters.delivered;
+    DirectionCounters& counters = *item.counters;
+    --counters.queued;
+    if (item.out->send(item.to, item.packet)) {
+      ++counters.delivered;
     } else {
-      ++direction.counters.send_failed;
+      ++counters.send_failed;
     }
   }
   armTimer(now);
@@ -179,6 +250,11 @@ ImpairProxy::Link* ImpairProxy::findLink(const std::string& name) {
   return nullptr;
 }
 
+std::optional<std::size_t> ImpairProxy::findLine(const std::string& name) const {
+  if (!switchboard_) return std::nullopt;
+  return switchboard_->findLine(name);
+}
+
 std::vector<ImpairProxy::Direction*> ImpairProxy::select(Link& link, Directions selection) {
   switch (selection) {
     case Directions::kAToB: return {&link.a_to_b};
@@ -193,30 +269,21 @@ std::string ImpairProxy::execute(const SetCommand& command) {
   if (link == nullptr) return unknownLink(command.link);
   struct Update {
     Direction* direction;
-    impairment::ImpairmentKnobs knobs;
-    impairment::ImpairmentSettings settings;
+    KnobUpdate update;
   };
   // Check every direction before changing any: a command applies whole or not at all.
   std::vector<Update> updates;
   for (Direction* direction : select(*link, command.directions)) {
-    impairment::ImpairmentKnobs knobs = direction->knobs;
-    for (const auto& [key, value] : command.knobs) {
-      if (auto problem = impairment::setKnob(knobs, key, value)) return "error: " + key + ": " + *problem;
-    }
-    auto settings = impairment::toSettings(knobs);
-    if (!settings) return "error: " + settings.error();
-    updates.push_back({direction, knobs, std::move(settings.value())});
+    auto update = applyKnobChanges(direction->knobs, command.knobs);
+    if (!update) return "error: " + update.error();
+    updates.push_back({direction, std::move(update.value())});
   }
   for (Update& update : updates) {
     Direction& direction = *update.direction;
-    update.settings.outages = direction.model.settings().outages;  // `set` does not end an outage
-    direction.model.setSettings(std::move(update.settings));
-    direction.knobs = update.knobs;
-    std::string description;
-    for (const auto& [key, value] : impairment::knobValues(direction.knobs)) {
-      description += " " + std::string(key) + "=" + impairment::formatDecimal(value);
-    }
-    spdlog::info("link {} {}:{}", link->name, direction.name, description);
+    update.update.settings.outages = direction.model.settings().outages;  // `set` does not end an outage
+    direction.model.setSettings(std::move(update.update.settings));
+    direction.knobs = update.update.knobs;
+    spdlog::info("link {} {}:{}", link->name, direction.name, describeKnobs(direction.knobs));
   }
   return "ok";
 }
@@ -254,27 +321,69 @@ std::string ImpairProxy::execute(const OutageCommand& command) {
   return "ok";
 }
 
+std::string ImpairProxy::execute(const LineSetCommand& command) {
+  const auto line = findLine(command.line);
+  if (!line) return unknownLine(command.line);
+  if (auto problem = switchboard_->setLineKnobs(*line, command.directions, command.knobs); !problem.empty()) {
+    return "error: " + problem;
+  }
+  std::string changes;
+  for (const auto& [key, value] : command.knobs) changes += " " + key + "=" + value;
+  spdlog::info("line {} {}:{}", command.line, describe(command.directions), changes);
+  return "ok";
+}
+
+std::string ImpairProxy::execute(const LineDownCommand& command) {
+  const auto line = findLine(command.line);
+  if (!line) return unknownLine(command.line);
+  switchboard_->setLineDown(*line, true);
+  spdlog::info("line {}: down", command.line);
+  return "ok";
+}
+
+std::string ImpairProxy::execute(const LineUpCommand& command) {
+  const auto line = findLine(command.line);
+  if (!line) return unknownLine(command.line);
+  switchboard_->setLineDown(*line, false);
+  spdlog::info("line {}: up", command.line);
+  return "ok";
+}
+
+std::string ImpairProxy::execute(const LineOutageCommand& command) {
+  const auto line = findLine(command.line);
+  if (!line) return unknownLine(command.line);
+  switchboard_->addLineOutage(*line, nowUs(), command.duration_us);
+  spdlog::info("line {}: outage for {} ms", command.line,
+               impairment::formatDecimal(static_cast<double>(command.duration_us) / kMillisecond));
+  return "ok";
+}
+
+std::string ImpairProxy::execute(const PairSetCommand& command) {
+  const auto from = findLine(command.from);
+  if (!from) return unknownLine(command.from);
+  const auto to = findLine(command.to);
+  if (!to) return unknownLine(command.to);
+  if (auto problem = switchboard_->setPairKnobs(*from, *to, command.knobs); !problem.empty()) {
+    return "error: " + problem;
+  }
+  std::string changes;
+  for (const auto& [key, value] : command.knobs) changes += " " + key + "=" + value;
+  spdlog::info("pair {} -> {}:{}", command.from, command.to, changes);
+  return "ok";
+}
+
 std::string ImpairProxy::execute(const StatsCommand& /*command*/) {
   const TimeUs now = nowUs();
   auto directionJson = [now](const Direction& direction) {
     const impairment::ImpairmentCounters& model = direction.model.counters();
-    nlohmann::ordered_json dropped = nlohmann::ordered_json::object();
-    for (std::size_t i = 0; i < impairment::kDropReasonCount; ++i) {
-      const auto reason = static_cast<impairment::DropReason>(i);
-      dropped[std::string(impairment::toString(reason))] = model.droppedBy(reason);
-    }
-    dropped["queue_full"] = direction.counters.queue_full;
-    dropped["send_failed"] = direction.counters.send_failed;
-    nlohmann::ordered_json settings = nlohmann::ordered_json::object();
-    for (const auto& [key, value] : impairment::knobValues(direction.knobs)) settings[std::string(key)] = value;
     return nlohmann::ordered_json{
         {"received", direction.counters.received},
         {"delivered", direction.counters.delivered},
         {"queued", direction.counters.queued},
         {"reordered", model.reordered},
-        {"dropped", std::move(dropped)},
+        {"dropped", droppedJson(model, direction.counters)},
         {"down", direction.model.isDownAt(now)},
-        {"settings", std::move(settings)},
+        {"settings", settingsJson(direction.knobs)},
     };
   };
   nlohmann::ordered_json links = nlohmann::ordered_json::array();
@@ -286,7 +395,42 @@ std::string ImpairProxy::execute(const StatsCommand& /*command*/) {
         {"foreign_dropped", {{"a_side", link->foreign_at_a_side}, {"b_side", link->foreign_at_b_side}}},
     });
   }
-  return nlohmann::ordered_json{{"links", std::move(links)}}.dump();
+  nlohmann::ordered_json stats{{"links", std::move(links)}};
+  if (!switchboard_) return stats.dump();
+
+  nlohmann::ordered_json lines = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < switchboard_->lineCount(); ++i) {
+    const SwitchboardLineConfig& line = switchboard_->line(i);
+    const Switchboard::LineTotals totals = switchboard_->lineTotals(i);
+    lines.push_back({
+        {"name", line.name},
+        {"real", line.real.toString()},
+        {"stand_in", stand_ins_[i]->localEndpoint().toString()},
+        {"down", switchboard_->isLineDownAt(i, now)},
+        {"sent", totals.sent},
+        {"received", totals.received},
+        {"dropped", totals.dropped},
+        {"foreign", totals.foreign},
+    });
+  }
+  nlohmann::ordered_json pairs = nlohmann::ordered_json::array();
+  for (const Switchboard::Pair* pair : switchboard_->pairs()) {
+    const impairment::ImpairmentCounters& model = pair->model.counters();
+    nlohmann::ordered_json dropped = droppedJson(model, pair->counters);
+    dropped["line_down"] = pair->line_down;
+    pairs.push_back({
+        {"from", switchboard_->line(pair->from).name},
+        {"to", switchboard_->line(pair->to).name},
+        {"received", pair->counters.received},
+        {"delivered", pair->counters.delivered},
+        {"queued", pair->counters.queued},
+        {"reordered", model.reordered},
+        {"dropped", std::move(dropped)},
+        {"settings", settingsJson(pair->knobs)},
+    });
+  }
+  stats["switchboard"] = {{"lines", std::move(lines)}, {"pairs", std::move(pairs)}};
+  return stats.dump();
 }
 
 std::string ImpairProxy::readyJson() const {
@@ -296,7 +440,17 @@ std::string ImpairProxy::readyJson() const {
                      {"a_side", link->a_side->localEndpoint().toString()},
                      {"b_side", link->b_side->localEndpoint().toString()}});
   }
-  return nlohmann::ordered_json{{"pid", ::getpid()}, {"links", std::move(links)}}.dump();
+  nlohmann::ordered_json ready{{"pid", ::getpid()}, {"links", std::move(links)}};
+  if (switchboard_) {
+    nlohmann::ordered_json lines = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < switchboard_->lineCount(); ++i) {
+      lines.push_back({{"name", switchboard_->line(i).name},
+                       {"real", switchboard_->line(i).real.toString()},
+                       {"stand_in", stand_ins_[i]->localEndpoint().toString()}});
+    }
+    ready["switchboard"] = std::move(lines);
+  }
+  return ready.dump();
 }
 
 }  // namespace overline::impair

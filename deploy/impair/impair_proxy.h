@@ -1,6 +1,6 @@
 #pragma once
-// The UDP impairment proxy: for each configured link, two sockets between
-// endpoints A and B, and a LinkImpairment per direction.
+// The UDP impairment proxy. Links: for each configured link, two sockets
+// between endpoints A and B, and a LinkImpairment per direction.
 //
 //   A --> a_side   [a_to_b impairment]   b_side --> B
 //   A <-- a_side   [b_to_a impairment]   b_side <-- B
@@ -12,12 +12,18 @@
 // a_side from anyone but A, or on b_side from anyone but B, are dropped and
 // counted.
 //
+// Switchboard (optional, alongside links): one stand-in socket per
+// switchboard line, bound to its stand_in address; the Switchboard
+// (switchboard.h) decides where each datagram goes and what happens to it,
+// and the proxy sends it from the sender line's stand-in to the receiver
+// line's real endpoint.
+//
 // Packets the model delivers wait in one delay queue (a min-heap on deliver
 // time, FIFO among equal times) drained by one uv_timer re-armed to the
 // earliest deliver time. libuv timers have millisecond resolution, so a
 // packet leaves a millisecond or two after its deliver time, never before. Each
-// direction may hold at most delay_queue_packets packets; more are dropped
-// and counted as queue_full.
+// direction (or switchboard pair) may hold at most delay_queue_packets
+// packets; more are dropped and counted as queue_full.
 //
 // Time is uv_hrtime() in microseconds. Loop thread only.
 
@@ -25,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,25 +42,21 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "deploy/impair/control_command.h"
+#include "deploy/impair/direction_counters.h"
 #include "deploy/impair/impair_config.h"
 #include "deploy/impair/one_shot_timer.h"
+#include "deploy/impair/switchboard.h"
 #include "relay/io/udp_line.h"
 
 namespace overline::impair {
 
-// What the proxy counts for one direction on top of the model's decisions.
-struct DirectionCounters {
-  std::uint64_t received = 0;     // packets from the expected source, handed to the model
-  std::uint64_t delivered = 0;    // sent out of the far socket
-  std::uint64_t queue_full = 0;   // the direction already had delay_queue_packets waiting
-  std::uint64_t send_failed = 0;  // the kernel refused the send
-  std::uint64_t queued = 0;       // waiting in the delay queue now
-};
-
-class ImpairProxy {
+// The proxy listens to its stand-in sockets itself (privately): the line
+// index a stand-in reports is the switchboard line.
+class ImpairProxy : private relay::UdpLine::Listener {
  public:
-  // Binds both sockets of every link and starts forwarding. The error is one
-  // line naming the link and the address. `loop` must outlive the proxy.
+  // Binds both sockets of every link and every switchboard stand-in, and
+  // starts forwarding. The error is one line naming the link or line and the
+  // address. `loop` must outlive the proxy.
   static Result<std::unique_ptr<ImpairProxy>, std::string> start(uv_loop_t& loop, const ImpairConfig& config);
   ~ImpairProxy();  // close()
   ImpairProxy(const ImpairProxy&) = delete;
@@ -65,10 +68,17 @@ class ImpairProxy {
   std::string execute(const DownCommand& command);
   std::string execute(const UpCommand& command);
   std::string execute(const OutageCommand& command);
+  std::string execute(const LineSetCommand& command);
+  std::string execute(const LineDownCommand& command);
+  std::string execute(const LineUpCommand& command);
+  std::string execute(const LineOutageCommand& command);
+  std::string execute(const PairSetCommand& command);
   std::string execute(const StatsCommand& command);
 
-  // The ready-file document: {"pid":..,"links":[{"name":..,"a_side":"ip:port","b_side":"ip:port"}]}
-  // with the addresses actually bound.
+  // The ready-file document, with the addresses actually bound:
+  // {"pid":..,"links":[{"name":..,"a_side":"ip:port","b_side":"ip:port"}],
+  //  "switchboard":[{"name":..,"real":"ip:port","stand_in":"ip:port"}]}
+  // ("switchboard" only when one is configured).
   std::string readyJson() const;
 
   // Stops receiving, discards queued packets and closes every handle. Idempotent.
@@ -81,20 +91,32 @@ class ImpairProxy {
   ImpairProxy(uv_loop_t& loop, std::size_t delay_queue_packets);
   static TimeUs nowUs();
 
-  void onDatagram(Link& link, LineIndex side, const Endpoint& from, std::span<const std::byte> datagram);
+  void onLinkDatagram(Link& link, LineIndex side, const Endpoint& from, std::span<const std::byte> datagram);
+  // A datagram at the stand-in of switchboard line `line`.
+  void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) override;
+  // Queues `datagram` to leave `out` for `to` at `deliver_at_us`, unless
+  // `counters` already has delay_queue_packets waiting.
+  void enqueue(TimeUs now, TimeUs deliver_at_us, relay::UdpLine& out, const Endpoint& to,
+               DirectionCounters& counters, std::span<const std::byte> datagram);
   void deliverDue();
   void armTimer(TimeUs now);
   Link* findLink(const std::string& name);
   static std::vector<Direction*> select(Link& link, Directions selection);
+  // The switchboard line named `name`, or nullopt (also without a switchboard).
+  std::optional<std::size_t> findLine(const std::string& name) const;
 
   uv_loop_t& loop_;
   std::size_t delay_queue_packets_;
   std::vector<std::unique_ptr<Link>> links_;  // config order; stable addresses for listeners
+  std::unique_ptr<Switchboard> switchboard_;  // null without a switchboard section
+  std::vector<std::unique_ptr<relay::UdpLine>> stand_ins_;  // index = switchboard line
 
   struct Queued {
     TimeUs deliver_at_us;
     std::uint64_t sequence;  // admission order: FIFO among equal deliver times
-    Direction* direction;
+    relay::UdpLine* out;     // owned by a Link or stand_ins_
+    Endpoint to;
+    DirectionCounters* counters;  // of the Direction or switchboard pair
     std::vector<std::byte> packet;
   };
   std::vector<Queued> queue_;  // min-heap on (deliver_at_us, sequence)

@@ -1,5 +1,6 @@
 // overline-impair: a UDP impairment proxy. Stands between pairs of
-// endpoints (relays, SDK clients) and delays, jitters, drops, reorders,
+// endpoints (relays, SDK clients), or as a switchboard between every line of
+// a set of relays, and delays, jitters, drops, reorders,
 // rate-limits and cuts their packets, per direction, as configured and as
 // changed at run time by commands on stdin. See README.md.
 //
@@ -17,7 +18,9 @@
 //
 // --ready-file is written atomically (temp file + rename) once every socket
 // is bound, with the ACTUAL bound addresses:
-//   {"pid":123,"links":[{"name":"r1-r2","a_side":"127.0.0.1:40001","b_side":"127.0.0.1:40002"}]}
+//   {"pid":123,"links":[{"name":"r1-r2","a_side":"127.0.0.1:40001","b_side":"127.0.0.1:40002"}],
+//    "switchboard":[{"name":"r1.l0","real":"127.5.1.1:40000","stand_in":"127.5.201.1:41234"}]}
+// ("switchboard" only when the config has one).
 
 #include <unistd.h>
 
@@ -141,7 +144,8 @@ class ControlSession : public StdinLines::Listener {
 
 int run(const ImpairConfig& config, const Options& options) {
   setUpLogging(options.log_level);
-  spdlog::info("overline-impair starting: {} links, seed {}", config.links.size(), config.seed);
+  spdlog::info("overline-impair starting: {} links, {} switchboard lines, seed {}", config.links.size(),
+               config.switchboard ? config.switchboard->lines.size() : 0, config.seed);
 
   // Declaration order is the wiring order; destruction runs backwards, so
   // every user goes before what it uses and the loop goes last.

@@ -1,11 +1,16 @@
 // overline-demo: runs a 6-relay, 3-region, dual-line mesh on this machine's
 // loopback range with one publisher and subscribers on three other edges,
-// prints live per-subscriber figures, and ends with a summary table. It stops
-// by itself after --duration-s (or on Ctrl-C) and leaves no process behind.
+// prints live per-subscriber figures, and ends with a summary table. Every
+// relay-to-relay packet crosses an overline-impair switchboard; halfway
+// through, the line the publisher's edge is sending on fails (unless
+// --no-line-failure) and the relays move to their other line. It stops by
+// itself after --duration-s (or on Ctrl-C) and leaves no process behind.
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -36,16 +41,58 @@ void printRelays(lm::LocalMesh& mesh) {
 }
 
 void printFiguresHeader() {
-  std::printf("%7s  %-10s %9s %9s %6s %6s %8s %8s %8s %9s\n", "t(s)", "subscriber", "received",
-              "missing", "dup", "reord", "p50 ms", "p99 ms", "max ms", "jitter ms");
+  std::printf("%7s  %-10s %9s %9s %6s %6s %8s %8s %8s %9s %10s\n", "t(s)", "subscriber", "received",
+              "missing", "dup", "reord", "p50 ms", "p99 ms", "max ms", "jitter ms", "max_gap_ms");
 }
 
 void printFigures(const std::string& label, const lm::SubscriberFigures& f, std::uint64_t missing) {
-  std::printf("%7.1f  %-10s %9llu %9llu %6llu %6llu %8.2f %8.2f %8.2f %9.3f\n", f.elapsed_s,
+  std::printf("%7.1f  %-10s %9llu %9llu %6llu %6llu %8.2f %8.2f %8.2f %9.3f %10.1f\n", f.elapsed_s,
               label.c_str(), static_cast<unsigned long long>(f.received),
               static_cast<unsigned long long>(missing), static_cast<unsigned long long>(f.duplicates),
-              static_cast<unsigned long long>(f.reordered), f.p50_ms, f.p99_ms, f.max_ms, f.jitter_ms);
+              static_cast<unsigned long long>(f.reordered), f.p50_ms, f.p99_ms, f.max_ms, f.jitter_ms,
+              f.max_gap_ms);
 }
+
+// The moment a line fails: halfway through the stream, the line the
+// publisher's edge sends most on (its sent count grew most since the
+// previous scrape, a second earlier) goes down in the switchboard.
+class LineFailure {
+ public:
+  LineFailure(lm::LocalMesh& mesh, double at_s) : mesh_(mesh), at_s_(at_s) {}
+
+  // Call about once a second with the seconds since the publisher started;
+  // the line fails at the first call from half a second before at_s on.
+  void poll(double elapsed_s) {
+    if (done_) return;
+    auto samples = mesh_.scrape(kPublisherEdge);
+    if (!samples) return;
+    if (previous_ && elapsed_s + 0.5 >= at_s_) {
+      int busiest = 0;
+      double most = -1;
+      for (int line = 0; line < mesh_.spec().lines_per_node; ++line) {
+        const double grew = lm::linePacketsSent(*samples, line) - lm::linePacketsSent(*previous_, line);
+        if (grew > most) {
+          busiest = line;
+          most = grew;
+        }
+      }
+      const std::string name = lm::lineName(kPublisherEdge, busiest);
+      std::printf("== t=%.0fs: line %s fails (relay %u line %d down)\n", elapsed_s, name.c_str(), kPublisherEdge,
+                  busiest);
+      if (const auto error = mesh_.impair("line-down " + name); !error.empty()) {
+        std::printf("== the switchboard refused: %s\n", error.c_str());
+      }
+      done_ = true;
+    }
+    previous_ = std::move(samples);
+  }
+
+ private:
+  lm::LocalMesh& mesh_;
+  double at_s_;
+  std::optional<lm::MetricSamples> previous_;
+  bool done_ = false;
+};
 
 }  // namespace
 
@@ -57,12 +104,14 @@ int main(int argc, char** argv) {
   int fps = 30;
   std::string keep_dir;
   bool fail_on_loss = false;
+  bool no_line_failure = false;
   app.add_option("--duration-s", duration_s, "how long the publisher sends")->check(CLI::Range(1.0, 3600.0));
   app.add_option("--bitrate-kbps", bitrate_kbps, "publisher bitrate")->check(CLI::Range(16, 200000));
   app.add_option("--packet-bytes", packet_bytes, "media payload bytes per packet")->check(CLI::Range(1, 1200));
   app.add_option("--fps", fps, "publisher frame rate")->check(CLI::Range(1, 240));
   app.add_option("--keep-dir", keep_dir, "write configs and logs here and keep them (default: temp dir, removed)");
   app.add_flag("--fail-on-loss", fail_on_loss, "exit 1 if any subscriber misses or duplicates a packet");
+  app.add_flag("--no-line-failure", no_line_failure, "keep every line up (no line fails halfway through)");
   CLI11_PARSE(app, argc, argv);
 
   std::signal(SIGINT, onInterrupt);
@@ -72,7 +121,10 @@ int main(int argc, char** argv) {
   lm::LocalMeshOptions options;
   options.bin_dir = lm::executableDir();
   options.work_dir = keep_dir;
-  auto started = lm::LocalMesh::start(lm::threeRegionMesh(), options);
+  lm::MeshSpec spec = lm::threeRegionMesh();
+  spec.impaired = true;       // relays reach each other through the overline-impair switchboard
+  spec.backup_routes = true;  // and can fail over to a backup next hop
+  auto started = lm::LocalMesh::start(spec, options);
   if (!started) {
     std::fprintf(stderr, "overline-demo: %s\n", started.error().c_str());
     return 1;
@@ -81,6 +133,7 @@ int main(int argc, char** argv) {
   std::printf("== Overline mesh: %zu relays up (configs and logs in %s)\n", mesh.spec().nodes.size(),
               mesh.workDir().c_str());
   printRelays(mesh);
+  std::printf("== every relay-to-relay packet crosses the overline-impair switchboard (impair.log)\n");
 
   const ol::StreamId stream = ol::makeStreamId(kPublisherEdge, 1);
   std::vector<lm::SubscriberProcess> subscribers;
@@ -111,6 +164,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "overline-demo: publisher failed to join relay %u\n", kPublisherEdge);
     return 1;
   }
+  const auto published_at = std::chrono::steady_clock::now();
+  std::optional<LineFailure> line_failure;
+  if (!no_line_failure) {
+    line_failure.emplace(mesh, duration_s / 2);
+    line_failure->poll(0);  // the baseline the first second's growth is measured from
+  }
   printFiguresHeader();
 
   // Live figures until the publisher finishes (or Ctrl-C stops it early).
@@ -126,6 +185,9 @@ int main(int argc, char** argv) {
     for (auto& s : subscribers) {
       if (s.poll() && s.latest() && !sent) printFigures(s.label(), *s.latest(), s.latest()->lost);
     }
+    if (line_failure && !sent && !interrupted_once) {
+      line_failure->poll(std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at).count());
+    }
   }
 
   std::vector<lm::SubscriberFigures> finals;
@@ -140,10 +202,14 @@ int main(int argc, char** argv) {
 
   double dropped = 0;
   double forwarded = 0;
+  double path_switches = 0;
+  double failovers = 0;
   for (const auto& node : mesh.spec().nodes) {
     if (auto m = mesh.scrape(node.id)) {
       dropped += lm::sumOf(*m, "overline_relay_dropped_packets_total");
       forwarded += lm::sumOf(*m, "overline_relay_data_packets_forwarded_total");
+      path_switches += lm::sumOf(*m, "overline_relay_path_switches_total");
+      failovers += lm::sumOf(*m, "overline_relay_failovers_total");
     }
   }
 
@@ -157,6 +223,9 @@ int main(int argc, char** argv) {
     printFigures(subscribers[i].label(), f, missing);
   }
   std::printf("relays: %.0f DATA copies forwarded, %.0f packets dropped (all reasons)\n", forwarded, dropped);
+  std::printf("relays: %.0f path switches (link changes toward a neighbour), %.0f failovers (to a backup "
+              "next hop)\n",
+              path_switches, failovers);
   std::printf("== %s\n", clean ? "every subscriber got every packet exactly once"
                                : "some packets were missing or duplicated");
   return (fail_on_loss && !clean) ? 1 : 0;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,11 @@ std::string executableDir() {
   std::error_code ec;
   const auto exe = fs::read_symlink("/proc/self/exe", ec);
   return ec ? std::string(".") : exe.parent_path().string();
+}
+
+double linePacketsSent(const MetricSamples& samples, int line) {
+  return valueOf(samples, "overline_relay_line_packets_sent_total{line=\"line" + std::to_string(line) + "\"}")
+      .value_or(0);
 }
 
 namespace {
@@ -48,6 +54,45 @@ bool readReadyFile(const std::string& path, RunningRelay& relay) {
   return true;
 }
 
+// Parses overline-impair's ready file into the stand-in of every switchboard
+// line named lineName(node, line) for a line of `addresses`; nullopt if the
+// file is absent or does not name them all.
+std::optional<LineAddresses> readSwitchboardReadyFile(const std::string& path, const LineAddresses& addresses) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const auto j = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("switchboard") || !j["switchboard"].is_array()) return std::nullopt;
+  std::map<std::string, Endpoint> stand_in_of;
+  for (const auto& line : j["switchboard"]) {
+    auto stand_in = Endpoint::parse(line.value("stand_in", ""));
+    if (!stand_in) return std::nullopt;
+    stand_in_of[line.value("name", "")] = *stand_in;
+  }
+  LineAddresses stand_ins;
+  for (const auto& [node, lines] : addresses) {
+    for (std::size_t l = 0; l < lines.size(); ++l) {
+      const auto it = stand_in_of.find(lineName(node, static_cast<int>(l)));
+      if (it == stand_in_of.end()) return std::nullopt;
+      stand_ins[node].push_back(it->second);
+    }
+  }
+  return stand_ins;
+}
+
+std::string tailOf(const std::string& path, std::size_t max_lines) {
+  std::ifstream in(path);
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(line);
+    if (tail.size() > max_lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& line : tail) out += "  | " + line + "\n";
+  return out;
+}
+
 std::string formatDouble(double v) {
   std::ostringstream s;
   s << v;
@@ -64,12 +109,33 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
   if (work_dir.empty()) return Err{std::string("cannot create a temporary directory")};
   std::error_code ec;
   fs::create_directories(work_dir, ec);
-  std::unique_ptr<LocalMesh> mesh(new LocalMesh(spec, options.bin_dir, work_dir, temp));
+  std::unique_ptr<LocalMesh> mesh(new LocalMesh(spec, options, work_dir, temp));
 
-  // A random second octet keeps concurrent meshes (parallel CTest runs) apart.
-  std::random_device rd;
-  const auto subnet = static_cast<std::uint8_t>(1 + rd() % 254);
-  const LineAddresses addresses = assignLineAddresses(spec, subnet);
+  LineAddresses addresses = options.line_addresses;
+  std::uint8_t subnet = 0;
+  if (addresses.empty()) {
+    // A random second octet keeps concurrent meshes (parallel CTest runs) apart.
+    std::random_device rd;
+    subnet = static_cast<std::uint8_t>(1 + rd() % 254);
+    addresses = assignLineAddresses(spec, subnet);
+  }
+  for (const auto& node : spec.nodes) {
+    if (!addresses.count(node.id)) return Err{"no line addresses for relay " + std::to_string(node.id)};
+  }
+  // What each relay lists as its neighbours' lines: their own addresses, or
+  // the switchboard's stand-ins for them.
+  LineAddresses neighbour_addresses = addresses;
+  if (spec.impaired) {
+    if (subnet == 0) return Err{std::string("an impaired mesh needs harness-assigned line addresses")};
+    for (const auto& node : spec.nodes) {
+      if (node.id < 1 || node.id > 54) {
+        return Err{"an impaired mesh needs node ids 1..54, got " + std::to_string(node.id)};
+      }
+    }
+    auto stand_ins = mesh->startSwitchboard(addresses, subnet, options.ready_timeout);
+    if (!stand_ins) return Err{stand_ins.error()};
+    neighbour_addresses = std::move(stand_ins.value());
+  }
   const std::string relay_bin = options.bin_dir + "/overline-relay";
 
   for (const auto& node : spec.nodes) {
@@ -79,12 +145,13 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     relay.log_path = base + ".log";
     {
       std::ofstream config(base + ".yaml");
-      config << relayConfigYaml(spec, addresses, node.id);
+      config << relayConfigYaml(spec, addresses, node.id, neighbour_addresses);
     }
     fs::remove(base + ".ready", ec);
     std::string error;
     auto process = ChildProcess::start(
-        {relay_bin, "--config", base + ".yaml", "--ready-file", base + ".ready"}, relay.log_path, &error);
+        mesh->commandFor(node.id, {relay_bin, "--config", base + ".yaml", "--ready-file", base + ".ready"}),
+        relay.log_path, &error);
     if (!process) return Err{"relay " + std::to_string(node.id) + ": " + error};
     relay.process = std::move(process);
     mesh->relays_.emplace(node.id, std::move(relay));
@@ -107,9 +174,16 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
 }
 
 LocalMesh::~LocalMesh() {
+  // Signal every relay before waiting for any: each may take a while to
+  // shut down, and they can do that in parallel.
+  for (auto& [id, relay] : relays_) {
+    if (relay.process) relay.process->signal(SIGTERM);
+  }
   for (auto& [id, relay] : relays_) {
     if (relay.process) relay.process->stop();
   }
+  // After the relays, so none of them sees its neighbours vanish first.
+  if (impair_process_) impair_process_->stop();
   if (remove_work_dir_) {
     std::error_code ec;
     fs::remove_all(work_dir_, ec);
@@ -119,7 +193,8 @@ LocalMesh::~LocalMesh() {
 std::optional<MetricSamples> LocalMesh::scrape(NodeId id) {
   const auto& relay = relays_.at(id);
   if (relay.metrics_url.empty()) return std::nullopt;
-  auto body = httpGet(relay.metrics_url, std::chrono::milliseconds(1000));
+  const std::chrono::milliseconds timeout(1000);
+  auto body = metrics_fetch_ ? metrics_fetch_(id, relay.metrics_url, timeout) : httpGet(relay.metrics_url, timeout);
   if (!body) return std::nullopt;
   return parsePrometheusText(*body);
 }
@@ -143,14 +218,16 @@ std::string LocalMesh::waitForTree(const std::vector<NodeId>& edges, NodeId orig
 
 Result<PublisherProcess, std::string> LocalMesh::startPublisher(NodeId edge,
                                                                 const PublisherOptions& options) {
-  std::vector<std::string> argv = {bin_dir_ + "/overline-publish",
-                                   "--edge", relays_.at(edge).lines.at(0).toString(),
-                                   "--local-id", std::to_string(options.local_id),
-                                   "--bitrate-kbps", std::to_string(options.bitrate_kbps),
-                                   "--packet-bytes", std::to_string(options.packet_bytes),
-                                   "--fps", std::to_string(options.fps),
-                                   "--duration-s", formatDouble(options.duration_s),
-                                   "--count", std::to_string(options.count)};
+  std::vector<std::string> argv =
+      commandFor(edge, {bin_dir_ + "/overline-publish",
+                        "--edge", relays_.at(edge).lines.at(0).toString(),
+                        "--local-id", std::to_string(options.local_id),
+                        "--bitrate-kbps", std::to_string(options.bitrate_kbps),
+                        "--packet-bytes", std::to_string(options.packet_bytes),
+                        "--fps", std::to_string(options.fps),
+                        "--duration-s", formatDouble(options.duration_s),
+                        "--count", std::to_string(options.count)});
+  if (options.redundant) argv.push_back("--redundant");
   std::string error;
   const std::string log = work_dir_ + "/client-" + std::to_string(++client_count_) + "-publish.log";
   auto process = ChildProcess::start(argv, log, &error);
@@ -160,13 +237,14 @@ Result<PublisherProcess, std::string> LocalMesh::startPublisher(NodeId edge,
 
 Result<SubscriberProcess, std::string> LocalMesh::startSubscriber(NodeId edge, StreamId stream,
                                                                   const SubscriberOptions& options) {
-  std::vector<std::string> argv = {bin_dir_ + "/overline-subscribe",
-                                   "--edge", relays_.at(edge).lines.at(0).toString(),
-                                   "--stream", formatStreamId(stream),
-                                   "--duration-s", formatDouble(options.duration_s),
-                                   "--expect-count", std::to_string(options.expect_count),
-                                   "--idle-exit-ms", std::to_string(options.idle_exit_ms),
-                                   "--report-interval-ms", std::to_string(options.report_interval_ms)};
+  const std::vector<std::string> argv =
+      commandFor(edge, {bin_dir_ + "/overline-subscribe",
+                        "--edge", relays_.at(edge).lines.at(0).toString(),
+                        "--stream", formatStreamId(stream),
+                        "--duration-s", formatDouble(options.duration_s),
+                        "--expect-count", std::to_string(options.expect_count),
+                        "--idle-exit-ms", std::to_string(options.idle_exit_ms),
+                        "--report-interval-ms", std::to_string(options.report_interval_ms)});
   std::string error;
   const std::string log = work_dir_ + "/client-" + std::to_string(++client_count_) + "-subscribe.log";
   auto process = ChildProcess::start(argv, log, &error);
@@ -174,16 +252,63 @@ Result<SubscriberProcess, std::string> LocalMesh::startSubscriber(NodeId edge, S
   return SubscriberProcess(std::move(*process), "edge " + std::to_string(edge));
 }
 
+std::vector<std::string> LocalMesh::commandFor(NodeId node, std::vector<std::string> argv) const {
+  if (!command_prefix_) return argv;
+  std::vector<std::string> command = command_prefix_(node);
+  command.insert(command.end(), std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
+  return command;
+}
+
 std::string LocalMesh::logTail(NodeId id, std::size_t max_lines) const {
-  std::ifstream in(relays_.at(id).log_path);
-  std::deque<std::string> tail;
-  for (std::string line; std::getline(in, line);) {
-    tail.push_back(line);
-    if (tail.size() > max_lines) tail.pop_front();
+  return tailOf(relays_.at(id).log_path, max_lines);
+}
+
+Result<LineAddresses, std::string> LocalMesh::startSwitchboard(const LineAddresses& addresses, std::uint8_t subnet,
+                                                               std::chrono::milliseconds ready_timeout) {
+  const LineAddresses stand_ins = standInAddresses(spec_, subnet);
+  const std::string base = work_dir_ + "/impair";
+  {
+    std::ofstream config(base + ".yaml");
+    config << "switchboard:\n  lines:\n";
+    for (const auto& [node, lines] : addresses) {
+      for (std::size_t l = 0; l < lines.size(); ++l) {
+        config << "    - {name: \"" << lineName(node, static_cast<int>(l)) << "\", real: \"" << lines[l].toString()
+               << "\", stand_in: \"" << stand_ins.at(node).at(l).toString() << "\"}\n";
+      }
+    }
   }
-  std::string out;
-  for (const auto& line : tail) out += "  | " + line + "\n";
-  return out;
+  std::error_code ec;
+  fs::remove(base + ".ready", ec);
+  const std::string log_path = base + ".log";
+  std::string error;
+  impair_process_ = ChildProcess::start({bin_dir_ + "/overline-impair", "--config", base + ".yaml",
+                                         "--ready-file", base + ".ready"},
+                                        log_path, &error, /*with_stdin=*/true);
+  if (!impair_process_) return Err{"overline-impair: " + error};
+  const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  for (;;) {
+    if (auto bound = readSwitchboardReadyFile(base + ".ready", addresses)) return std::move(*bound);
+    if (!impair_process_->running()) {
+      return Err{"overline-impair exited during start-up:\n" + tailOf(log_path, 20)};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Err{"overline-impair not ready in time:\n" + tailOf(log_path, 20)};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string LocalMesh::impair(const std::string& command, std::chrono::milliseconds timeout) {
+  if (!impair_process_) return "error: this mesh is not impaired (MeshSpec::impaired)";
+  // The proxy prints nothing but answers: anything waiting now answered a
+  // command that timed out, and must not be taken for this one's answer.
+  impair_process_->readLines();
+  if (!impair_process_->writeLine(command)) return "error: overline-impair is not running";
+  const auto answer = impair_process_->nextLine(timeout);
+  if (!answer) {
+    return "error: no answer from overline-impair within " + std::to_string(timeout.count()) + " ms";
+  }
+  return *answer == "ok" ? "" : *answer;
 }
 
 }  // namespace overline::localmesh

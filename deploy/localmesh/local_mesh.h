@@ -1,10 +1,12 @@
 #pragma once
 // Runs a MeshSpec as real overline-relay processes on this machine's
 // loopback range, plus publisher/subscriber tool processes on its edges.
-// Used by the demo (overline-demo) and the integration tests. Everything it
+// Used by the demo (overline-demo) and the integration tests; the network lab
+// (deploy/netlab) runs it on namespace addresses through LocalMeshOptions. Everything it
 // starts is stopped by its destructor; children also die with the harness.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,9 +25,22 @@
 namespace overline::localmesh {
 
 struct LocalMeshOptions {
-  std::string bin_dir;   // holds overline-relay, overline-publish, overline-subscribe
+  std::string bin_dir;   // holds overline-relay, overline-publish, overline-subscribe, overline-impair
   std::string work_dir;  // configs and logs; "" = a fresh temp dir, removed at the end
   std::chrono::milliseconds ready_timeout{10000};
+  // Where relays bind their lines; must cover every node of the spec. Empty
+  // = 127.<random>.<node>.<line+1> with ports free at start-up
+  // (assignLineAddresses). The network lab passes its namespace addresses.
+  LineAddresses line_addresses;
+  // Prepended to the command line of every process run for a node: its relay
+  // and the SDK tools on its edge (the network lab: `ip netns exec NS`).
+  // Unset = none.
+  std::function<std::vector<std::string>(NodeId)> command_prefix;
+  // Fetches the metrics URL a relay's ready file names; nullopt on failure.
+  // Unset = httpGet from this process (the lab fetches from inside the
+  // relay's namespace).
+  std::function<std::optional<std::string>(NodeId, const std::string& url, std::chrono::milliseconds timeout)>
+      metrics_fetch;
 };
 
 struct RunningRelay {
@@ -70,18 +85,40 @@ class LocalMesh {
   // Last lines of a relay's stderr log, for error messages.
   std::string logTail(NodeId id, std::size_t max_lines = 20) const;
 
+  // Impaired meshes (MeshSpec::impaired): sends one command to the
+  // overline-impair switchboard (deploy/impair/README.md; lines are named
+  // lineName(node, line)) and waits up to `timeout` for its answer. Returns
+  // "" for "ok", else the answer line ("error: ...", or for `stats` the JSON
+  // document), or an "error: ..." of its own when the mesh is not impaired,
+  // the proxy is gone or did not answer in time. One caller at a time.
+  std::string impair(const std::string& command,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
  private:
-  LocalMesh(MeshSpec spec, std::string bin_dir, std::string work_dir, bool owns_work_dir)
+  LocalMesh(MeshSpec spec, const LocalMeshOptions& options, std::string work_dir, bool owns_work_dir)
       : spec_(std::move(spec)),
-        bin_dir_(std::move(bin_dir)),
+        bin_dir_(options.bin_dir),
         work_dir_(std::move(work_dir)),
-        remove_work_dir_(owns_work_dir) {}
+        remove_work_dir_(owns_work_dir),
+        command_prefix_(options.command_prefix),
+        metrics_fetch_(options.metrics_fetch) {}
+
+  // `argv` behind the node's command prefix, if any.
+  std::vector<std::string> commandFor(NodeId node, std::vector<std::string> argv) const;
+  // Starts overline-impair as a switchboard between every line in
+  // `addresses` and waits for its ready file; returns the stand-in of each
+  // line (what the neighbours' configs list).
+  Result<LineAddresses, std::string> startSwitchboard(const LineAddresses& addresses, std::uint8_t subnet,
+                                                      std::chrono::milliseconds ready_timeout);
 
   MeshSpec spec_;
   std::string bin_dir_;
   std::string work_dir_;
   bool remove_work_dir_;
+  std::function<std::vector<std::string>(NodeId)> command_prefix_;
+  std::function<std::optional<std::string>(NodeId, const std::string&, std::chrono::milliseconds)> metrics_fetch_;
   std::map<NodeId, RunningRelay> relays_;
+  std::optional<ChildProcess> impair_process_;  // impaired meshes only; stdin is its command pipe
   int client_count_ = 0;
 };
 
@@ -99,5 +136,9 @@ std::optional<MetricSamples> LocalMesh::waitForMetrics(NodeId id, std::chrono::m
 
 // Directory of the running executable (to find sibling tools in build/bin).
 std::string executableDir();
+
+// Datagrams relay line `line` has sent (overline_relay_line_packets_sent_total
+// of the line relayConfigYaml names "line<line>"); 0 when absent.
+double linePacketsSent(const MetricSamples& samples, int line);
 
 }  // namespace overline::localmesh

@@ -20,6 +20,7 @@ struct PublisherOptions {
   int fps = 30;
   double duration_s = 10;
   std::uint64_t count = 0;  // 0 = until duration
+  bool redundant = false;   // overline-publish --redundant: two disjoint links per relay hop
 };
 
 struct SubscriberOptions {

@@ -75,6 +75,11 @@ LineAddresses assignLineAddresses(const MeshSpec& spec, std::uint8_t subnet) {
 }
 
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node) {
+  return relayConfigYaml(spec, addresses, node, addresses);
+}
+
+std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node,
+                            const LineAddresses& neighbour_addresses) {
   const auto node_it = std::find_if(spec.nodes.begin(), spec.nodes.end(),
                                     [&](const MeshNode& n) { return n.id == node; });
   std::ostringstream y;
@@ -90,7 +95,7 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
     y << "neighbours:\n";
     for (NodeId n : neighbours) {
       y << "  - node_id: " << n << "\n    lines: [";
-      const auto& theirs = addresses.at(n);
+      const auto& theirs = neighbour_addresses.at(n);
       for (std::size_t l = 0; l < theirs.size(); ++l) {
         y << (l ? ", " : "") << "\"" << theirs[l].toString() << "\"";
       }
@@ -98,16 +103,79 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
     }
   }
   std::ostringstream routes;
+  const auto backups = spec.backup_next_hops.find(node);
+  const auto computed_backups = spec.backup_routes ? backupNextHops(spec, node) : std::map<NodeId, NodeId>{};
   for (const auto& [destination, hop] : shortestPathNextHops(spec, node)) {
-    if (destination == hop) continue;  // direct neighbours are implicit
+    NodeId backup = kNoNode;
+    if (const auto it = computed_backups.find(destination); it != computed_backups.end()) backup = it->second;
+    if (backups != spec.backup_next_hops.end()) {
+      if (const auto it = backups->second.find(destination); it != backups->second.end()) backup = it->second;
+    }
+    // Direct neighbours are implicit routes, unless they have a backup.
+    if (destination == hop && backup == kNoNode) continue;
     routes << "  - destination: " << destination << "\n    next_hop: " << hop << "\n";
+    if (backup != kNoNode) routes << "    backup: " << backup << "\n";
   }
   if (!routes.str().empty()) y << "routes:\n" << routes.str();
   y << "subscriptions:\n  refresh_interval_ms: " << spec.refresh_interval_ms
     << "\n  expiry_ms: " << spec.expiry_ms << "\n";
   y << "limits:\n  client_expiry_ms: " << spec.client_expiry_ms << "\n";
-  y << "metrics:\n  listen: \"127.0.0.1:0\"\n";
+  if (spec.probe_interval_ms > 0 || spec.probe_down_after_ms > 0) {
+    y << "probing:\n";
+    if (spec.probe_interval_ms > 0) y << "  interval_ms: " << spec.probe_interval_ms << "\n";
+    if (spec.probe_down_after_ms > 0) y << "  down_after_ms: " << spec.probe_down_after_ms << "\n";
+  }
+  y << "metrics:\n  listen: \"" << spec.metrics_listen << "\"\n";
   return y.str();
+}
+
+std::map<NodeId, NodeId> backupNextHops(const MeshSpec& spec, NodeId from) {
+  std::map<NodeId, std::map<NodeId, NodeId>> next_hops_of;  // computed on first use
+  auto nextHop = [&](NodeId at, NodeId destination) -> NodeId {
+    auto it = next_hops_of.find(at);
+    if (it == next_hops_of.end()) it = next_hops_of.emplace(at, shortestPathNextHops(spec, at)).first;
+    const auto hop = it->second.find(destination);
+    return hop == it->second.end() ? kNoNode : hop->second;
+  };
+  std::map<NodeId, NodeId> backups;
+  for (const auto& [destination, primary] : shortestPathNextHops(spec, from)) {
+    NodeId best = kNoNode;
+    std::size_t best_hops = 0;
+    for (NodeId candidate : spec.neighboursOf(from)) {  // sorted: ties go to the lowest id
+      if (candidate == primary) continue;
+      // Follow the candidate's own primary path; every step gets one hop
+      // closer to the destination, so this ends. It must reach the
+      // destination before `from` (a loop) or the primary (which may be what
+      // failed), if the primary is not the destination itself.
+      std::size_t hops = 1;
+      NodeId at = candidate;
+      while (at != destination && at != kNoNode && at != from && at != primary) {
+        at = nextHop(at, destination);
+        ++hops;
+      }
+      if (at != destination) continue;
+      if (best == kNoNode || hops < best_hops) {
+        best = candidate;
+        best_hops = hops;
+      }
+    }
+    if (best != kNoNode) backups[destination] = best;
+  }
+  return backups;
+}
+
+std::string lineName(NodeId node, int line) { return "r" + std::to_string(node) + ".l" + std::to_string(line); }
+
+LineAddresses standInAddresses(const MeshSpec& spec, std::uint8_t subnet) {
+  LineAddresses result;
+  for (const auto& node : spec.nodes) {
+    for (int line = 0; line < spec.lines_per_node; ++line) {
+      const std::uint32_t address = (127u << 24) | (static_cast<std::uint32_t>(subnet) << 16) |
+                                    ((200u + node.id) << 8) | static_cast<std::uint32_t>(line + 1);
+      result[node.id].push_back(Endpoint(address, 0));
+    }
+  }
+  return result;
 }
 
 MeshSpec threeRegionMesh() {

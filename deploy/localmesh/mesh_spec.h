@@ -26,6 +26,26 @@ struct MeshSpec {
   int refresh_interval_ms = 500;
   int expiry_ms = 1500;
   int client_expiry_ms = 5000;
+  // Backup next hops (relay config `routes[].backup`): node -> destination ->
+  // backup neighbour. A direct neighbour with a backup gets a route entry
+  // whose next hop is itself.
+  std::map<NodeId, std::map<NodeId, NodeId>> backup_next_hops;
+  // Every relay's `metrics.listen`.
+  std::string metrics_listen = "127.0.0.1:0";
+  // Give every route without an entry in backup_next_hops the backup
+  // backupNextHops() computes, so a relay can fail over when every link to
+  // its next hop is down.
+  bool backup_routes = false;
+  // Relay `probing:` settings; 0 = the relay's default.
+  int probe_interval_ms = 0;
+  int probe_down_after_ms = 0;
+  // Run the relays behind an overline-impair switchboard (LocalMesh): every
+  // relay binds its real line addresses but lists its neighbours' lines at
+  // their stand-ins, so every relay-to-relay datagram crosses the proxy and
+  // LocalMesh::impair() can cut or degrade any line. SDK clients still talk
+  // to their edge directly. Node ids must be 1..54 (stand-ins use
+  // 127.<subnet>.<200 + node>.<line + 1>).
+  bool impaired = false;
 
   std::vector<NodeId> neighboursOf(NodeId node) const;
 };
@@ -42,6 +62,24 @@ LineAddresses assignLineAddresses(const MeshSpec& spec, std::uint8_t subnet);
 
 // The relay YAML config of `node` (schema: deploy/relay.example.yaml).
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node);
+// The same, but listing each neighbour's lines at `neighbour_addresses`
+// (the switchboard's stand-ins) while `node` binds `addresses`.
+std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node,
+                            const LineAddresses& neighbour_addresses);
+
+// Backup next hop from `from` toward every destination that has one: the
+// neighbour, other than the primary (shortestPathNextHops), whose own
+// primary path to the destination is shortest among those that avoid `from`
+// (no loop back) and the primary (unless the primary is the destination),
+// ties toward the lowest id. Direct neighbours may get one too.
+std::map<NodeId, NodeId> backupNextHops(const MeshSpec& spec, NodeId from);
+
+// The switchboard name of a relay line: "r<node>.l<line>" (LocalMesh::impair).
+std::string lineName(NodeId node, int line);
+
+// Stand-in addresses of an impaired mesh: node n, line l ->
+// 127.<subnet>.<200 + n>.<l + 1>, port 0 (the proxy picks). Nodes 1..54.
+LineAddresses standInAddresses(const MeshSpec& spec, std::uint8_t subnet);
 
 // The demo's mesh: 6 relays in 3 regions (eu 1-2, us 3-4, ap 5-6), two lines
 // each; each region's pair is linked and every region reaches the others over

@@ -6,7 +6,8 @@
 //   {"event":"joined","edge_node":1,"stream":"1:7"}
 //   {"event":"done","sent":N,"elapsed_s":X}
 // Stops after --duration-s (0 = no limit), after --count send attempts (0 = no
-// limit), or on SIGINT/SIGTERM. "sent" counts datagrams the socket accepted;
+// limit), or on SIGINT/SIGTERM. --redundant flags every DATA for redundant
+// mode (two disjoint links per relay hop). "sent" counts datagrams the socket accepted;
 // refused ones are reported on stderr. Exit 0; bad flags 2; failed connect 1.
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct Flags {
   double duration_s = 10;
   std::uint64_t count = 0;
   std::uint32_t connect_timeout_ms = 3000;
+  bool redundant = false;
 };
 
 int run(const Flags& flags) {
@@ -47,7 +49,7 @@ int run(const Flags& flags) {
     return kExitConnectFailed;
   }
   Client& client = *connected.value();
-  const StreamId stream = client.publish(flags.local_id);
+  const StreamId stream = client.publish(flags.local_id, {flags.redundant});
   printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"stream", formatStreamId(stream)}});
 
   const TimeUs start_us = monotonicUs();
@@ -109,6 +111,8 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout-ms", flags.connect_timeout_ms, "Give up connecting after this long")
       ->capture_default_str()
       ->check(CLI::Range(1u, 3'600'000u));
+  app.add_flag("--redundant", flags.redundant,
+               "Redundant mode: relays send every packet on two disjoint links to each downstream relay");
   if (const auto exit_code = parseCommandLine(app, argc, argv)) return *exit_code;
   return run(flags);
 }

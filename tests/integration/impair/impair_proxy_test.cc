@@ -3,6 +3,9 @@
 // that each side sees the proxy's socket as its peer's source address, the
 // down/up/outage commands, foreign-source drops, and the process contract
 // (one-line config errors, stdin EOF keeps running, quit/SIGTERM exit 0).
+// Then the switchboard between four sockets standing for two relays' lines:
+// every pair (crossed ones too) works with the sender's stand-in as source,
+// line-down cuts exactly one line's pairs, strangers are dropped.
 //
 // No fixed sleeps: every wait polls for a condition until a deadline.
 
@@ -17,11 +20,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -156,14 +161,21 @@ class ImpairProcess {
     REQUIRE(ready);
     REQUIRE(fs::exists(ready_path));
     const auto json = nlohmann::json::parse(readFile(ready_path));
-    REQUIRE(json["links"].size() == 1);
-    REQUIRE(json["links"][0]["name"] == kLink);
-    a_side_ = *Endpoint::parse(json["links"][0]["a_side"].get<std::string>());
-    b_side_ = *Endpoint::parse(json["links"][0]["b_side"].get<std::string>());
+    REQUIRE(json["links"].size() <= 1);
+    if (!json["links"].empty()) {
+      REQUIRE(json["links"][0]["name"] == kLink);
+      a_side_ = *Endpoint::parse(json["links"][0]["a_side"].get<std::string>());
+      b_side_ = *Endpoint::parse(json["links"][0]["b_side"].get<std::string>());
+    }
+    for (const auto& line : json.value("switchboard", nlohmann::json::array())) {
+      stand_ins_[line["name"].get<std::string>()] = *Endpoint::parse(line["stand_in"].get<std::string>());
+    }
   }
 
   const Endpoint& aSide() const { return a_side_; }
   const Endpoint& bSide() const { return b_side_; }
+  // The stand-in of switchboard line `name`, as the ready file reports it.
+  const Endpoint& standIn(const std::string& name) const { return stand_ins_.at(name); }
   lm::ChildProcess& process() { return *process_; }
   std::string logPath() const { return dir_.path + "/impair.log"; }
 
@@ -193,6 +205,7 @@ class ImpairProcess {
   std::optional<lm::ChildProcess> process_;
   Endpoint a_side_;
   Endpoint b_side_;
+  std::map<std::string, Endpoint> stand_ins_;
 };
 
 std::chrono::microseconds latency(const Probe& probe) {
@@ -441,5 +454,156 @@ TEST_CASE("a bad config is one line naming the key, exit 2") {
     CHECK(text.find(c.key) != std::string::npos);
     CHECK(std::count(text.begin(), text.end(), '\n') == 1);
     fs::remove(dir.path + "/stderr.txt");
+  }
+}
+
+namespace {
+
+// Four sockets standing for two relays' lines, and a switchboard between
+// them: r1.l0 r1.l1 r2.l0 r2.l1, every stand-in on 127.0.0.1 with port 0.
+struct SwitchboardLines {
+  static constexpr std::array<const char*, 4> kNames = {"r1.l0", "r1.l1", "r2.l0", "r2.l1"};
+
+  std::string config(const std::string& extra_yaml = "") const {
+    std::string yaml = extra_yaml + "switchboard:\n  lines:\n";
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      yaml += "    - {name: \"" + std::string(kNames[i]) + "\", real: \"" + sockets[i].local().toString() +
+              "\", stand_in: \"127.0.0.1:0\"}\n";
+    }
+    return yaml + "seed: 3\n";
+  }
+
+  std::array<UdpSocket, 4> sockets;
+};
+
+// Switchboard stats of line `name`.
+nlohmann::json lineStats(ImpairProcess& proxy, const std::string& name) {
+  const auto stats = nlohmann::json::parse(proxy.command("stats"));
+  for (const auto& line : stats["switchboard"]["lines"]) {
+    if (line["name"] == name) return line;
+  }
+  FAIL("no stats for line " << name);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("switchboard: every line pair works, crossed ones too, with the sender's stand-in as source") {
+  SwitchboardLines lines;
+  // A link in the same process as the switchboard: both modes coexist.
+  UdpSocket a;
+  UdpSocket b;
+  const std::string link = "links:\n  - {name: " + kLink + ", a: \"" + a.local().toString() +
+                           "\", a_side: \"127.0.0.1:0\", b: \"" + b.local().toString() +
+                           "\", b_side: \"127.0.0.1:0\"}\n";
+  ImpairProcess proxy(lines.config(link));
+  for (std::size_t from = 0; from < 4; ++from) {
+    for (std::size_t to = 0; to < 4; ++to) {
+      if (from == to) continue;
+      const std::string from_name = SwitchboardLines::kNames[from];
+      const std::string to_name = SwitchboardLines::kNames[to];
+      INFO(from_name << " -> " << to_name);
+      const std::uint64_t sequence = from * 10 + to;
+      lines.sockets[from].send(proxy.standIn(to_name), sequence);
+      const auto there = lines.sockets[to].receive(3000ms);
+      REQUIRE(there.has_value());
+      CHECK(there->sequence == sequence);
+      CHECK(there->from == proxy.standIn(from_name));  // what the receiver's config lists for the sender
+      // The answer to the address seen comes back from the receiver's stand-in.
+      lines.sockets[to].send(there->from, sequence + 100);
+      const auto back = lines.sockets[from].receive(3000ms);
+      REQUIRE(back.has_value());
+      CHECK(back->sequence == sequence + 100);
+      CHECK(back->from == proxy.standIn(to_name));
+    }
+  }
+  // Each line sent 3 datagrams and answered 3, and got as many.
+  for (const char* name : SwitchboardLines::kNames) {
+    const auto stats = lineStats(proxy, name);
+    INFO(stats.dump());
+    CHECK(stats["sent"] == 6);
+    CHECK(stats["received"] == 6);
+    CHECK(stats["dropped"] == 0);
+  }
+  // The link still works beside it.
+  a.send(proxy.aSide(), 1);
+  const auto via_link = b.receive(3000ms);
+  REQUIRE(via_link.has_value());
+  CHECK(via_link->from == proxy.bSide());
+}
+
+TEST_CASE("switchboard: line-down cuts exactly the pairs of one line; line-up restores them") {
+  SwitchboardLines lines;
+  ImpairProcess proxy(lines.config());
+  CHECK(proxy.command("line-down r1.l1") == "ok");
+  // Every line sends one datagram to every other line's stand-in.
+  std::uint64_t sent = 0;
+  for (std::size_t from = 0; from < 4; ++from) {
+    for (std::size_t to = 0; to < 4; ++to) {
+      if (from == to) continue;
+      lines.sockets[from].send(proxy.standIn(SwitchboardLines::kNames[to]), from * 10 + to);
+      ++sent;
+    }
+  }
+  const bool all_in = waitFor(5s, [&] {
+    std::uint64_t in = 0;
+    for (const char* name : SwitchboardLines::kNames) in += lineStats(proxy, name)["sent"].get<std::uint64_t>();
+    return in == sent;
+  });
+  REQUIRE(all_in);
+  // Undelayed datagrams leave while the proxy handles them: what was
+  // forwarded is in the sockets by now.
+  for (std::size_t to = 0; to < 4; ++to) {
+    std::vector<std::uint64_t> got;
+    while (const auto probe = lines.sockets[to].receive(0ms)) got.push_back(probe->sequence);
+    std::sort(got.begin(), got.end());
+    std::vector<std::uint64_t> want;
+    if (to != 1) {
+      for (std::size_t from = 0; from < 4; ++from) {
+        if (from != to && from != 1) want.push_back(from * 10 + to);
+      }
+    }
+    INFO("to " << SwitchboardLines::kNames[to]);
+    CHECK(got == want);
+  }
+  const auto down = lineStats(proxy, "r1.l1");
+  CHECK(down["down"] == true);
+  CHECK(down["sent"] == 3);
+  CHECK(down["dropped"] == 3);
+  CHECK(down["received"] == 0);
+  CHECK(lineStats(proxy, "r2.l0")["dropped"] == 1);  // its datagram to r1.l1
+
+  CHECK(proxy.command("line-up r1.l1") == "ok");
+  lines.sockets[1].send(proxy.standIn("r2.l1"), 13);
+  const auto restored = lines.sockets[3].receive(3000ms);
+  REQUIRE(restored.has_value());
+  CHECK(restored->sequence == 13);
+  CHECK(restored->from == proxy.standIn("r1.l1"));
+}
+
+TEST_CASE("switchboard: strangers are dropped and counted as foreign; commands check names") {
+  SwitchboardLines lines;
+  UdpSocket stranger;
+  ImpairProcess proxy(lines.config());
+  for (std::uint64_t i = 0; i < 5; ++i) stranger.send(proxy.standIn("r2.l0"), i);
+  // A line sending to its own stand-in is no pair either.
+  lines.sockets[2].send(proxy.standIn("r2.l0"), 99);
+  CHECK(waitFor(5s, [&] { return lineStats(proxy, "r2.l0")["foreign"] == 6; }));
+  for (auto& socket : lines.sockets) CHECK_FALSE(socket.receive(0ms).has_value());
+  CHECK_FALSE(stranger.receive(0ms).has_value());
+
+  CHECK(proxy.command("pair-set r1.l0 r2.l1 delay_ms=30 loss_percent=0") == "ok");
+  CHECK(proxy.command("line-set r2.l1 in jitter_ms=1") == "ok");
+  CHECK(proxy.command("line-outage r1.l0 100") == "ok");
+  CHECK(proxy.command("line-down r9.l0") == "error: unknown line \"r9.l0\"");
+  CHECK(proxy.command("pair-set r1.l0 r1.l0 delay_ms=1") == "error: a line has no pair with itself");
+  CHECK(proxy.command("line-set r1.l0 out loss_percent=200") == "error: loss_percent: 200 is out of range 0..100");
+  CHECK(proxy.command("set r1.l0 both delay_ms=1") == "error: unknown link \"r1.l0\"");
+  const auto stats = nlohmann::json::parse(proxy.command("stats"));
+  for (const auto& pair : stats["switchboard"]["pairs"]) {
+    if (pair["from"] == "r1.l0" && pair["to"] == "r2.l1") {
+      CHECK(pair["settings"]["delay_ms"] == 30.0);
+      CHECK(pair["settings"]["jitter_ms"] == 1.0);
+    }
   }
 }

@@ -1,0 +1,94 @@
+#pragma once
+// Shared set-up of the netlab tests: skipping without root, a lab per test
+// with a fresh prefix, the relays of a MeshSpec running inside it, and
+// reading per-line relay counters.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "deploy/localmesh/local_mesh.h"
+#include "deploy/netlab/command.h"
+#include "deploy/netlab/lab_mesh.h"
+#include "deploy/netlab/net_lab.h"
+
+namespace overline::netlab::test {
+
+namespace lm = overline::localmesh;
+
+// True (after a WARN saying why) when this machine cannot run labs: the
+// calling test then returns and passes.
+inline bool skipWithoutLab() {
+  const std::string why = labUnavailableReason();
+  if (why.empty()) return false;
+  WARN("netlab test skipped: " << why);
+  return true;
+}
+
+inline std::unique_ptr<ScopedNetLab> startLab(int nodes, int lines) {
+  auto layout = LabLayout::make(randomPrefix(), nodes, lines);
+  REQUIRE(layout.ok());
+  auto lab = ScopedNetLab::create(layout.value());
+  INFO((lab ? std::string() : lab.error()));
+  REQUIRE(lab.ok());
+  return std::move(lab.value());
+}
+
+// The relays of `spec` inside `lab`. Destroy the mesh before the lab.
+inline std::unique_ptr<lm::LocalMesh> startLabMesh(const ScopedNetLab& lab, const lm::MeshSpec& spec) {
+  auto options = labMeshOptions(lab.layout(), spec, OVERLINE_BIN_DIR);
+  INFO((options ? std::string() : options.error()));
+  REQUIRE(options.ok());
+  auto mesh = lm::LocalMesh::start(spec, options.value());
+  INFO((mesh ? std::string() : mesh.error()));
+  REQUIRE(mesh.ok());
+  return std::move(mesh.value());
+}
+
+// `ip netns list` lines naming a namespace of `prefix` (there must be none
+// once the lab is gone).
+inline std::vector<std::string> namespacesListed(const std::string& prefix) {
+  auto listed = runForOutput({"ip", "netns", "list"});
+  REQUIRE(listed.ok());
+  std::vector<std::string> found;
+  std::istringstream in(listed.value());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix + "-", 0) == 0) found.push_back(line);
+  }
+  return found;
+}
+
+// Per-line counter of a relay configured by relayConfigYaml (lines named
+// line0, line1, ...); 0 if absent.
+inline double lineCounter(const lm::MetricSamples& samples, const std::string& name, int line) {
+  return lm::valueOf(samples, name + "{line=\"line" + std::to_string(line) + "\"}").value_or(0);
+}
+
+inline bool hasMetric(const lm::MetricSamples& samples, const std::string& name) {
+  const auto it = samples.lower_bound(name);
+  return it != samples.end() && it->first.compare(0, name.size(), name) == 0;
+}
+
+// Reads the subscriber's output until `predicate(latest figures)` holds or
+// `timeout` passes.
+template <typename Predicate>
+bool waitForSubscriber(lm::SubscriberProcess& subscriber, std::chrono::milliseconds timeout, Predicate predicate) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const bool alive = subscriber.process().running();  // before reading: its last lines count too
+    subscriber.poll();
+    if (subscriber.latest() && predicate(*subscriber.latest())) return true;
+    if (!alive || std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+inline long long msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace overline::netlab::test

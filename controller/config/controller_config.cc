@@ -1,0 +1,195 @@
+#include "controller/config/controller_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "common/config/yaml_reader.h"
+#include "common/token/join_token.h"
+
+namespace overline::controller {
+namespace {
+
+using config::ErrorLatch;
+using config::MapReader;
+using config::SequenceReader;
+
+constexpr std::uint64_t kMaxTimerMs = 3'600'000;  // one hour
+constexpr std::uint64_t kMaxShortMs = 60'000;
+constexpr std::uint64_t kMaxTokenTtlS = 86'400;  // one day
+constexpr std::uint64_t kMaxCandidates = 32;
+
+DurationUs fromMs(std::uint64_t ms) { return static_cast<DurationUs>(ms) * kMillisecond; }
+
+void readToken(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  if (!root.has("token")) {
+    errors.fail(root.pathOf("token"), "missing required key");
+    return;
+  }
+  MapReader section(root.get("token"), root.pathOf("token"), {"key_hex", "key_file", "ttl_s"}, errors);
+  EdgeSettings& edge = out.settings.edge;
+  if (section.has("key_hex") == section.has("key_file")) {
+    errors.fail(section.path(), "expected exactly one of key_hex and key_file");
+  } else if (section.has("key_hex")) {
+    if (const auto hex = section.requiredString("key_hex")) {
+      auto key = token::parseHexKey(*hex);
+      if (key) {
+        edge.token_key = std::move(key.value());
+      } else {
+        errors.fail(section.pathOf("key_hex"), key.error());
+      }
+    }
+  } else if (const auto file = section.requiredString("key_file")) {
+    const auto text = config::readTextFile(*file);
+    Result<std::vector<std::uint8_t>, std::string> key =
+        text ? token::parseHexKey(text.value()) : Result<std::vector<std::uint8_t>, std::string>(Err(text.error()));
+    if (key) {
+      edge.token_key = std::move(key.value());
+    } else {
+      errors.fail(section.pathOf("key_file"), *file + ": " + key.error());
+    }
+  }
+  edge.token_ttl_s = static_cast<std::int64_t>(
+      section.optionalUnsigned("ttl_s", 1, kMaxTokenTtlS, static_cast<std::uint64_t>(edge.token_ttl_s)));
+}
+
+std::vector<std::string> readStrings(const YAML::Node& node, const std::string& path, ErrorLatch& errors) {
+  std::vector<std::string> out;
+  const SequenceReader seq(node, path, errors);
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    if (auto text = config::readString(seq.at(i), seq.pathOf(i), errors)) out.push_back(std::move(*text));
+  }
+  return out;
+}
+
+void readRegionRules(const MapReader& routes, RoutePolicy& policy, ErrorLatch& errors) {
+  const SequenceReader rules(routes.get("region_rules"), routes.pathOf("region_rules"), errors);
+  std::set<std::string> ruled;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    MapReader rule(rules.at(i), rules.pathOf(i), {"destination_region", "allowed_regions"}, errors);
+    RegionRule out;
+    if (auto region = rule.requiredString("destination_region")) {
+      if (region->empty()) {
+        errors.fail(rule.pathOf("destination_region"), "must not be empty");
+      } else if (!ruled.insert(*region).second) {
+        errors.fail(rule.pathOf("destination_region"), "\"" + *region + "\" already has a rule");
+      }
+      out.destination_region = std::move(*region);
+    }
+    if (!rule.has("allowed_regions")) {
+      errors.fail(rule.pathOf("allowed_regions"), "missing required key");
+    } else {
+      out.allowed_regions = readStrings(rule.get("allowed_regions"), rule.pathOf("allowed_regions"), errors);
+      if (std::find(out.allowed_regions.begin(), out.allowed_regions.end(), out.destination_region) ==
+          out.allowed_regions.end()) {
+        errors.fail(rule.pathOf("allowed_regions"),
+                    "must include destination_region \"" + out.destination_region + "\"");
+      }
+    }
+    policy.region_rules.push_back(std::move(out));
+  }
+}
+
+void readRoutes(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("routes"), root.pathOf("routes"),
+                    {"recompute_interval_ms", "debounce_ms", "link_expiry_ms", "hysteresis_percent",
+                     "hysteresis_min_ms", "region_rules"},
+                    errors);
+  RouteSettings& routes = out.settings.routes;
+  routes.recompute_interval_us = fromMs(section.optionalUnsigned("recompute_interval_ms", 10, kMaxTimerMs,
+                                                                 routes.recompute_interval_us / kMillisecond));
+  routes.debounce_us =
+      fromMs(section.optionalUnsigned("debounce_ms", 0, kMaxShortMs, routes.debounce_us / kMillisecond));
+  routes.link_expiry_us =
+      fromMs(section.optionalUnsigned("link_expiry_ms", 100, kMaxTimerMs, routes.link_expiry_us / kMillisecond));
+  Hysteresis& hysteresis = routes.policy.hysteresis;
+  const auto default_percent = static_cast<std::uint64_t>(std::lround(hysteresis.relative * 100));
+  hysteresis.relative =
+      static_cast<double>(section.optionalUnsigned("hysteresis_percent", 0, 100, default_percent)) / 100;
+  hysteresis.absolute_us = fromMs(
+      section.optionalUnsigned("hysteresis_min_ms", 0, kMaxShortMs, hysteresis.absolute_us / kMillisecond));
+  readRegionRules(section, routes.policy, errors);
+}
+
+void readRelays(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("relays"), root.pathOf("relays"), {"probe_interval_ms", "report_interval_ms"},
+                    errors);
+  RelaySettings& relays = out.settings.relays;
+  relays.probe_interval_ms = static_cast<std::uint32_t>(
+      section.optionalUnsigned("probe_interval_ms", 5, kMaxShortMs, relays.probe_interval_ms));
+  relays.report_interval_ms = static_cast<std::uint32_t>(
+      section.optionalUnsigned("report_interval_ms", 100, kMaxShortMs, relays.report_interval_ms));
+}
+
+void readEdge(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("edge"), root.pathOf("edge"), {"max_candidates", "max_load_percent"}, errors);
+  EdgeSettings& edge = out.settings.edge;
+  edge.max_candidates =
+      static_cast<std::uint32_t>(section.optionalUnsigned("max_candidates", 1, kMaxCandidates, edge.max_candidates));
+  const auto default_percent = static_cast<std::uint64_t>(std::lround(edge.max_load * 100));
+  edge.max_load = static_cast<double>(section.optionalUnsigned("max_load_percent", 1, 100, default_percent)) / 100;
+}
+
+void readMetrics(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("metrics"), root.pathOf("metrics"), {"listen"}, errors);
+  if (!section.has("listen")) return;
+  const YAML::Node listen = section.get("listen");
+  if (listen.IsScalar() && listen.Scalar() == "off") {
+    out.metrics_listen.reset();
+    return;
+  }
+  const auto endpoint = listen.IsScalar() ? Endpoint::parse(listen.Scalar()) : std::nullopt;
+  if (!endpoint) {
+    const std::string got =
+        listen.IsScalar() ? "\"" + listen.Scalar() + "\"" : std::string(config::describeKind(listen));
+    errors.fail(section.pathOf("listen"), "expected IPv4:port or \"off\", got " + got);
+    return;
+  }
+  out.metrics_listen = *endpoint;
+}
+
+void readLogLevel(MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  out.log_level = root.optionalString("log_level", out.log_level);
+  for (const std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
+    if (out.log_level == level) return;
+  }
+  errors.fail(root.pathOf("log_level"),
+              "expected one of trace|debug|info|warn|error, got \"" + out.log_level + "\"");
+}
+
+}  // namespace
+
+Result<ControllerProcessConfig, std::string> parseControllerConfig(std::string_view yaml_text) {
+  ErrorLatch errors;
+  const auto document = config::parseYaml(yaml_text, errors);
+  if (!document) return Err(errors.message());
+  if (!document->IsMap()) {
+    return Err("expected a mapping at the top level, got " + std::string(config::describeKind(*document)));
+  }
+  MapReader root(*document, "",
+                 {"listen", "db_path", "token", "routes", "relays", "edge", "metrics", "log_level"}, errors);
+  ControllerProcessConfig out;
+  if (root.has("listen")) {
+    if (const auto listen = root.requiredEndpoint("listen")) out.listen = *listen;
+  }
+  if (auto db_path = root.requiredString("db_path")) {
+    if (db_path->empty()) errors.fail(root.pathOf("db_path"), "must not be empty");
+    out.db_path = std::move(*db_path);
+  }
+  readToken(root, out, errors);
+  readRoutes(root, out, errors);
+  readRelays(root, out, errors);
+  readEdge(root, out, errors);
+  readMetrics(root, out, errors);
+  readLogLevel(root, out, errors);
+  if (errors.failed()) return Err(errors.message());
+  return out;
+}
+
+Result<ControllerProcessConfig, std::string> loadControllerConfig(const std::string& file_path) {
+  auto text = config::readTextFile(file_path);
+  if (!text) return Err(text.error());
+  return parseControllerConfig(text.value());
+}
+
+}  // namespace overline::controller

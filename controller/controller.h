@@ -1,0 +1,180 @@
+#pragma once
+// Controller: the controller's state and decisions behind its three gRPC
+// services — provisioning (mirrored from the store), the relays' latest
+// reports, the connected sessions, the route tables last pushed — and the
+// route worker thread that recomputes and pushes them.
+//
+// Threads and locking:
+//  * gRPC threads call the public methods: admin and edge RPCs, and relay
+//    session events. Each takes mutex_ for in-memory updates and store
+//    commits only; none computes routes, so an RPC waits at most for one
+//    store write (an fsync for the synced ones), never for a computation.
+//  * The route worker (start() .. stop()) wakes `debounce` after a change
+//    that affects routes (link state, provisioning, drain) and every
+//    `recompute_interval` regardless. It copies a Topology under mutex_,
+//    runs computeRoutes() WITHOUT the mutex, then takes it again to persist
+//    the new route version (synced, BEFORE any relay sees it) and queue the
+//    changed tables on the sessions. It is the only writer of routes_.
+//  * RelayChannel::send()/close() are called with mutex_ held; they only
+//    queue (the reactor writes on gRPC's threads).
+//
+// Versions. One counter for all relays: a computation that changes any
+// relay's table takes the next version and stamps every changed table with
+// it; unchanged tables keep theirs. The counter is persisted before pushing
+// and reloaded at start, so versions only grow across restarts.
+
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "controller/controller_metrics.h"
+#include "controller/controller_settings.h"
+#include "controller/core/route_computation.h"
+#include "controller/core/topology.h"
+#include "controller/relay_channel.h"
+#include "controller/store/controller_store.h"
+#include "overline/v1/admin.pb.h"
+#include "overline/v1/edge.pb.h"
+#include "overline/v1/relay_session.pb.h"
+
+namespace overline::controller {
+
+// Milliseconds since the Unix epoch: event times, last-seen times, link ages
+// and token expiry. Tests pass a fake.
+using UnixClockMs = std::function<std::int64_t()>;
+std::int64_t systemUnixMs();
+
+class Controller {
+ public:
+  // Loads the store's state. `store` and `metrics` must outlive the
+  // controller. The error names the unreadable record.
+  static Result<std::unique_ptr<Controller>, std::string> create(ControllerStore& store,
+                                                                 ControllerSettings settings,
+                                                                 ControllerMetrics& metrics,
+                                                                 UnixClockMs clock = systemUnixMs);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Starts the route worker; its first computation runs at once.
+  void start();
+  // Refuses new sessions, closes every session with UNAVAILABLE and joins
+  // the route worker. Idempotent. Sessions still report their end
+  // (onSessionEnded) afterwards.
+  void stop();
+  bool stopping() const;
+  // After stop(): waits up to `timeout` until every closed session has
+  // written its queued messages and ended. True when they all have.
+  bool waitForSessionsEnded(std::chrono::milliseconds timeout);
+
+  // Admin RPCs (admin.proto): NOT_FOUND "node 7 is not provisioned",
+  // INVALID_ARGUMENT "<field>: <problem>", UNAVAILABLE when stopping or when
+  // the store refuses the write. Every change is committed synced before
+  // the reply.
+  grpc::Status provisionNode(const v1::ProvisionNodeRequest& request, v1::ProvisionNodeResponse& response);
+  grpc::Status setDrained(NodeId node, bool drained, bool& changed);
+  grpc::Status removeNode(NodeId node);
+  void listNodes(v1::ListNodesResponse& response) const;
+  void listLinks(v1::ListLinksResponse& response) const;
+  grpc::Status getPath(const v1::GetPathRequest& request, v1::GetPathResponse& response) const;
+
+  // Edge RPC (edge.proto, edge_ranking.h).
+  grpc::Status allocateEdge(const v1::AllocateEdgeRequest& request, v1::AllocateEdgeResponse& response) const;
+
+  // Relay sessions. `channel` must stay valid until onSessionEnded() for it
+  // has returned. An accepted hello queues HelloAck, ConfigPush, PeerList and
+  // the node's current RouteTable (if computed) on `channel`, replaces any
+  // older session of the node (closed with ABORTED) and returns the node id.
+  // A rejected one queues HelloAck{accepted: false} and returns the status
+  // to end the session with. `peer` names the remote end for the event log.
+  Result<NodeId, grpc::Status> onHello(const v1::RelayHello& hello, std::string_view peer, RelayChannel& channel);
+  // Reports from a session that is not (or no longer) `node`'s current one
+  // are ignored.
+  void onReport(NodeId node, const v1::RelayReport& report, RelayChannel& channel);
+  // `node` is kNoNode when the hello was never accepted.
+  void onSessionEnded(NodeId node, RelayChannel& channel);
+
+  // One computation and publication on the calling thread. The route worker
+  // calls it; tests call it directly instead of start().
+  void recomputeRoutes();
+
+ private:
+  struct TableRoute {
+    NodeId destination = kNoNode;
+    NodeId primary = kNoNode;
+    LinePair primary_lines;
+    NodeId backup = kNoNode;  // kNoNode: none
+    LinePair backup_lines;
+
+    friend bool operator==(const TableRoute&, const TableRoute&) = default;
+  };
+  struct NodeEntry {
+    ProvisionedNode provisioned;
+    NodeSighting sighting;
+    RelayChannel* session = nullptr;  // the accepted session, if connected
+    double load = 0.0;
+    std::uint32_t streams = 0;
+    std::uint64_t applied_route_version = 0;
+    std::uint64_t table_version = 0;  // 0: no table computed yet
+    std::vector<TableRoute> table;    // ascending destination
+  };
+  struct LinkEntry {
+    LinkMeasurement measurement;
+    std::int64_t updated_unix_ms = 0;    // last report carrying it
+    std::int64_t persisted_unix_ms = 0;  // last time it was written to the store
+  };
+
+  Controller(ControllerStore& store, ControllerSettings settings, ControllerMetrics& metrics, UnixClockMs clock);
+
+  // Everything below needs mutex_ held.
+  v1::Event makeEvent(v1::EventType type, NodeId node, NodeId peer, std::string detail) const;
+  // Commits and logs a failure; true on success.
+  bool commitLocked(ControllerStore::Batch batch, ControllerStore::Durability durability,
+                    std::string_view what);
+  const NodeEntry* findNode(NodeId id) const;
+  std::string effectiveAddress(const NodeEntry& node, std::size_t line) const;
+  v1::ControllerMessage peerListFor(NodeId node) const;
+  v1::ControllerMessage routeTableFor(const NodeEntry& node) const;
+  void broadcastPeersLocked();
+  void markRoutesDirtyLocked();
+  void updateConnectedLocked();
+  bool isFresh(const LinkEntry& link, std::int64_t now_unix_ms) const;
+  Topology topologyLocked(std::int64_t now_unix_ms) const;
+  void publishLocked(Routes routes);
+  std::string linkName(const LinkKey& key) const;
+  v1::Path pathMessage(const std::vector<NodeId>& nodes, const LinePair& first_lines, NodeId destination,
+                       CostUs cost_us) const;
+
+  void routeWorkerLoop();
+
+  ControllerStore& store_;
+  const ControllerSettings settings_;
+  ControllerMetrics& metrics_;
+  const UnixClockMs clock_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_worker_;
+  std::condition_variable session_ended_;
+  std::map<NodeId, NodeEntry> nodes_;
+  std::map<LinkKey, LinkEntry> links_;
+  std::shared_ptr<const Routes> routes_;  // last published; null before the first
+  std::uint64_t route_version_ = 0;       // highest version persisted
+  bool routes_dirty_ = false;
+  std::chrono::steady_clock::time_point dirty_since_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace overline::controller

@@ -1,0 +1,210 @@
+// overline-controller: the controller process. Loads the YAML config, opens
+// the RocksDB store, serves RelaySession, Admin and Edge on one gRPC server,
+// runs the route worker and serves /metrics.
+//
+//   overline-controller --config FILE [--ready-file PATH] [--log-level LEVEL]
+//
+// Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 when the controller
+// cannot start (store, listen, metrics, ready file), 2 for a usage or config
+// error. A config error is exactly one stderr line:
+//   overline-controller: FILE: <key path>: <problem>
+//
+// --ready-file is written atomically (temp file + rename) once the gRPC
+// server and /metrics are up, with the ACTUAL addresses:
+//   {"pid":123,"listen":"127.0.0.1:7400","metrics":"127.0.0.1:9465"}
+// ("metrics" is null when disabled). Test harnesses wait for this file.
+//
+// Threads: SIGINT and SIGTERM are blocked in every thread (the mask is set
+// before any thread starts) and taken by sigwait() on the main thread, which
+// then stops the controller (sessions closed, route worker joined), waits
+// (3 s at most) for the sessions to end and for followed event tails to end,
+// shuts the gRPC server down (250 ms for stragglers), flushes the store and
+// returns. gRPC, RocksDB and the metrics exposer run their own threads;
+// Controller documents who touches what.
+
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "controller/admin_service.h"
+#include "controller/config/controller_config.h"
+#include "controller/controller.h"
+#include "controller/controller_metrics.h"
+#include "controller/edge_service.h"
+#include "controller/relay_session_service.h"
+#include "controller/store/controller_store.h"
+
+namespace overline::controller {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitStartFailed = 1;
+constexpr int kExitUsage = 2;
+// After a stop signal, relay sessions get this long to write what they have
+// queued, and followed event tails to end ...
+constexpr std::chrono::seconds kShutdownGrace{3};
+// ... then whatever is still in flight gets this long before the server
+// cancels it. Short on purpose: gRPC's shutdown also waits for idle client
+// connections (a relay whose session already ended) until the deadline.
+constexpr std::chrono::milliseconds kShutdownStragglers{250};
+// gRPC keepalive pings find relays whose connection died without a FIN.
+constexpr int kKeepaliveTimeMs = 10'000;
+constexpr int kKeepaliveTimeoutMs = 5'000;
+
+struct Options {
+  std::string config_path;
+  std::string ready_file;  // empty: none
+  std::string log_level;   // empty: the config's log_level
+};
+
+int fail(int exit_code, const std::string& message) {
+  std::fprintf(stderr, "overline-controller: %s\n", message.c_str());
+  return exit_code;
+}
+
+void setUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("overline-controller");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+// Writes `text` to `path` via a temp file in the same directory and
+// rename(2), so a reader sees either no file or the whole file. Returns the
+// error, if any. (Same contract as overline-relay's ready file.)
+std::optional<std::string> writeFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::FILE* file = std::fopen(tmp.c_str(), "wb");
+  if (file == nullptr) return "cannot create " + tmp + ": " + std::strerror(errno);
+  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  const int write_errno = errno;
+  if (std::fclose(file) != 0 || !written) {
+    std::remove(tmp.c_str());
+    return "cannot write " + tmp + ": " + std::strerror(written ? errno : write_errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rename_errno = errno;
+    std::remove(tmp.c_str());
+    return "cannot rename " + tmp + " to " + path + ": " + std::strerror(rename_errno);
+  }
+  return std::nullopt;
+}
+
+int run(const ControllerProcessConfig& config, const Options& options) {
+  // Before any thread exists, so every thread inherits the mask and only
+  // sigwait() below ever sees these signals.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  setUpLogging(options.log_level.empty() ? config.log_level : options.log_level);
+  spdlog::info("overline-controller {} starting: db {}", OVERLINE_VERSION, config.db_path);
+
+  // Declaration order is the wiring order; destruction runs backwards, so
+  // the server goes before the services, which go before what they use.
+  auto store = ControllerStore::open(config.db_path);
+  if (!store) return fail(kExitStartFailed, store.error());
+  ControllerMetrics metrics;
+  auto controller = Controller::create(*store.value(), config.settings, metrics);
+  if (!controller) return fail(kExitStartFailed, controller.error());
+
+  std::optional<Endpoint> metrics_bound;
+  if (config.metrics_listen) {
+    auto bound = metrics.serve(*config.metrics_listen);
+    if (!bound) return fail(kExitStartFailed, bound.error());
+    metrics_bound = bound.value();
+    spdlog::info("metrics at http://{}/metrics", metrics_bound->toString());
+  }
+
+  RelaySessionService relay_sessions(*controller.value());
+  AdminService admin(*controller.value(), *store.value());
+  EdgeService edge(*controller.value());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen.toString(), grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  builder.RegisterService(&relay_sessions);
+  builder.RegisterService(&admin);
+  builder.RegisterService(&edge);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) return fail(kExitStartFailed, "cannot listen on " + config.listen.toString());
+  const Endpoint listening = config.listen.withPort(static_cast<std::uint16_t>(port));
+  spdlog::info("gRPC at {}", listening.toString());
+
+  controller.value()->start();
+
+  if (!options.ready_file.empty()) {
+    const nlohmann::json ready = {
+        {"pid", ::getpid()},
+        {"listen", listening.toString()},
+        {"metrics", metrics_bound ? nlohmann::json(metrics_bound->toString()) : nlohmann::json()},
+    };
+    if (auto error = writeFileAtomically(options.ready_file, ready.dump() + "\n")) {
+      controller.value()->stop();
+      server->Shutdown(std::chrono::system_clock::now());
+      return fail(kExitStartFailed, "ready file: " + *error);
+    }
+  }
+  spdlog::info("controller running");
+
+  int signum = 0;
+  while (sigwait(&stop_signals, &signum) != 0) {
+  }
+  spdlog::info("received {}, stopping", strsignal(signum));
+  controller.value()->stop();
+  if (!controller.value()->waitForSessionsEnded(kShutdownGrace)) {
+    spdlog::warn("some relay sessions did not end in time");
+  }
+  admin.endFollowers(kShutdownGrace);
+  server->Shutdown(std::chrono::system_clock::now() + kShutdownStragglers);
+  server->Wait();
+  if (auto error = store.value()->flush()) spdlog::error("{}", *error);
+  spdlog::info("controller stopped");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace overline::controller
+
+int main(int argc, char** argv) {
+  using overline::controller::Options;
+  Options options;
+  CLI::App app{"Overline controller: learns link quality from relays and pushes their route tables.",
+               "overline-controller"};
+  app.add_option("--config", options.config_path, "YAML config file (see controller/config/controller_config.h)")
+      ->required();
+  app.add_option("--ready-file", options.ready_file,
+                 "Write this JSON file (atomically) once the gRPC server and /metrics are up");
+  app.add_option("--log-level", options.log_level, "Override the config's log_level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? overline::controller::kExitOk : overline::controller::kExitUsage;
+  }
+
+  const auto config = overline::controller::loadControllerConfig(options.config_path);
+  if (!config) {
+    std::fprintf(stderr, "overline-controller: %s: %s\n", options.config_path.c_str(), config.error().c_str());
+    return overline::controller::kExitUsage;
+  }
+  return overline::controller::run(config.value(), options);
+}

@@ -1,5 +1,9 @@
 // overline-relay: the relay process. Loads the YAML config, binds one UDP
-// socket per line, runs RelayCore on a libuv loop and serves /metrics.
+// socket per line, runs RelayCore on a libuv loop and serves /metrics. With
+// a `controller:` section it also keeps a RelaySession with the controller
+// (relay/control) on its own threads; peer lists and route tables reach the
+// loop as snapshots, and the relay keeps forwarding on the last ones while
+// the controller is away.
 //
 //   overline-relay --config FILE [--ready-file PATH] [--log-level LEVEL]
 //
@@ -29,6 +33,8 @@
 #include <string>
 
 #include "relay/config/relay_process_config.h"
+#include "relay/control/control_bridge.h"
+#include "relay/control/control_session.h"
 #include "relay/core/relay_core.h"
 #include "relay/io/relay_io.h"
 #include "relay/io/relay_metrics.h"
@@ -98,6 +104,19 @@ std::string readyFileJson(const RelayProcessConfig& config, const RelayIo& io, c
   return ready.dump() + "\n";
 }
 
+// The hello's view of this relay: configured public addresses, or the
+// addresses the lines are actually bound to.
+HelloInfo helloInfo(const RelayProcessConfig& config, const RelayIo& io, const ControllerClientConfig& controller) {
+  HelloInfo hello{config.core.node_id, config.region, {}, controller.capacity_bps, OVERLINE_VERSION};
+  for (std::size_t i = 0; i < io.lineCount(); ++i) {
+    const UdpLine& line = io.line(static_cast<LineIndex>(i));
+    const AdvertisedLine& advertised = config.advertised_lines[i];
+    hello.lines.push_back(
+        {line.name(), advertised.public_address.value_or(line.localEndpoint()), advertised.isp});
+  }
+  return hello;
+}
+
 int run(const RelayProcessConfig& config, const Options& options) {
   setUpLogging(options.log_level.empty() ? config.log_level : options.log_level);
   spdlog::info("overline-relay {} starting: node {} region {}, {} lines, {} neighbours", OVERLINE_VERSION,
@@ -115,10 +134,21 @@ int run(const RelayProcessConfig& config, const Options& options) {
 
   RelayCore core(config.core, relay_io);
 
+  std::unique_ptr<ControlBridge> control_bridge;
+  std::unique_ptr<ControlSession> control_session;
+  if (config.controller) {
+    control_bridge = std::make_unique<ControlBridge>(uv_loop, core, config.controller->report_interval_ms,
+                                                     config.controller->capacity_bps);
+    control_session = std::make_unique<ControlSession>(
+        *config.controller, helloInfo(config, relay_io, *config.controller),
+        static_cast<std::uint32_t>(config.core.probing.interval_us / kMillisecond), *control_bridge);
+  }
+
   std::unique_ptr<RelayMetrics> metrics;
   if (config.metrics_listen) {
     auto started = RelayMetrics::start(uv_loop, *config.metrics_listen, core, relay_io,
-                                       {config.core.node_id, config.region, OVERLINE_VERSION});
+                                       {config.core.node_id, config.region, OVERLINE_VERSION},
+                                       control_bridge ? &control_bridge->status() : nullptr);
     if (!started) return fail(kExitStartFailed, started.error());
     metrics = std::move(started.value());
     spdlog::info("metrics at http://{}/metrics", metrics->listenEndpoint().toString());
@@ -127,8 +157,20 @@ int run(const RelayProcessConfig& config, const Options& options) {
   }
 
   relay_io.start(core);
+  if (control_session) {
+    spdlog::info("controller at {} (first of {})", config.controller->addresses.front(),
+                 config.controller->addresses.size());
+    control_session->start();
+    control_bridge->start(*control_session);
+  }
   StopSignals stop_signals(uv_loop, [&](int signum) {
     spdlog::info("received {}, stopping", strsignal(signum));
+    // The control threads go first (cancel the stream, join), so nothing is
+    // posted to a closed handle; then the loop's own handles.
+    if (control_session) {
+      control_session->stop();
+      control_bridge->close();
+    }
     relay_io.stop();
     if (metrics) metrics->stop();
   });

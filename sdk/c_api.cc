@@ -49,12 +49,19 @@ const char* overline_strerror(int code) {
 }
 
 int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_client** out) {
+  return overline_connect_with_token(edge, nullptr, connect_timeout_ms, out);
+}
+
+int overline_connect_with_token(const char* edge, const char* join_token, uint32_t connect_timeout_ms,
+                                overline_client** out) {
   if (edge == nullptr || out == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
   *out = nullptr;
   return guarded([&] {
     const auto endpoint = overline::Endpoint::parse(edge);
     if (!endpoint || endpoint->address() == 0 || endpoint->port() == 0) return OVERLINE_ERR_INVALID_ARGUMENT;
     overline::sdk::ClientOptions options;
+    if (join_token != nullptr) options.join_token = join_token;
+    if (options.join_token.size() > overline::wire::kMaxHelloPayloadBytes) return OVERLINE_ERR_INVALID_ARGUMENT;
     if (connect_timeout_ms > 0) {
       options.connect_timeout_us =
           static_cast<overline::DurationUs>(connect_timeout_ms) * overline::kMillisecond;

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "sdk/hello_packet.h"
+
 namespace overline::sdk {
 namespace {
 
@@ -54,7 +56,7 @@ std::size_t encodeControl(wire::PacketType type, StreamId stream, wire::PacketBu
 // Sends HELLO every retry interval and waits for the edge's HELLO reply.
 Result<NodeId, std::string> handshake(int fd, const Endpoint& edge, const ClientOptions& options) {
   wire::PacketBuffer hello;
-  const std::size_t hello_bytes = encodeControl(wire::PacketType::kHello, 0, hello);
+  const std::size_t hello_bytes = encodeHello(options.join_token, hello);
   const TimeUs deadline = monotonicUs() + options.connect_timeout_us;
   TimeUs next_hello = monotonicUs();
   std::array<std::byte, wire::kMaxPacketBytes + 1> buffer;
@@ -88,10 +90,27 @@ Result<NodeId, std::string> handshake(int fd, const Endpoint& edge, const Client
 
 }  // namespace
 
+Result<std::unique_ptr<Client>, std::string> Client::connect(std::span<const EdgeCandidate> candidates,
+                                                             const ClientOptions& options) {
+  if (candidates.empty()) return Err{std::string("no edge candidates")};
+  std::string errors;
+  for (const EdgeCandidate& candidate : candidates) {
+    ClientOptions with_token = options;
+    with_token.join_token = candidate.join_token;
+    auto connected = connect(candidate.endpoint, with_token);
+    if (connected) return connected;
+    errors += (errors.empty() ? "" : "; ") + connected.error();
+  }
+  return Err{std::move(errors)};
+}
+
 Result<std::unique_ptr<Client>, std::string> Client::connect(const Endpoint& edge,
                                                              const ClientOptions& options) {
   if (edge.address() == 0 || edge.port() == 0) {
     return Err{"invalid edge endpoint " + edge.toString()};
+  }
+  if (options.join_token.size() > wire::kMaxHelloPayloadBytes) {
+    return Err{"join token longer than " + std::to_string(wire::kMaxHelloPayloadBytes) + " bytes"};
   }
   UniqueFd socket_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!socket_fd.valid()) return Err{errnoText("socket")};
@@ -233,7 +252,7 @@ void Client::run() {
   while (!closed_.load(std::memory_order_relaxed)) {
     const TimeUs now = monotonicUs();
     if (now >= next_keepalive) {
-      sendControl(wire::PacketType::kHello, 0);
+      sendHello();
       next_keepalive = now + options_.keepalive_interval_us;
     }
     if (now >= next_refresh) {
@@ -312,6 +331,12 @@ void Client::refreshSubscriptions() {
 void Client::sendControl(wire::PacketType type, StreamId stream) {
   wire::PacketBuffer buffer;
   const std::size_t bytes = encodeControl(type, stream, buffer);
+  sendDatagram(std::span(buffer.data(), bytes));
+}
+
+void Client::sendHello() {
+  wire::PacketBuffer buffer;
+  const std::size_t bytes = encodeHello(options_.join_token, buffer);
   sendDatagram(std::span(buffer.data(), bytes));
 }
 

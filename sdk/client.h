@@ -51,6 +51,18 @@ struct ClientOptions {
   std::uint8_t hop_limit = wire::kDefaultHopLimit;  // of every DATA sent
   // SO_RCVBUF requested for the socket; the kernel caps it at net.core.rmem_max.
   int receive_buffer_bytes = 1 << 20;
+  // Join token from the controller's edge allocation for this edge and the
+  // client's address (at most wire::kMaxHelloPayloadBytes; connect() refuses
+  // a longer one); empty for edges that admit anyone. Sent in every HELLO,
+  // keepalives included: an edge that restarted forgot the client and
+  // re-admits it on its next keepalive, as long as the token has not expired.
+  std::string join_token;
+};
+
+// An edge relay to try, with the join token the controller issued for it.
+struct EdgeCandidate {
+  Endpoint endpoint;
+  std::string join_token;  // empty: the edge admits anyone
 };
 
 // What the client sent, received and dropped. A snapshot of atomics: any
@@ -88,6 +100,11 @@ class Client {
   // with HELLO (its sender_node_id is the edge's node id) or
   // connect_timeout_us passes, then starts the SDK thread. Blocks the caller.
   static Result<std::unique_ptr<Client>, std::string> connect(const Endpoint& edge,
+                                                              const ClientOptions& options = {});
+  // Tries the candidates in order (e.g. pickFastestEdge's), each with its own
+  // join token and the full connect_timeout_us, and returns the first that
+  // answers; options.join_token is ignored. The error names every failure.
+  static Result<std::unique_ptr<Client>, std::string> connect(std::span<const EdgeCandidate> candidates,
                                                               const ClientOptions& options = {});
 
   // close()s. Must not run on the SDK thread (i.e. inside a callback).
@@ -152,6 +169,7 @@ class Client {
   void deliver(const wire::PacketView& packet, std::uint64_t arrival_us);
   void refreshSubscriptions();
   void sendControl(wire::PacketType type, StreamId stream);
+  void sendHello();
   bool sendDatagram(std::span<const std::byte> datagram);
   // Returns once no callback is running, unless called on the SDK thread.
   void waitForRunningCallback();

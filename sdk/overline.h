@@ -22,7 +22,7 @@ extern "C" {
 
 enum {
   OVERLINE_OK = 0,
-  OVERLINE_ERR_INVALID_ARGUMENT = -1, /* NULL pointer, bad "IP:PORT", payload too large */
+  OVERLINE_ERR_INVALID_ARGUMENT = -1, /* NULL pointer, bad "IP:PORT", payload or token too large */
   OVERLINE_ERR_CONNECT = -2,          /* socket error, or no HELLO reply before the timeout */
   OVERLINE_ERR_SEND = -3,             /* not published, client closed, or the socket refused it */
   OVERLINE_ERR_INTERNAL = -4          /* out of memory or another unexpected failure */
@@ -45,6 +45,14 @@ const char* overline_strerror(int code);
  * `connect_timeout_ms` (0 = the default, 3000) for its HELLO reply. On
  * success stores a new client in *out; release it with overline_destroy(). */
 int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_client** out);
+
+/* As overline_connect(), presenting `join_token` (NUL-terminated, at most
+ * 256 bytes; from the controller's edge allocation for this edge and this
+ * client's address) in every HELLO. NULL or "" is the same as
+ * overline_connect(). An edge that requires tokens never answers without a
+ * valid one, so a bad token shows as OVERLINE_ERR_CONNECT. */
+int overline_connect_with_token(const char* edge, const char* join_token, uint32_t connect_timeout_ms,
+                                overline_client** out);
 
 /* The edge relay's node id (never 0 on a connected client); 0 for NULL. */
 uint32_t overline_edge_node(const overline_client* client);

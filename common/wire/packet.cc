@@ -23,7 +23,7 @@ static_assert(kOffTimestamp + 8 == kHeaderBytes);
 
 bool carriesNoPayload(PacketType type) {
   return type == PacketType::kProbe || type == PacketType::kProbeAck || type == PacketType::kSubscribe ||
-         type == PacketType::kUnsubscribe || type == PacketType::kHello;
+         type == PacketType::kUnsubscribe;
 }
 
 bool flagsValidFor(PacketType type, std::uint8_t flags) {
@@ -77,7 +77,8 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
     return Err{ParseError::kReservedNotZero};
   }
   const auto payload_length = readBigEndian<std::uint16_t>(datagram, kOffPayloadLength);
-  if (payload_length > kMaxPayloadBytes) return Err{ParseError::kPayloadTooLarge};
+  const std::size_t max_payload_bytes = type == PacketType::kHello ? kMaxHelloPayloadBytes : kMaxPayloadBytes;
+  if (payload_length > max_payload_bytes) return Err{ParseError::kPayloadTooLarge};
   if (datagram.size() != kHeaderBytes + payload_length) return Err{ParseError::kLengthMismatch};
   if (carriesNoPayload(type) && payload_length != 0) return Err{ParseError::kUnexpectedPayload};
 

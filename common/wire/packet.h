@@ -38,6 +38,15 @@
 //    so probing cannot be used for amplification.
 //  * Relays answer only probes whose source endpoint is a line of a
 //    configured neighbour; anything else is dropped as unknown_source.
+//
+// Client join (SDK client <-> edge relay):
+//  * HELLO from a client: header fields 0 except type and hop_limit; the
+//    payload is empty or the client's join token (ASCII, at most
+//    kMaxHelloPayloadBytes; common/token/join_token.h), which an edge that
+//    requires tokens checks against its own node id and the HELLO's source
+//    address. A longer HELLO is kPayloadTooLarge.
+//  * HELLO from an edge (the answer): header-only, sender_node_id = the edge.
+//    Never larger than the HELLO it answers, so joins cannot amplify.
 
 #include <array>
 #include <cstddef>
@@ -56,6 +65,9 @@ constexpr std::size_t kHeaderBytes = 32;
 constexpr std::size_t kMaxPayloadBytes = 1200;
 constexpr std::size_t kMaxPacketBytes = kHeaderBytes + kMaxPayloadBytes;
 constexpr std::uint8_t kDefaultHopLimit = 16;
+// A HELLO's payload (a join token, ~60 bytes today) is capped well below
+// kMaxPayloadBytes: a relay handles HELLOs from anyone.
+constexpr std::size_t kMaxHelloPayloadBytes = 256;
 
 enum class PacketType : std::uint8_t {
   kData = 1,         // media payload, forwarded down subscription trees
@@ -65,7 +77,7 @@ enum class PacketType : std::uint8_t {
   kUnsubscribe = 5,  // leave the tree of stream_id; no payload
   kNack = 6,         // retransmission request (reserved for loss recovery)
   kFec = 7,          // parity packet (reserved for loss recovery)
-  kHello = 8,        // client join / keepalive to an edge; the edge answers HELLO
+  kHello = 8,        // client join / keepalive to an edge (payload: join token); the edge answers HELLO
 };
 constexpr std::uint8_t kMaxPacketType = 8;
 
@@ -80,9 +92,9 @@ enum class ParseError : std::uint8_t {
   kUnknownType,
   kUnknownFlags,      // a flag bit not defined in v1, or one not valid for the type
   kReservedNotZero,
-  kPayloadTooLarge,   // payload_length > kMaxPayloadBytes
+  kPayloadTooLarge,   // payload_length > kMaxPayloadBytes, or > kMaxHelloPayloadBytes on HELLO
   kLengthMismatch,    // datagram size != kHeaderBytes + payload_length
-  kUnexpectedPayload, // PROBE/PROBE_ACK/SUBSCRIBE/UNSUBSCRIBE/HELLO carry no payload
+  kUnexpectedPayload, // PROBE/PROBE_ACK/SUBSCRIBE/UNSUBSCRIBE carry no payload
 };
 constexpr std::size_t kParseErrorCount = 9;
 // Stable snake_case name, used as a metric label value.

@@ -3,14 +3,20 @@
 // prints live per-subscriber figures, and ends with a summary table. Every
 // relay-to-relay packet crosses an overline-impair switchboard; halfway
 // through, the line the publisher's edge is sending on fails (unless
-// --no-line-failure) and the relays move to their other line. It stops by
-// itself after --duration-s (or on Ctrl-C) and leaves no process behind.
+// --no-line-failure) and the relays move to their other line. An
+// overline-controller computes and pushes the routes (--no-controller: static
+// shortest-path routes with backups in the relay configs instead); the demo
+// prints the route-table version the relays apply and whether they are
+// connected to it. It stops by itself after --duration-s (or on Ctrl-C) and
+// leaves no process behind.
 
 #include <chrono>
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include <CLI/CLI.hpp>
@@ -53,6 +59,46 @@ void printFigures(const std::string& label, const lm::SubscriberFigures& f, std:
               static_cast<unsigned long long>(f.reordered), f.p50_ms, f.p99_ms, f.max_ms, f.jitter_ms,
               f.max_gap_ms);
 }
+
+void printController(lm::LocalMesh& mesh) {
+  const auto* controller = mesh.controller();
+  std::printf("== controller at %s (metrics %s, store and log in %s/controller)\n",
+              controller->grpc.toString().c_str(), controller->metrics_url.c_str(), mesh.workDir().c_str());
+}
+
+// What the relays say about the controller: which route-table version each
+// applies and whether its session is up. Prints a line whenever that changes.
+class RouteWatch {
+ public:
+  explicit RouteWatch(lm::LocalMesh& mesh) : mesh_(mesh) {}
+
+  // Scrapes every relay; prints "relays apply route version ..." when any
+  // relay's version or connection changed since the last call.
+  void poll(const std::string& when) {
+    std::map<ol::NodeId, std::pair<double, bool>> state;  // version, connected
+    for (const auto& node : mesh_.spec().nodes) {
+      if (auto m = mesh_.scrape(node.id)) {
+        state[node.id] = {lm::valueOf(*m, "overline_relay_route_table_version").value_or(0),
+                          lm::valueOf(*m, "overline_relay_controller_connected").value_or(0) == 1};
+      }
+    }
+    if (state == last_) return;
+    last_ = state;
+    std::string versions;
+    std::string disconnected;
+    for (const auto& [id, s] : state) {
+      versions += (versions.empty() ? "" : ", ") + std::to_string(id) + ":v" + std::to_string(std::llround(s.first));
+      if (!s.second) disconnected += (disconnected.empty() ? "" : ", ") + std::to_string(id);
+    }
+    std::printf("== %srelays apply route tables (relay:version) %s; %s\n", when.c_str(), versions.c_str(),
+                disconnected.empty() ? "every relay is connected to the controller"
+                                     : ("not connected to the controller: " + disconnected).c_str());
+  }
+
+ private:
+  lm::LocalMesh& mesh_;
+  std::map<ol::NodeId, std::pair<double, bool>> last_;
+};
 
 // The moment a line fails: halfway through the stream, the line the
 // publisher's edge sends most on (its sent count grew most since the
@@ -108,6 +154,7 @@ int main(int argc, char** argv) {
   std::string keep_dir;
   bool fail_on_loss = false;
   bool no_line_failure = false;
+  bool no_controller = false;
   app.add_option("--duration-s", duration_s, "how long the publisher sends")->check(CLI::Range(1.0, 3600.0));
   app.add_option("--bitrate-kbps", bitrate_kbps, "publisher bitrate")->check(CLI::Range(16, 200000));
   app.add_option("--packet-bytes", packet_bytes, "media payload bytes per packet")->check(CLI::Range(1, 1200));
@@ -115,6 +162,8 @@ int main(int argc, char** argv) {
   app.add_option("--keep-dir", keep_dir, "write configs and logs here and keep them (default: temp dir, removed)");
   app.add_flag("--fail-on-loss", fail_on_loss, "exit 1 if any subscriber misses or duplicates a packet");
   app.add_flag("--no-line-failure", no_line_failure, "keep every line up (no line fails halfway through)");
+  app.add_flag("--no-controller", no_controller,
+               "static routes in the relay configs instead of an overline-controller pushing them");
   CLI11_PARSE(app, argc, argv);
 
   std::signal(SIGINT, onInterrupt);
@@ -125,8 +174,11 @@ int main(int argc, char** argv) {
   options.bin_dir = lm::executableDir();
   options.work_dir = keep_dir;
   lm::MeshSpec spec = lm::threeRegionMesh();
-  spec.impaired = true;       // relays reach each other through the overline-impair switchboard
-  spec.backup_routes = true;  // and can fail over to a backup next hop
+  spec.impaired = true;  // relays reach each other through the overline-impair switchboard
+  // Routes, backups included, come from the controller, or are static
+  // shortest paths with a backup next hop where the mesh has one.
+  spec.with_controller = !no_controller;
+  spec.backup_routes = no_controller;
   auto started = lm::LocalMesh::start(spec, options);
   if (!started) {
     std::fprintf(stderr, "overline-demo: %s\n", started.error().c_str());
@@ -137,6 +189,12 @@ int main(int argc, char** argv) {
               mesh.workDir().c_str());
   printRelays(mesh);
   std::printf("== every relay-to-relay packet crosses the overline-impair switchboard (impair.log)\n");
+  std::optional<RouteWatch> route_watch;
+  if (spec.with_controller) {
+    printController(mesh);
+    route_watch.emplace(mesh);
+    route_watch->poll("");
+  }
 
   const ol::StreamId stream = ol::makeStreamId(kPublisherEdge, 1);
   std::vector<lm::SubscriberProcess> subscribers;
@@ -188,8 +246,12 @@ int main(int argc, char** argv) {
     for (auto& s : subscribers) {
       if (s.poll() && s.latest() && !sent) printFigures(s.label(), *s.latest(), s.latest()->lost);
     }
-    if (line_failure && !sent && !interrupted_once) {
-      line_failure->poll(std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at).count());
+    const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at).count();
+    if (line_failure && !sent && !interrupted_once) line_failure->poll(elapsed_s);
+    if (route_watch && !sent) {
+      char when[32];
+      std::snprintf(when, sizeof when, "t=%.0fs: ", elapsed_s);
+      route_watch->poll(when);
     }
   }
 
@@ -235,6 +297,18 @@ int main(int argc, char** argv) {
   std::printf("relays: %.0f path switches (link changes toward a neighbour), %.0f failovers (to a backup "
               "next hop)\n",
               path_switches, failovers);
+  if (spec.with_controller) {
+    double route_version = 0;
+    double route_pushes = 0;
+    double connected = 0;
+    if (auto m = mesh.scrapeController()) {
+      route_version = lm::valueOf(*m, "overline_controller_route_version").value_or(0);
+      route_pushes = lm::sumOf(*m, "overline_controller_route_pushes_total");
+      connected = lm::valueOf(*m, "overline_controller_connected_relays").value_or(0);
+    }
+    std::printf("controller: route version %.0f, %.0f route table pushes, %.0f of %zu relays connected\n",
+                route_version, route_pushes, connected, mesh.spec().nodes.size());
+  }
   if (clean) {
     std::printf("== every subscriber got every packet exactly once\n");
   } else if (line_failure && line_failure->fired()) {

@@ -1,5 +1,6 @@
 #include "deploy/localmesh/local_mesh.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -93,6 +94,41 @@ std::string tailOf(const std::string& path, std::size_t max_lines) {
   return out;
 }
 
+// A fresh HMAC key for the controller's join tokens: the harness never
+// issues tokens it checks, but the controller requires a key.
+std::string randomTokenKeyHex() {
+  std::random_device rd;
+  std::string hex;
+  for (int i = 0; i < 16; ++i) {
+    char byte[3];
+    std::snprintf(byte, sizeof byte, "%02x", static_cast<unsigned>(rd() & 0xff));
+    hex += byte;
+  }
+  return hex;
+}
+
+std::string lastLineOf(const std::string& text) {
+  const std::size_t end = text.find_last_not_of('\n');
+  if (end == std::string::npos) return "";
+  const std::size_t begin = text.rfind('\n', end);
+  const std::size_t from = begin == std::string::npos ? 0 : begin + 1;
+  return text.substr(from, end - from + 1);
+}
+
+// A uint64 of proto JSON: a string ("12"), or a number from older printers.
+std::uint64_t jsonUint64(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return j.get<std::uint64_t>();
+  if (j.is_string()) return std::strtoull(j.get<std::string>().c_str(), nullptr, 10);
+  return 0;
+}
+
+std::vector<NodeId> pathNodes(const nlohmann::json& path) {
+  std::vector<NodeId> nodes;
+  if (!path.is_object() || !path.contains("nodes") || !path["nodes"].is_array()) return nodes;
+  for (const auto& node : path["nodes"]) nodes.push_back(static_cast<NodeId>(jsonUint64(node)));
+  return nodes;
+}
+
 std::string formatDouble(double v) {
   std::ostringstream s;
   s << v;
@@ -136,6 +172,18 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     if (!stand_ins) return Err{stand_ins.error()};
     neighbour_addresses = std::move(stand_ins.value());
   }
+  if (spec.with_controller) {
+    // The controller listens on this machine's loopback, which a relay run
+    // behind a command prefix (a network namespace) cannot reach.
+    if (options.command_prefix) return Err{std::string("a mesh with a controller runs without command prefixes")};
+    mesh->controller_dir_ = work_dir + "/controller";
+    fs::create_directories(mesh->controller_dir_, ec);
+    mesh->controller_token_key_hex_ = randomTokenKeyHex();
+    if (auto error = mesh->launchController(Endpoint(0x7f000001, 0)); !error.empty()) return Err{error};
+    // Peers send to the switchboard's stand-ins when impaired, so those are
+    // the lines the controller hands out in PeerLists.
+    if (auto error = mesh->provisionRelays(neighbour_addresses); !error.empty()) return Err{error};
+  }
   const std::string relay_bin = options.bin_dir + "/overline-relay";
 
   for (const auto& node : spec.nodes) {
@@ -145,7 +193,7 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     relay.log_path = base + ".log";
     {
       std::ofstream config(base + ".yaml");
-      config << relayConfigYaml(spec, addresses, node.id, neighbour_addresses);
+      config << relayConfigYaml(spec, addresses, node.id, neighbour_addresses, mesh->controller_grpc_);
     }
     fs::remove(base + ".ready", ec);
     std::string error;
@@ -170,6 +218,13 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  if (spec.with_controller) {
+    // Nothing can be routed before every relay holds its first table.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (auto error = mesh->waitForRoutes(1, std::max(left, std::chrono::milliseconds(0))); !error.empty()) {
+      return Err{error};
+    }
+  }
   return mesh;
 }
 
@@ -182,8 +237,10 @@ LocalMesh::~LocalMesh() {
   for (auto& [id, relay] : relays_) {
     if (relay.process) relay.process->stop();
   }
-  // After the relays, so none of them sees its neighbours vanish first.
+  // After the relays, so none of them sees its neighbours vanish first (or
+  // spends its last moments reconnecting to the controller).
   if (impair_process_) impair_process_->stop();
+  controller_.reset();
   if (remove_work_dir_) {
     std::error_code ec;
     fs::remove_all(work_dir_, ec);
@@ -202,7 +259,15 @@ std::optional<MetricSamples> LocalMesh::scrape(NodeId id) {
 std::string LocalMesh::waitForTree(const std::vector<NodeId>& edges, NodeId origin,
                                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (const auto& [node, want] : expectedDownstreams(spec_, edges, origin)) {
+  std::map<NodeId, int> expected;
+  if (spec_.with_controller) {
+    auto computed = controllerDownstreams(edges, origin);
+    if (!computed) return computed.error();
+    expected = std::move(computed.value());
+  } else {
+    expected = expectedDownstreams(spec_, edges, origin);
+  }
+  for (const auto& [node, want] : expected) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     const auto ok = waitForMetrics(node, std::max(left, std::chrono::milliseconds(0)), [&](const auto& s) {
@@ -214,6 +279,29 @@ std::string LocalMesh::waitForTree(const std::vector<NodeId>& edges, NodeId orig
     }
   }
   return "";
+}
+
+Result<std::map<NodeId, int>, std::string> LocalMesh::controllerDownstreams(const std::vector<NodeId>& edges,
+                                                                           NodeId origin) {
+  std::map<NodeId, int> count;
+  std::map<NodeId, NodeId> parent_of;  // relays already on the tree -> their upstream
+  for (NodeId edge : edges) {
+    ++count[edge];
+    // Walk up until the origin or a relay already joined; a path is at most
+    // one hop per relay, which bounds the walk even if routes change meanwhile.
+    NodeId at = edge;
+    for (std::size_t hops = 0; at != origin && !parent_of.count(at) && hops < spec_.nodes.size(); ++hops) {
+      auto route = path(at, origin);
+      if (!route) return Err{"route from relay " + std::to_string(at) + " to " + std::to_string(origin) + ": " +
+                             route.error()};
+      if (route.value().primary.size() < 2) break;  // unreachable: that subscriber never joins
+      const NodeId up = route.value().primary[1];
+      parent_of[at] = up;
+      ++count[up];
+      at = up;
+    }
+  }
+  return count;
 }
 
 Result<PublisherProcess, std::string> LocalMesh::startPublisher(NodeId edge,
@@ -296,6 +384,115 @@ Result<LineAddresses, std::string> LocalMesh::startSwitchboard(const LineAddress
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::string LocalMesh::launchController(const Endpoint& listen) {
+  // Relays report (and the controller recomputes) faster than the
+  // defaults, so routes follow a degraded link within a second or two.
+  const std::string extra_yaml =
+      "routes: {recompute_interval_ms: " + std::to_string(spec_.controller_recompute_interval_ms) + "}\n" +
+      "relays: {report_interval_ms: " + std::to_string(spec_.controller_report_interval_ms) + "}\n";
+  auto started = startController(bin_dir_, controller_dir_, controller_token_key_hex_, extra_yaml,
+                                 std::chrono::seconds(10), listen);
+  if (!started) return started.error();
+  controller_grpc_ = started.value().grpc;
+  controller_.emplace(std::move(started.value()));
+  return "";
+}
+
+std::string LocalMesh::provisionRelays(const LineAddresses& peer_addresses) {
+  for (const auto& node : spec_.nodes) {
+    std::vector<ProvisionedLine> lines;
+    const auto& addresses = peer_addresses.at(node.id);
+    for (std::size_t l = 0; l < addresses.size(); ++l) {
+      lines.push_back({"line" + std::to_string(l), addresses[l].toString(), ispTag(static_cast<int>(l))});
+    }
+    // 10 Gbit/s: the demo's streams never load a relay enough to be avoided.
+    auto provisioned =
+        provisionNode(bin_dir_, controller_dir_, controller_grpc_, node.id, node.region, lines, 10'000'000'000ull);
+    if (!provisioned) return provisioned.error();
+  }
+  return "";
+}
+
+std::optional<MetricSamples> LocalMesh::scrapeController() {
+  if (!controller_) return std::nullopt;
+  auto body = httpGet(controller_->metrics_url, std::chrono::milliseconds(1000));
+  if (!body) return std::nullopt;
+  return parsePrometheusText(*body);
+}
+
+Result<std::string, std::string> LocalMesh::runCtl(const std::vector<std::string>& args) {
+  if (!controller_) return Err{std::string("no controller is running")};
+  std::vector<std::string> argv = {bin_dir_ + "/overlinectl", "--controller", controller_grpc_.toString()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::string err_path = controller_dir_ + "/overlinectl.stderr";
+  std::error_code ec;
+  fs::remove(err_path, ec);
+  std::string error;
+  auto process = ChildProcess::start(argv, err_path, &error);
+  if (!process) return Err{"overlinectl: " + error};
+  const auto status = process->waitExit(std::chrono::seconds(10));
+  if (!status) return Err{std::string("overlinectl: no answer within 10 s")};
+  std::string out;
+  for (const auto& line : process->readLines()) out += line + "\n";
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+    std::stringstream err;
+    err << std::ifstream(err_path).rdbuf();
+    return Err{lastLineOf(err.str())};
+  }
+  return out;
+}
+
+std::string LocalMesh::drain(NodeId node) {
+  auto result = runCtl({"drain", std::to_string(node)});
+  return result ? "" : result.error();
+}
+
+std::string LocalMesh::undrain(NodeId node) {
+  auto result = runCtl({"undrain", std::to_string(node)});
+  return result ? "" : result.error();
+}
+
+Result<ControllerPath, std::string> LocalMesh::path(NodeId source, NodeId destination) {
+  auto result = runCtl({"--json", "path", std::to_string(source), std::to_string(destination)});
+  if (!result) return Err{result.error()};
+  const auto j = nlohmann::json::parse(result.value(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Err{"overlinectl path: not JSON: " + result.value()};
+  ControllerPath path;
+  if (j.contains("route_version")) path.route_version = jsonUint64(j["route_version"]);
+  if (j.contains("primary")) path.primary = pathNodes(j["primary"]);
+  if (j.contains("backup")) path.backup = pathNodes(j["backup"]);
+  path.backup_kind = j.value("backup_kind", "");
+  return path;
+}
+
+void LocalMesh::killController() {
+  if (!controller_) return;
+  controller_->process.signal(SIGKILL);
+  controller_->process.waitExit(std::chrono::seconds(5));
+  controller_.reset();
+}
+
+std::string LocalMesh::restartController() {
+  if (controller_) return "the controller is running";
+  if (controller_dir_.empty()) return "this mesh has no controller (MeshSpec::with_controller)";
+  return launchController(controller_grpc_);
+}
+
+std::string LocalMesh::waitForRoutes(std::uint64_t min_version, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& node : spec_.nodes) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto ok = waitForMetrics(node.id, std::max(left, std::chrono::milliseconds(0)), [&](const auto& s) {
+      return valueOf(s, "overline_relay_route_table_version").value_or(0) >= static_cast<double>(min_version);
+    });
+    if (!ok) {
+      return "relay " + std::to_string(node.id) + " did not apply route version " + std::to_string(min_version) +
+             " in time:\n" + logTail(node.id);
+    }
+  }
+  return "";
 }
 
 std::string LocalMesh::impair(const std::string& command, std::chrono::milliseconds timeout) {

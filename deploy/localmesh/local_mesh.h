@@ -18,6 +18,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "deploy/localmesh/child_process.h"
+#include "deploy/localmesh/controller_process.h"
 #include "deploy/localmesh/media_clients.h"
 #include "deploy/localmesh/mesh_spec.h"
 #include "deploy/localmesh/metrics_scrape.h"
@@ -25,7 +26,9 @@
 namespace overline::localmesh {
 
 struct LocalMeshOptions {
-  std::string bin_dir;   // holds overline-relay, overline-publish, overline-subscribe, overline-impair
+  // Holds overline-relay, overline-publish, overline-subscribe,
+  // overline-impair, and with a controller overline-controller and overlinectl.
+  std::string bin_dir;
   std::string work_dir;  // configs and logs; "" = a fresh temp dir, removed at the end
   std::chrono::milliseconds ready_timeout{10000};
   // Where relays bind their lines; must cover every node of the spec. Empty
@@ -41,6 +44,14 @@ struct LocalMeshOptions {
   // relay's namespace).
   std::function<std::optional<std::string>(NodeId, const std::string& url, std::chrono::milliseconds timeout)>
       metrics_fetch;
+};
+
+// A controller route as `overlinectl path SRC DST --json` prints it.
+struct ControllerPath {
+  std::uint64_t route_version = 0;  // of SRC's table
+  std::vector<NodeId> primary;      // SRC, ..., DST
+  std::vector<NodeId> backup;       // empty: none
+  std::string backup_kind;          // "node_disjoint", "overlapping" or "none"
 };
 
 struct RunningRelay {
@@ -72,8 +83,10 @@ class LocalMesh {
                                               Predicate predicate);
 
   // Waits until every relay holds the downstream count that subscribers on
-  // `edges` joining a stream of `origin` imply (expectedDownstreams). Returns
-  // "" when the tree is complete, else which relay fell short.
+  // `edges` joining a stream of `origin` imply: along the static routes
+  // (expectedDownstreams), or with a controller along the primary paths it
+  // pushed (controllerDownstreams). Returns "" when the tree is complete,
+  // else which relay fell short.
   std::string waitForTree(const std::vector<NodeId>& edges, NodeId origin,
                           std::chrono::milliseconds timeout);
 
@@ -94,6 +107,28 @@ class LocalMesh {
   std::string impair(const std::string& command,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
+  // --- Meshes with a controller (MeshSpec::with_controller) ---
+  // The running controller; nullptr without one or after killController().
+  const RunningController* controller() const { return controller_ ? &*controller_ : nullptr; }
+  // Scrapes the controller's /metrics; nullopt if it does not answer.
+  std::optional<MetricSamples> scrapeController();
+  // overlinectl drain / undrain NODE: the controller stops (resumes) routing
+  // transit through the node. "" on success, else overlinectl's error.
+  std::string drain(NodeId node);
+  std::string undrain(NodeId node);
+  // overlinectl path SRC DST --json: the route the controller pushed.
+  Result<ControllerPath, std::string> path(NodeId source, NodeId destination);
+  // SIGKILLs the controller and reaps it: relays keep forwarding on their
+  // last tables and try to reconnect.
+  void killController();
+  // Starts the controller again on the same store and the same gRPC port
+  // (the one every relay's config names), after killController(). "" on
+  // success, else what failed.
+  std::string restartController();
+  // Waits until every relay's overline_relay_route_table_version is at least
+  // `min_version`; "" then, else which relay fell short.
+  std::string waitForRoutes(std::uint64_t min_version, std::chrono::milliseconds timeout);
+
  private:
   LocalMesh(MeshSpec spec, const LocalMeshOptions& options, std::string work_dir, bool owns_work_dir)
       : spec_(std::move(spec)),
@@ -105,6 +140,19 @@ class LocalMesh {
 
   // `argv` behind the node's command prefix, if any.
   std::vector<std::string> commandFor(NodeId node, std::vector<std::string> argv) const;
+  // expectedDownstreams() along the controller's primary paths: each
+  // subscription goes to the first hop of its relay's path to `origin`.
+  Result<std::map<NodeId, int>, std::string> controllerDownstreams(const std::vector<NodeId>& edges, NodeId origin);
+  // Starts the controller (first start: gRPC port picked by the kernel;
+  // restart: controller_grpc_'s port) and records it in controller_; ""
+  // or what failed.
+  std::string launchController(const Endpoint& listen);
+  // Provisions every relay of the spec with the lines peers send to; "" or
+  // what failed.
+  std::string provisionRelays(const LineAddresses& peer_addresses);
+  // Runs overlinectl --controller <controller> `args`; its stdout, or the
+  // error (its stderr's last line) when it fails.
+  Result<std::string, std::string> runCtl(const std::vector<std::string>& args);
   // Starts overline-impair as a switchboard between every line in
   // `addresses` and waits for its ready file; returns the stand-in of each
   // line (what the neighbours' configs list).
@@ -119,6 +167,10 @@ class LocalMesh {
   std::function<std::optional<std::string>(NodeId, const std::string&, std::chrono::milliseconds)> metrics_fetch_;
   std::map<NodeId, RunningRelay> relays_;
   std::optional<ChildProcess> impair_process_;  // impaired meshes only; stdin is its command pipe
+  std::optional<RunningController> controller_;  // with_controller only; unset while killed
+  Endpoint controller_grpc_;                      // where relays reach the controller; kept across restarts
+  std::string controller_dir_;                    // its config, store, ready file and logs
+  std::string controller_token_key_hex_;
   int client_count_ = 0;
 };
 

@@ -78,8 +78,12 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
   return relayConfigYaml(spec, addresses, node, addresses);
 }
 
+std::string ispTag(int line) {
+  return "isp-" + std::string(1, static_cast<char>('a' + line % 26)) + (line >= 26 ? std::to_string(line / 26) : "");
+}
+
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node,
-                            const LineAddresses& neighbour_addresses) {
+                            const LineAddresses& neighbour_addresses, const Endpoint& controller) {
   const auto node_it = std::find_if(spec.nodes.begin(), spec.nodes.end(),
                                     [&](const MeshNode& n) { return n.id == node; });
   std::ostringstream y;
@@ -89,8 +93,19 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
   const auto& own = addresses.at(node);
   for (std::size_t l = 0; l < own.size(); ++l) {
     y << "  - name: line" << l << "\n    bind: \"" << own[l].toString() << "\"\n";
+    if (spec.with_controller) {
+      y << "    public: \"" << neighbour_addresses.at(node).at(l).toString() << "\"\n"
+        << "    isp: \"" << ispTag(static_cast<int>(l)) << "\"\n";
+    }
   }
-  const auto neighbours = spec.neighboursOf(node);
+  if (spec.with_controller) {
+    // Neighbours and routes come from the controller's first PeerList and
+    // route table; nothing flows before them (LocalMesh::start waits).
+    y << "controller:\n  addresses: [\"" << controller.toString() << "\"]\n"
+      << "  report_interval_ms: " << spec.controller_report_interval_ms << "\n"
+      << "  backoff_initial_ms: 100\n  backoff_max_ms: 1000\n";
+  }
+  const auto neighbours = spec.with_controller ? std::vector<NodeId>{} : spec.neighboursOf(node);
   if (!neighbours.empty()) {
     y << "neighbours:\n";
     for (NodeId n : neighbours) {
@@ -105,7 +120,8 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
   std::ostringstream routes;
   const auto backups = spec.backup_next_hops.find(node);
   const auto computed_backups = spec.backup_routes ? backupNextHops(spec, node) : std::map<NodeId, NodeId>{};
-  for (const auto& [destination, hop] : shortestPathNextHops(spec, node)) {
+  const auto static_routes = spec.with_controller ? std::map<NodeId, NodeId>{} : shortestPathNextHops(spec, node);
+  for (const auto& [destination, hop] : static_routes) {
     NodeId backup = kNoNode;
     if (const auto it = computed_backups.find(destination); it != computed_backups.end()) backup = it->second;
     if (backups != spec.backup_next_hops.end()) {

@@ -1,7 +1,7 @@
 #pragma once
 // A mesh to run on one machine: relays, their regions, the links between
-// them, and the timers they use. Routes are static shortest paths until the
-// controller computes them.
+// them, and the timers they use. Routes are static shortest paths, or (with
+// MeshSpec::with_controller) whatever an overline-controller pushes.
 
 #include <cstdint>
 #include <map>
@@ -46,6 +46,21 @@ struct MeshSpec {
   // to their edge directly. Node ids must be 1..54 (stand-ins use
   // 127.<subnet>.<200 + node>.<line + 1>).
   bool impaired = false;
+  // Run an overline-controller too (LocalMesh): every relay is provisioned
+  // with its region and lines (isp tag ispTag(line)) and its config has a
+  // `controller:` section instead of static neighbours and routes: its peers
+  // are every other provisioned relay (the controller's PeerList) and its
+  // routes the controller's pushes. `links` and the static-route helpers
+  // (shortestPathNextHops, expectedDownstreams, LocalMesh::waitForTree) then
+  // do not describe the mesh.
+  bool with_controller = false;
+  // Relay `controller.report_interval_ms` and the controller's
+  // `relays.report_interval_ms` (pushed, same value): how often relays
+  // report link state, which bounds how fast routes follow a degradation.
+  int controller_report_interval_ms = 200;
+  // Controller `routes.recompute_interval_ms`: loss and RTT changes that do
+  // not change a link's state are taken up at this pace.
+  int controller_recompute_interval_ms = 250;
 
   std::vector<NodeId> neighboursOf(NodeId node) const;
 };
@@ -63,9 +78,16 @@ LineAddresses assignLineAddresses(const MeshSpec& spec, std::uint8_t subnet);
 // The relay YAML config of `node` (schema: deploy/relay.example.yaml).
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node);
 // The same, but listing each neighbour's lines at `neighbour_addresses`
-// (the switchboard's stand-ins) while `node` binds `addresses`.
+// (the switchboard's stand-ins) while `node` binds `addresses`. With
+// spec.with_controller the relay instead reports to `controller` (required
+// then), publishes `neighbour_addresses` as its lines' `public:` addresses
+// and has no static neighbours or routes.
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node,
-                            const LineAddresses& neighbour_addresses);
+                            const LineAddresses& neighbour_addresses, const Endpoint& controller = Endpoint());
+
+// The ISP tag of a relay's line `line` with a controller: "isp-a", "isp-b",
+// ... (lines of the same index share an ISP across the mesh).
+std::string ispTag(int line);
 
 // Backup next hop from `from` toward every destination that has one: the
 // neighbour, other than the primary (shortestPathNextHops), whose own

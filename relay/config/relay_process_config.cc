@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/config/yaml_reader.h"
+#include "relay/config/join_section.h"
 
 namespace overline::relay {
 namespace {
@@ -28,6 +29,13 @@ constexpr std::uint64_t kMaxUpAfterAcks = 1000;
 constexpr std::uint64_t kMinLossWindow = 10;          // fewer probes make a meaningless ratio
 constexpr std::uint64_t kMaxLossWindow = 10'000;      // 16 bytes per probe per link
 constexpr std::uint64_t kMaxRttMs = 60'000;
+constexpr std::size_t kMaxIspChars = 64;
+constexpr std::size_t kMaxControllerAddresses = 16;
+constexpr std::uint64_t kMinReportIntervalMs = 100;  // the controller's own bounds
+constexpr std::uint64_t kMaxReportIntervalMs = 60'000;
+constexpr std::uint64_t kMinBackoffMs = 10;
+constexpr std::uint64_t kMaxBackoffMs = 600'000;
+constexpr std::uint64_t kMaxCapacityBps = 1'000'000'000'000'000;
 constexpr std::uint64_t kMinSocketBufferBytes = 4096;
 constexpr std::uint64_t kMaxSocketBufferBytes = std::uint64_t{1} << 30;  // fits the int libuv takes
 
@@ -58,7 +66,7 @@ void readLines(const MapReader& root, RelayProcessConfig& out, ErrorLatch& error
   std::map<std::string, std::string> path_of_name;
   std::map<Endpoint, std::string> path_of_bind;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    MapReader line(lines.at(i), lines.pathOf(i), {"name", "bind"}, errors);
+    MapReader line(lines.at(i), lines.pathOf(i), {"name", "bind", "public", "isp"}, errors);
     LineConfig config;
     if (auto name = line.requiredString("name")) {
       if (!isValidLineName(*name)) {
@@ -78,7 +86,19 @@ void readLines(const MapReader& root, RelayProcessConfig& out, ErrorLatch& error
       }
       config.bind = *bind;
     }
+    AdvertisedLine advertised;
+    if (line.has("public")) {
+      advertised.public_address = line.requiredEndpoint("public");
+      if (advertised.public_address && advertised.public_address->port() == 0) {
+        errors.fail(line.pathOf("public"), "port 0 is not a valid destination");
+      }
+    }
+    advertised.isp = line.optionalString("isp", config.name);
+    if (advertised.isp.empty() || advertised.isp.size() > kMaxIspChars) {
+      errors.fail(line.pathOf("isp"), "must be 1.." + std::to_string(kMaxIspChars) + " characters");
+    }
     out.lines.push_back(std::move(config));
+    out.advertised_lines.push_back(std::move(advertised));
   }
 }
 
@@ -275,6 +295,57 @@ void readMetrics(const MapReader& root, RelayProcessConfig& out, ErrorLatch& err
   out.metrics_listen = *endpoint;
 }
 
+// "HOST:PORT" with a non-empty host and a port in 1..65535.
+bool isValidHostPort(std::string_view address) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) return false;
+  const std::string_view port = address.substr(colon + 1);
+  if (port.size() > 5) return false;
+  std::uint32_t value = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return value >= 1 && value <= 65535;
+}
+
+void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  if (!root.has("controller")) return;
+  MapReader section(root.get("controller"), root.pathOf("controller"),
+                    {"addresses", "report_interval_ms", "backoff_initial_ms", "backoff_max_ms", "capacity_bps"},
+                    errors);
+  ControllerClientConfig controller;
+  if (!section.has("addresses")) {
+    errors.fail(section.pathOf("addresses"), "missing required key");
+  } else {
+    const SequenceReader addresses(section.get("addresses"), section.pathOf("addresses"), errors);
+    if (checkCount(addresses, 1, kMaxControllerAddresses, errors)) {
+      for (std::size_t i = 0; i < addresses.size(); ++i) {
+        auto address = config::readString(addresses.at(i), addresses.pathOf(i), errors);
+        if (!address) continue;
+        if (!isValidHostPort(*address)) {
+          errors.fail(addresses.pathOf(i), "expected HOST:PORT, got \"" + *address + "\"");
+        }
+        controller.addresses.push_back(std::move(*address));
+      }
+    }
+  }
+  controller.report_interval_ms = static_cast<std::uint32_t>(section.optionalUnsigned(
+      "report_interval_ms", kMinReportIntervalMs, kMaxReportIntervalMs, controller.report_interval_ms));
+  controller.backoff_initial_ms = static_cast<std::uint32_t>(
+      section.optionalUnsigned("backoff_initial_ms", kMinBackoffMs, kMaxBackoffMs, controller.backoff_initial_ms));
+  controller.backoff_max_ms = static_cast<std::uint32_t>(
+      section.optionalUnsigned("backoff_max_ms", kMinBackoffMs, kMaxBackoffMs, controller.backoff_max_ms));
+  if (controller.backoff_max_ms < controller.backoff_initial_ms) {
+    errors.fail(section.pathOf("backoff_max_ms"), std::to_string(controller.backoff_max_ms) +
+                                                      " must be at least backoff_initial_ms (" +
+                                                      std::to_string(controller.backoff_initial_ms) + ")");
+  }
+  controller.capacity_bps =
+      section.optionalUnsigned("capacity_bps", 1, kMaxCapacityBps, controller.capacity_bps);
+  out.controller = std::move(controller);
+}
+
 void readLogLevel(MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
   out.log_level = root.optionalString("log_level", out.log_level);
   for (const std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
@@ -295,7 +366,8 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   }
   MapReader root(*document, "",
                  {"node_id", "region", "lines", "neighbours", "routes", "subscriptions", "limits", "probing",
-                  "path_choice", "failover", "metrics", "socket_buffer_bytes", "log_level"},
+                  "path_choice", "failover", "metrics", "controller", "join", "socket_buffer_bytes",
+                  "log_level"},
                  errors);
   RelayProcessConfig out;
   out.core.node_id = static_cast<NodeId>(root.requiredUnsigned("node_id", 1, kMaxNodeId).value_or(kNoNode));
@@ -313,6 +385,8 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   readPathChoice(root, out, errors);
   readFailover(root, out, errors);
   readMetrics(root, out, errors);
+  readController(root, out, errors);
+  readJoinSection(root, out.core.join, errors);
   out.socket_buffer_bytes = root.optionalUnsigned("socket_buffer_bytes", kMinSocketBufferBytes,
                                                   kMaxSocketBufferBytes, out.socket_buffer_bytes);
   readLogLevel(root, out, errors);

@@ -12,6 +12,12 @@
 //       bind: 127.0.1.1:40001    required; IPv4:port the line's socket binds;
 //                                port 0 = ephemeral; a non-zero address:port
 //                                may appear only once
+//       public: 203.0.113.1:40001
+//                                optional; IPv4:port peers and clients send
+//                                to (sent to the controller); default: the
+//                                bound address
+//       isp: isp-a               optional; ISP tag, 1..64 chars; lines with
+//                                equal tags fail together; default: name
 //   neighbours:                  optional; default none
 //     - node_id: 2               required; 1..4294967295, != node_id, unique
 //       lines: ["127.0.2.1:40001", "127.0.2.2:40001"]
@@ -54,6 +60,28 @@
 //     listen: 127.0.0.1:9464     optional; IPv4:port of the Prometheus
 //                                endpoint, port 0 = ephemeral, "off" disables;
 //                                default 127.0.0.1:9464
+//   controller:                  optional section; absent = static config
+//                                only (neighbours and routes above)
+//     addresses: ["127.0.0.1:7400"]
+//                                required; 1..16 "HOST:PORT" gRPC addresses,
+//                                tried in turn
+//     report_interval_ms: 1000   optional; 100..60000; until the controller's
+//                                ConfigPush says otherwise; default 1000
+//     backoff_initial_ms: 200    optional; 10..60000; first reconnect delay,
+//                                doubled per failure; default 200
+//     backoff_max_ms: 5000       optional; >= backoff_initial_ms, <= 600000;
+//                                default 5000
+//     capacity_bps: 1000000000   optional; 1..10^15, sent in the hello;
+//                                default 1000000000
+//   join:                        optional section; absent = every SDK client
+//                                may join, no token checked (labs only)
+//     key_hex: "00010203..."     exactly one of key_hex and key_file; the
+//     key_file: /etc/overline/join.key
+//                                controller's join-token key (token.key_hex
+//                                there), >= 16 bytes as hex digits
+//     require_token: true        optional; true|false; default true. false
+//                                loads the key but admits every client
+//                                (while SDKs are being moved to tokens)
 //   socket_buffer_bytes: 4194304 optional; SO_RCVBUF and SO_SNDBUF of every
 //                                line socket; 4096..1073741824; default 4 MiB
 //                                (the kernel may cap it: net.core.rmem_max)
@@ -73,6 +101,7 @@
 // The loader never throws.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,11 +113,29 @@
 
 namespace overline::relay {
 
+// What the controller learns about one line, besides its name.
+struct AdvertisedLine {
+  std::optional<Endpoint> public_address;  // nullopt: the line's bound address
+  std::string isp;                         // ISP tag
+};
+
+// The `controller:` section: how the relay reaches its controller
+// (relay/control/control_session.h).
+struct ControllerClientConfig {
+  std::vector<std::string> addresses;  // "HOST:PORT", tried in turn
+  std::uint32_t report_interval_ms = 1000;
+  std::uint32_t backoff_initial_ms = 200;
+  std::uint32_t backoff_max_ms = 5000;
+  std::uint64_t capacity_bps = 1'000'000'000;
+};
+
 struct RelayProcessConfig {
   // node_id, neighbours, routes, timers and limits; core.line_count == lines.size().
   RelayCoreConfig core;
   std::string region;
   std::vector<LineConfig> lines;  // index == LineIndex
+  std::vector<AdvertisedLine> advertised_lines;  // index == LineIndex
+  std::optional<ControllerClientConfig> controller;  // nullopt: no controller
   // Prometheus /metrics listen address; nullopt when metrics are "off".
   std::optional<Endpoint> metrics_listen = Endpoint(0x7f000001, 9464);
   std::string log_level = "info";  // one of trace|debug|info|warn|error

@@ -85,6 +85,13 @@ struct FailoverConfig {
   DurationUs failback_hold_us = 3 * kSecond;
 };
 
+// Who may join as an SDK client (relay/core/join_check.h). The default,
+// no key, admits everyone: for labs only.
+struct JoinPolicy {
+  std::vector<std::uint8_t> key;  // HMAC key shared with the controller's edge allocation
+  bool require_token = false;     // HELLOs from unknown endpoints must carry a valid join token
+};
+
 struct RelayCoreConfig {
   NodeId node_id = kNoNode;
   std::size_t line_count = 0;  // number of local lines (>= 1; >= 2 in production)
@@ -95,6 +102,7 @@ struct RelayCoreConfig {
   ProbingConfig probing;
   PathChoiceConfig path_choice;
   FailoverConfig failover;
+  JoinPolicy join;
 };
 
 }  // namespace overline::relay

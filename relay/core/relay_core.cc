@@ -6,6 +6,8 @@
 #include <cmath>
 #include <utility>
 
+#include "relay/core/join_check.h"
+
 namespace overline::relay {
 
 using wire::PacketType;
@@ -24,6 +26,10 @@ RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
   assert(config_.probing.interval_us > 0);
   failover_.setRoutes(config_.routes);
 
+  buildNeighbours({});
+}
+
+void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
   std::size_t total_links = 0;
   std::size_t most_links = 0;
   for (const NeighbourConfig& neighbour : config_.neighbours) {
@@ -31,6 +37,9 @@ RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
     most_links = std::max(most_links, config_.line_count * neighbour.lines.size());
   }
   link_quality_.resize(most_links);
+  neighbours_.clear();
+  neighbour_index_.clear();
+  neighbour_by_endpoint_.clear();
   neighbours_.reserve(config_.neighbours.size());
   std::size_t ordinal = 0;  // of the link among all links, for the probe stagger
   for (std::size_t i = 0; i < config_.neighbours.size(); ++i) {
@@ -38,19 +47,66 @@ RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
     assert(neighbour.node_id != kNoNode && neighbour.node_id != config_.node_id);
     assert(!neighbour.lines.empty());
     const std::size_t link_count = config_.line_count * neighbour.lines.size();
-    std::vector<LinkMonitor> links;
-    links.reserve(link_count);
-    for (std::size_t k = 0; k < link_count; ++k, ++ordinal) {
-      const auto phase_us = static_cast<DurationUs>(ordinal) * config_.probing.interval_us /
-                            static_cast<DurationUs>(total_links);
-      links.emplace_back(config_.probing, phase_us);
+    const auto kept = std::find_if(previous.begin(), previous.end(), [&](const Neighbour& n) {
+      return n.id == neighbour.node_id && n.lines == neighbour.lines;
+    });
+    if (kept != previous.end()) {
+      neighbours_.push_back(std::move(*kept));
+      ordinal += link_count;
+    } else {
+      std::vector<LinkMonitor> links;
+      links.reserve(link_count);
+      for (std::size_t k = 0; k < link_count; ++k, ++ordinal) {
+        const auto phase_us = static_cast<DurationUs>(ordinal) * config_.probing.interval_us /
+                              static_cast<DurationUs>(total_links);
+        links.emplace_back(config_.probing, phase_us);
+      }
+      neighbours_.push_back(Neighbour{neighbour.node_id, neighbour.lines, std::move(links),
+                                      PathSelector(config_.path_choice, link_count, neighbour.lines.size())});
     }
-    neighbours_.push_back(Neighbour{neighbour.node_id, neighbour.lines, std::move(links),
-                                    PathSelector(config_.path_choice, link_count, neighbour.lines.size())});
-    neighbour_index_.emplace(neighbour.node_id, i);
+    const bool inserted = neighbour_index_.emplace(neighbour.node_id, i).second;
+    assert(inserted);
+    (void)inserted;
     for (std::size_t line = 0; line < neighbour.lines.size(); ++line) {
       neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{i, static_cast<LineIndex>(line)});
     }
+  }
+}
+
+void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {
+  for (const Neighbour& old : neighbours_) {
+    const bool kept = std::any_of(neighbours.begin(), neighbours.end(),
+                                  [&](const NeighbourConfig& n) { return n.node_id == old.id; });
+    if (!kept) forgetNeighbour(old.id);
+  }
+  config_.neighbours = std::move(neighbours);
+  buildNeighbours(std::move(neighbours_));
+  // Next hops may have appeared or vanished: re-run failover and move
+  // upstreams at the next tick.
+  failover_dirty_ = true;
+  upstreams_dirty_ = true;
+}
+
+void RelayCore::forgetNeighbour(NodeId id) {
+  const PeerId peer{id, {}};
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    Stream& stream = it->second;
+    if (const auto index = findDownstream(stream, peer)) {
+      detachDownstream(it->first, stream, *index);
+      if (stream.downstreams.empty()) {
+        it = closeStream(it);
+        continue;
+      }
+    }
+    if (stream.previous_upstream == id) {
+      releasePreviousUpstream(it->first, stream);
+      stream.previous_upstream = kNoNode;
+    }
+    if (stream.upstream == id) {
+      sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
+      stream.upstream = kNoNode;
+    }
+    ++it;
   }
 }
 
@@ -141,6 +197,11 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
       ++counters_.drop(DropReason::kUnknownSource);
       return;
     }
+    const std::span<const std::byte> token = datagram.subspan(wire::kHeaderBytes);
+    if (!admitsJoin(config_.join, config_.node_id, from, token, wall_now_us_)) {
+      ++counters_.drop(DropReason::kBadToken);
+      return;
+    }
     if (clients_.size() >= config_.limits.max_clients) {
       ++counters_.drop(DropReason::kClientLimit);
       return;
@@ -155,8 +216,8 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
   const PeerId peer{kNoNode, from};
   switch (header.type) {
     case PacketType::kHello: {
-      // Header-only, so never larger than the HELLO it answers (which carries
-      // no payload either): the relay cannot be used as an amplifier.
+      // Header-only, so never larger than the HELLO it answers (which may
+      // carry a token): the relay cannot be used as an amplifier.
       wire::Header reply;
       reply.type = PacketType::kHello;
       reply.sender_node_id = config_.node_id;

@@ -9,7 +9,11 @@
 //
 // Behaviour (see docs/architecture.md for the walk of a packet):
 //  * HELLO from an unknown endpoint joins an SDK client (bounded by
-//    Limits::max_clients); the relay answers with a header-only HELLO.
+//    Limits::max_clients) if the JoinPolicy admits its join token
+//    (join_check.h; otherwise dropped as bad_token, unanswered); the relay
+//    answers with a header-only HELLO. A joined client's later HELLOs
+//    (keepalives) are not checked again: the token gates the join, and the
+//    session lasts while the client keeps talking.
 //  * SUBSCRIBE(stream) from a neighbour or client records that downstream
 //    with a soft-state expiry. If this relay is not the stream's origin and
 //    does not yet carry the stream, it sends SUBSCRIBE to the next hop toward
@@ -100,16 +104,34 @@ class RelayCore : private NeighbourHealth {
   void onTick(TimeUs now);
   DurationUs tickInterval() const;
 
+  // The wall-clock time (unix microseconds) that join tokens are checked
+  // against. The core reads no clock, so the I/O layer sets it before the
+  // first datagram and then at every tick (token expiry has 1 s resolution).
+  // Until it is set, a JoinPolicy that requires tokens admits nobody.
+  void setWallClockUs(TimeUs wall_now_us) { wall_now_us_ = wall_now_us; }
+
   // Replaces the route table (an immutable snapshot; null means no routes).
   // Existing upstream subscriptions move to the new next hop at the next
   // onTick: SUBSCRIBE to the new upstream, UNSUBSCRIBE to the old one as
   // described above (make before break).
   void setRoutes(RouteTablePtr routes);
 
+  // Replaces the neighbour set (the controller's peer list). Each neighbour
+  // needs >= 1 line and an id other than this node's (asserted). A neighbour
+  // whose lines are unchanged keeps its link monitors, path selector and
+  // down state; a new one, or one whose lines changed, starts with fresh
+  // (unmeasured) links, its first probes staggered over one interval. A
+  // neighbour left out is forgotten: it stops being a downstream of every
+  // stream (a stream left without downstreams is closed, UNSUBSCRIBE
+  // upstream), and streams whose upstream it was get UNSUBSCRIBE sent to it
+  // and move to their new next hop at the next onTick, as after setRoutes.
+  void setNeighbours(std::vector<NeighbourConfig> neighbours);
+
   const RelayCounters& counters() const { return counters_; }
   RelayGauges gauges() const;
   // Every link, neighbour by neighbour in config order, then by local line
-  // and neighbour line. The set never changes: it follows the config.
+  // and neighbour line. The set follows the neighbour set: the config's, then
+  // each setNeighbours().
   std::vector<LinkSnapshot> links() const;
   NodeId nodeId() const { return config_.node_id; }
 
@@ -191,6 +213,13 @@ class RelayCore : private NeighbourHealth {
   // Probes, link states, path choice and neighbour down/up, for every neighbour.
   void tickLinks(TimeUs now);
   void sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now);
+  // Builds neighbours_ and its indexes from config_.neighbours, moving in the
+  // entries of `previous` whose id and lines are unchanged.
+  void buildNeighbours(std::vector<Neighbour> previous);
+  // Drops every downstream, upstream and previous upstream that is the
+  // neighbour `id` (which must still be in neighbours_), with the
+  // UNSUBSCRIBEs that implies.
+  void forgetNeighbour(NodeId id);
 
   // Index of `peer` in stream.downstreams, or nullopt.
   static std::optional<std::size_t> findDownstream(const Stream& stream, const PeerId& peer);
@@ -221,7 +250,7 @@ class RelayCore : private NeighbourHealth {
   bool failover_dirty_ = true;     // a neighbour went down or up: re-evaluate the failover table
   bool upstreams_dirty_ = false;   // next hops changed: upstreams are re-resolved at the next tick
 
-  std::vector<Neighbour> neighbours_;                                // config order
+  std::vector<Neighbour> neighbours_;                                // config_.neighbours order
   std::unordered_map<Endpoint, NeighbourLine> neighbour_by_endpoint_;  // every line of every neighbour
   std::unordered_map<NodeId, std::size_t> neighbour_index_;          // into neighbours_
   std::vector<LinkQuality> link_quality_;  // scratch for PathSelector::update, one neighbour's links
@@ -232,6 +261,7 @@ class RelayCore : private NeighbourHealth {
   // and no refresh is due earlier. Kept as a lower bound (refreshes only move
   // deadlines later), recomputed exactly by each full scan.
   TimeUs next_deadline_us_ = std::numeric_limits<TimeUs>::max();
+  std::optional<TimeUs> wall_now_us_;  // setWallClockUs; for join tokens only
   // The one copy of a DATA packet being forwarded, rewritten per hop.
   wire::PacketBuffer forward_buffer_{};
 

@@ -19,6 +19,7 @@ std::string_view toString(DropReason reason) {
     case DropReason::kUnexpectedType: return "unexpected_type";
     case DropReason::kSendFailed: return "send_failed";
     case DropReason::kDuplicate: return "duplicate";
+    case DropReason::kBadToken: return "bad_token";
   }
   return "unknown";
 }

@@ -27,8 +27,9 @@ enum class DropReason : std::uint8_t {
   kUnexpectedType,      // valid type, wrong direction (e.g. HELLO from a neighbour)
   kSendFailed,          // PacketSink refused the packet
   kDuplicate,           // DATA whose sequence this relay already forwarded, or too old to tell (DedupWindow)
+  kBadToken,            // joining HELLO without a valid join token where the JoinPolicy requires one
 };
-constexpr std::size_t kDropReasonCount = 13;
+constexpr std::size_t kDropReasonCount = 14;
 std::string_view toString(DropReason reason);
 
 // *_received count every well-formed packet of that type, whatever its fate;

@@ -3,12 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 namespace overline::relay {
 namespace {
 
 TimeUs nowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
+
+// Unix microseconds, for join-token expiry (RelayCore::setWallClockUs).
+TimeUs wallClockUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -31,6 +38,7 @@ RelayIo::~RelayIo() { stop(); }
 
 void RelayIo::start(RelayCore& core) {
   core_ = &core;
+  core.setWallClockUs(wallClockUs());
   for (auto& line : lines_) line->startReceiving(*this);
   // Round up: ticking a little late is harmless, and the core asks for at
   // least this often, so never let it round down to 0.
@@ -58,7 +66,9 @@ void RelayIo::onDatagram(LineIndex line, const Endpoint& from, std::span<const s
 }
 
 void RelayIo::onTick() {
-  if (core_ != nullptr) core_->onTick(nowUs());
+  if (core_ == nullptr) return;
+  core_->setWallClockUs(wallClockUs());
+  core_->onTick(nowUs());
 }
 
 }  // namespace overline::relay

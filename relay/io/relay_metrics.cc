@@ -32,8 +32,9 @@ void RelayMetrics::CopiedCounter::copyFrom(std::uint64_t value) {
 Result<std::unique_ptr<RelayMetrics>, std::string> RelayMetrics::start(uv_loop_t& loop,
                                                                        const Endpoint& listen,
                                                                        const RelayCore& core,
-                                                                       const RelayIo& io, const Info& info) {
-  std::unique_ptr<RelayMetrics> metrics(new RelayMetrics(loop, core, io, info));
+                                                                       const RelayIo& io, const Info& info,
+                                                                       const ControlStatus* control) {
+  std::unique_ptr<RelayMetrics> metrics(new RelayMetrics(loop, core, io, info, control));
   try {
     // prometheus-cpp reports a failed listen only by throwing; nothing here is
     // on the data path.
@@ -50,9 +51,11 @@ Result<std::unique_ptr<RelayMetrics>, std::string> RelayMetrics::start(uv_loop_t
   return metrics;
 }
 
-RelayMetrics::RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info)
+RelayMetrics::RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info,
+                           const ControlStatus* control)
     : core_(core),
       io_(io),
+      control_(control),
       registry_(std::make_shared<prometheus::Registry>()),
       copy_timer_(loop, [this] { copy(); }) {
   createMetrics(info);
@@ -145,6 +148,7 @@ void RelayMetrics::createMetrics(const Info& info) {
   }
 
   createLinkMetrics();
+  createControlMetrics();
 
   addGauge(r, "overline_relay_info", "Constant 1, labelled with this relay's identity.",
            {{"node_id", std::to_string(info.node_id)}, {"region", info.region}, {"version", info.version}})
@@ -170,33 +174,69 @@ void RelayMetrics::createLinkMetrics() {
   redundant_copies_sent_.metric = addCounter(r, "overline_relay_redundant_copies_sent_total",
                                              "Second copies of redundant DATA sent on a second link.");
 
-  auto& rtt = prometheus::BuildGauge()
-                  .Name("overline_relay_link_rtt_seconds")
-                  .Help("Smoothed round-trip time of a link (EWMA 1/8 of probe RTTs); 0 until measured.")
-                  .Register(r);
-  auto& jitter = prometheus::BuildGauge()
-                     .Name("overline_relay_link_jitter_seconds")
-                     .Help("Mean deviation of a link's probe RTTs (EWMA 1/4).")
-                     .Register(r);
-  auto& loss = prometheus::BuildGauge()
-                   .Name("overline_relay_link_loss_ratio")
-                   .Help("Share of a link's recent probes that went unanswered, 0..1.")
+  link_rtt_ = &prometheus::BuildGauge()
+                   .Name("overline_relay_link_rtt_seconds")
+                   .Help("Smoothed round-trip time of a link (EWMA 1/8 of probe RTTs); 0 until measured.")
                    .Register(r);
-  auto& state = prometheus::BuildGauge()
-                    .Name("overline_relay_link_state")
-                    .Help("Link state: 2 up, 1 degraded, 0 down, -1 not measured yet.")
+  link_jitter_ = &prometheus::BuildGauge()
+                      .Name("overline_relay_link_jitter_seconds")
+                      .Help("Mean deviation of a link's probe RTTs (EWMA 1/4).")
+                      .Register(r);
+  link_loss_ = &prometheus::BuildGauge()
+                    .Name("overline_relay_link_loss_ratio")
+                    .Help("Share of a link's recent probes that went unanswered, 0..1.")
                     .Register(r);
-  auto& active = prometheus::BuildGauge()
-                     .Name("overline_relay_link_active")
-                     .Help("1 on the link that carries a neighbour's traffic, else 0.")
+  link_state_ = &prometheus::BuildGauge()
+                     .Name("overline_relay_link_state")
+                     .Help("Link state: 2 up, 1 degraded, 0 down, -1 not measured yet.")
                      .Register(r);
-  for (const LinkSnapshot& link : core_.links()) {
+  link_active_ = &prometheus::BuildGauge()
+                      .Name("overline_relay_link_active")
+                      .Help("1 on the link that carries a neighbour's traffic, else 0.")
+                      .Register(r);
+  syncLinkSeries(core_.links());
+}
+
+void RelayMetrics::syncLinkSeries(const std::vector<LinkSnapshot>& links) {
+  std::map<LinkKey, LinkMetrics> current;
+  for (const LinkSnapshot& link : links) {
+    const LinkKey key{link.neighbour, link.local_line, link.remote_line};
+    if (const auto it = links_.find(key); it != links_.end()) {
+      current.emplace(key, it->second);
+      links_.erase(it);
+      continue;
+    }
     const prometheus::Labels labels{{"neighbour", std::to_string(link.neighbour)},
                                     {"local_line", io_.line(link.local_line).name()},
                                     {"remote_line", std::to_string(link.remote_line)}};
-    links_.push_back(LinkMetrics{&rtt.Add(labels), &jitter.Add(labels), &loss.Add(labels), &state.Add(labels),
-                                 &active.Add(labels)});
+    current.emplace(key, LinkMetrics{&link_rtt_->Add(labels), &link_jitter_->Add(labels), &link_loss_->Add(labels),
+                                     &link_state_->Add(labels), &link_active_->Add(labels)});
   }
+  // What is left belongs to neighbours that are gone.
+  for (const auto& [key, gone] : links_) {
+    link_rtt_->Remove(gone.rtt);
+    link_jitter_->Remove(gone.jitter);
+    link_loss_->Remove(gone.loss);
+    link_state_->Remove(gone.state);
+    link_active_->Remove(gone.active);
+  }
+  links_ = std::move(current);
+}
+
+void RelayMetrics::createControlMetrics() {
+  prometheus::Registry& r = *registry_;
+  controller_connected_ = addGauge(r, "overline_relay_controller_connected",
+                                   "1 while the controller session is established, else 0.");
+  controller_sessions_.metric =
+      addCounter(r, "overline_relay_controller_sessions_total", "Controller sessions established (accepted hellos).");
+  route_table_version_ = addGauge(r, "overline_relay_route_table_version",
+                                  "Version of the controller's route table in use; 0 before the first.");
+  route_table_age_ = addGauge(r, "overline_relay_route_table_age_seconds",
+                              "Seconds since the last route table was applied; 0 before any.");
+  route_tables_applied_.metric =
+      addCounter(r, "overline_relay_route_tables_applied_total", "Route tables from the controller applied.");
+  peer_lists_applied_.metric =
+      addCounter(r, "overline_relay_peer_lists_applied_total", "Peer lists from the controller applied.");
 }
 
 double RelayMetrics::stateValue(LinkState state) {
@@ -240,13 +280,27 @@ void RelayMetrics::copy() {
   upstream_subscriptions_->Set(static_cast<double>(g.upstream_subscriptions));
 
   const std::vector<LinkSnapshot> links = core_.links();
-  for (std::size_t i = 0; i < links_.size() && i < links.size(); ++i) {
+  syncLinkSeries(links);
+  for (const LinkSnapshot& link : links) {
     constexpr double kSecondsPerUs = 1e-6;
-    links_[i].rtt->Set(static_cast<double>(links[i].srtt_us) * kSecondsPerUs);
-    links_[i].jitter->Set(static_cast<double>(links[i].jitter_us) * kSecondsPerUs);
-    links_[i].loss->Set(links[i].loss_ratio);
-    links_[i].state->Set(stateValue(links[i].state));
-    links_[i].active->Set(links[i].active ? 1 : 0);
+    const LinkMetrics& m = links_.at({link.neighbour, link.local_line, link.remote_line});
+    m.rtt->Set(static_cast<double>(link.srtt_us) * kSecondsPerUs);
+    m.jitter->Set(static_cast<double>(link.jitter_us) * kSecondsPerUs);
+    m.loss->Set(link.loss_ratio);
+    m.state->Set(stateValue(link.state));
+    m.active->Set(link.active ? 1 : 0);
+  }
+
+  if (control_ != nullptr) {
+    controller_connected_->Set(control_->connected ? 1 : 0);
+    controller_sessions_.copyFrom(control_->sessions_established);
+    route_table_version_->Set(static_cast<double>(control_->route_table_version));
+    if (control_->route_table_applied_at_us) {
+      const auto now_us = static_cast<TimeUs>(uv_hrtime() / 1000);
+      route_table_age_->Set(static_cast<double>(now_us - *control_->route_table_applied_at_us) / kSecond);
+    }
+    route_tables_applied_.copyFrom(control_->route_tables_applied);
+    peer_lists_applied_.copyFrom(control_->peer_lists_applied);
   }
 
   for (std::size_t i = 0; i < lines_.size(); ++i) {

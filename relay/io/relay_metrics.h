@@ -48,23 +48,41 @@
 //   overline_relay_probe_bytes_sent_total      bytes of probes and acks (32 each)
 //   overline_relay_redundant_copies_sent_total second copies of redundant DATA
 // Duplicate DATA drops are overline_relay_dropped_packets_total{reason="duplicate"}.
+// The link series follow the neighbour set: a neighbour the controller's peer
+// list removes loses its series, a new one gains them.
+//
+// Controller session (relay/control; all 0 without a `controller:` section):
+//   gauge overline_relay_controller_connected       1 while a session's hello is
+//                                                   accepted and its stream is up
+//   overline_relay_controller_sessions_total        sessions established (accepted hellos)
+//   gauge overline_relay_route_table_version        version of the controller's route
+//                                                   table in use; 0 before the first
+//   gauge overline_relay_route_table_age_seconds    since the last table was applied
+//                                                   (a resent table counts); 0 before any
+//   overline_relay_route_tables_applied_total       route tables applied (resends included)
+//   overline_relay_peer_lists_applied_total         peer lists applied
 
 #include <uv.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/endpoint.h"
 #include "common/result.h"
 #include "common/types.h"
 #include "relay/core/relay_core.h"
+#include "relay/io/control_status.h"
 #include "relay/io/relay_io.h"
 #include "relay/io/repeating_timer.h"
 
 namespace prometheus {
 class Counter;
+template <typename T>
+class Family;
 class Exposer;
 class Gauge;
 class Registry;
@@ -83,10 +101,12 @@ class RelayMetrics {
   // Serves /metrics on `listen` (port 0 = ephemeral) and starts copying
   // every 250 ms. The error names the address, e.g.
   // `metrics: cannot listen on 127.0.0.1:9464: <reason>`.
-  // `loop`, `core` and `io` must outlive the returned object.
+  // `loop`, `core`, `io` and `control` (when not null: the relay has a
+  // controller) must outlive the returned object.
   static Result<std::unique_ptr<RelayMetrics>, std::string> start(uv_loop_t& loop, const Endpoint& listen,
                                                                   const RelayCore& core, const RelayIo& io,
-                                                                  const Info& info);
+                                                                  const Info& info,
+                                                                  const ControlStatus* control = nullptr);
   ~RelayMetrics();
   RelayMetrics(const RelayMetrics&) = delete;
   RelayMetrics& operator=(const RelayMetrics&) = delete;
@@ -115,15 +135,23 @@ class RelayMetrics {
     prometheus::Gauge* active = nullptr;
   };
 
-  RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info);
+  // Identifies a link's series: (neighbour, local line, remote line).
+  using LinkKey = std::tuple<NodeId, LineIndex, LineIndex>;
+
+  RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo& io, const Info& info,
+               const ControlStatus* control);
   void createMetrics(const Info& info);
   void createLinkMetrics();
+  void createControlMetrics();
+  // Adds and removes link series so they match `links`.
+  void syncLinkSeries(const std::vector<LinkSnapshot>& links);
   // overline_relay_link_state's value for `state`.
   static double stateValue(LinkState state);
   void copy();
 
   const RelayCore& core_;
   const RelayIo& io_;
+  const ControlStatus* control_;  // null: no controller
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   Endpoint bound_;
@@ -142,7 +170,16 @@ class RelayMetrics {
   prometheus::Gauge* clients_ = nullptr;
   prometheus::Gauge* upstream_subscriptions_ = nullptr;
   std::vector<LineMetrics> lines_;  // index == LineIndex
-  std::vector<LinkMetrics> links_;  // index == position in core_.links()
+  prometheus::Family<prometheus::Gauge>* link_rtt_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* link_jitter_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* link_loss_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* link_state_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* link_active_ = nullptr;
+  std::map<LinkKey, LinkMetrics> links_;  // one per link in core_.links()
+  prometheus::Gauge* controller_connected_ = nullptr;
+  CopiedCounter controller_sessions_, route_tables_applied_, peer_lists_applied_;
+  prometheus::Gauge* route_table_version_ = nullptr;
+  prometheus::Gauge* route_table_age_ = nullptr;
 };
 
 }  // namespace overline::relay

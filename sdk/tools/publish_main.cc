@@ -1,9 +1,9 @@
 // overline-publish: publishes one constant-bitrate test stream through an
-// edge relay. Each DATA payload is `packet-bytes` filler bytes; the sequence
+// edge relay, given with --edge or allocated with --controller (edge_join.h). Each DATA payload is `packet-bytes` filler bytes; the sequence
 // and the send timestamp travel in the wire header.
 //
 // stdout (one JSON object per line):
-//   {"event":"joined","edge_node":1,"stream":"1:7"}
+//   {"event":"joined","edge_node":1,"stream":"1:7","edge":"127.0.1.1:40001"}
 //   {"event":"done","sent":N,"elapsed_s":X}
 // Stops after --duration-s (0 = no limit), after --count send attempts (0 = no
 // limit), or on SIGINT/SIGTERM. --redundant flags every DATA for redundant
@@ -17,6 +17,7 @@
 #include "common/stream_id_text.h"
 #include "sdk/client.h"
 #include "sdk/core/send_pacer.h"
+#include "sdk/tools/edge_join.h"
 #include "sdk/tools/main_loop_waiter.h"
 #include "sdk/tools/tool_cli.h"
 
@@ -24,7 +25,7 @@ namespace overline::sdk::tools {
 namespace {
 
 struct Flags {
-  std::string edge;
+  EdgeFlags edge;
   std::uint32_t local_id = 0;
   std::uint64_t bitrate_kbps = 2000;
   std::uint32_t packet_bytes = 1000;
@@ -43,14 +44,17 @@ int run(const Flags& flags) {
   }
   ClientOptions options;
   options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
-  auto connected = Client::connect(*Endpoint::parse(flags.edge), options);
+  auto connected = connectToEdge(flags.edge, options);
   if (!connected) {
     std::cerr << "overline-publish: " << connected.error() << "\n";
     return kExitConnectFailed;
   }
   Client& client = *connected.value();
   const StreamId stream = client.publish(flags.local_id, {flags.redundant});
-  printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"stream", formatStreamId(stream)}});
+  printEvent({{"event", "joined"},
+              {"edge_node", client.edgeNode()},
+              {"stream", formatStreamId(stream)},
+              {"edge", client.edge().toString()}});
 
   const TimeUs start_us = monotonicUs();
   const TimeUs end_us = flags.duration_s > 0 ? start_us + static_cast<DurationUs>(flags.duration_s * kSecond)
@@ -88,10 +92,7 @@ int main(int argc, char** argv) {
   using namespace overline::sdk::tools;
   Flags flags;
   CLI::App app{"Publish a constant-bitrate test stream through an Overline edge relay."};
-  app.add_option("--edge", flags.edge, "Edge relay address")
-      ->required()
-      ->type_name("IP:PORT")
-      ->check(edgeEndpointValidator());
+  addEdgeFlags(app, flags.edge);
   app.add_option("--local-id", flags.local_id, "Stream local id; the stream is EDGE_NODE:LOCAL_ID")
       ->required();
   app.add_option("--bitrate-kbps", flags.bitrate_kbps, "Payload bitrate, kbit/s")
@@ -114,5 +115,9 @@ int main(int argc, char** argv) {
   app.add_flag("--redundant", flags.redundant,
                "Redundant mode: relays send every packet on two disjoint links to each downstream relay");
   if (const auto exit_code = parseCommandLine(app, argc, argv)) return *exit_code;
+  if (const auto error = checkEdgeFlags(flags.edge)) {
+    std::cerr << "overline-publish: " << *error << "\n";
+    return kExitBadFlags;
+  }
   return run(flags);
 }

@@ -1,8 +1,9 @@
-// overline-subscribe: subscribes to one stream through an edge relay and
+// overline-subscribe: subscribes to one stream through an edge relay (given
+// with --edge or allocated with --controller, edge_join.h) and
 // reports loss, duplicates, reordering, jitter and one-way latency.
 //
 // stdout (one JSON object per line):
-//   {"event":"joined","edge_node":N}
+//   {"event":"joined","edge_node":N,"edge":"IP:PORT"}
 //   {"event":"progress","elapsed_s":..,"received":..,"unique":..,"lost":..,
 //    "duplicates":..,"reordered":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,
 //    "max_ms":..,"jitter_ms":..,"max_gap_ms":..}                        every report interval
@@ -23,6 +24,7 @@
 #include "common/stream_id_text.h"
 #include "sdk/client.h"
 #include "sdk/core/receive_stats.h"
+#include "sdk/tools/edge_join.h"
 #include "sdk/tools/main_loop_waiter.h"
 #include "sdk/tools/tool_cli.h"
 
@@ -30,7 +32,7 @@ namespace overline::sdk::tools {
 namespace {
 
 struct Flags {
-  std::string edge;
+  EdgeFlags edge;
   std::string stream;
   double duration_s = 0;
   std::uint64_t expect_count = 0;
@@ -73,13 +75,13 @@ int run(const Flags& flags) {
   SharedState shared;  // outlives the client below, whose callback uses it
   ClientOptions options;
   options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
-  auto connected = Client::connect(*Endpoint::parse(flags.edge), options);
+  auto connected = connectToEdge(flags.edge, options);
   if (!connected) {
     std::cerr << "overline-subscribe: " << connected.error() << "\n";
     return kExitConnectFailed;
   }
   Client& client = *connected.value();
-  printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}});
+  printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"edge", client.edge().toString()}});
 
   const StreamId stream = *parseStreamId(flags.stream);
   client.subscribe(stream, [&](StreamId, const wire::Header& header, std::span<const std::byte>,
@@ -160,10 +162,7 @@ int main(int argc, char** argv) {
   using namespace overline::sdk::tools;
   Flags flags;
   CLI::App app{"Subscribe to an Overline stream and report loss, jitter and latency."};
-  app.add_option("--edge", flags.edge, "Edge relay address")
-      ->required()
-      ->type_name("IP:PORT")
-      ->check(edgeEndpointValidator());
+  addEdgeFlags(app, flags.edge);
   app.add_option("--stream", flags.stream, "Stream id ORIGIN:LOCAL, e.g. 1:7")
       ->required()
       ->type_name("ORIGIN:LOCAL")
@@ -189,5 +188,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 3'600'000u));
   if (const auto exit_code = parseCommandLine(app, argc, argv)) return *exit_code;
+  if (const auto error = checkEdgeFlags(flags.edge)) {
+    std::cerr << "overline-subscribe: " << *error << "\n";
+    return kExitBadFlags;
+  }
   return run(flags);
 }

@@ -27,6 +27,8 @@ void checkAccepted(std::span<const std::byte> input, const overline::wire::Packe
   require(view.payload.size() == header.payload_length);
   require(view.payload.size() <= overline::wire::kMaxPayloadBytes);
   require(view.payload.data() == input.data() + kHeaderBytes);
+  require(header.type != overline::wire::PacketType::kHello ||
+          view.payload.size() <= overline::wire::kMaxHelloPayloadBytes);
   // The only flag v1 knows is kFlagRedundant, and only on DATA.
   require(header.flags == 0 ||
           (header.flags == overline::wire::kFlagRedundant && header.type == overline::wire::PacketType::kData));

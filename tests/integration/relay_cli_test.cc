@@ -130,4 +130,11 @@ TEST_CASE("SDK tools reject bad flags") {
   CHECK(run({bin + "/overline-publish", "--edge", "not-an-address", "--local-id", "1"}, dir).exit_code != 0);
   CHECK(run({bin + "/overline-subscribe", "--edge", "127.0.0.1:9", "--stream", "0:7"}, dir).exit_code != 0);
   CHECK(run({bin + "/overline-subscribe", "--edge", "127.0.0.1:9", "--stream", "garbage"}, dir).exit_code != 0);
+  // Exactly one of --edge and --controller; --region and --isp need --controller.
+  CHECK(run({bin + "/overline-subscribe", "--stream", "1:7"}, dir).exit_code == 2);
+  CHECK(run({bin + "/overline-publish", "--edge", "127.0.0.1:9", "--controller", "127.0.0.1:10", "--local-id", "1"},
+            dir)
+            .exit_code == 2);
+  CHECK(run({bin + "/overline-subscribe", "--edge", "127.0.0.1:9", "--region", "eu", "--stream", "1:7"}, dir)
+            .exit_code == 2);
 }

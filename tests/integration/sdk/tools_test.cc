@@ -89,13 +89,14 @@ TEST_CASE("overline-publish to overline-subscribe through an edge") {
   const std::string address = edge.endpoint().toString();
   ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "42:7", "--expect-count",
                            "40", "--report-interval-ms", "100", "--duration-s", "20"});
-  CHECK(subscriber.readLine(kDeadline) == std::string(R"({"event":"joined","edge_node":42})"));
+  CHECK(subscriber.readLine(kDeadline) == R"({"event":"joined","edge_node":42,"edge":")" + address + R"("})");
   REQUIRE(edge.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, makeStreamId(42, 7)));
 
   // 800 kbit/s of 1000-byte payloads = 100 packets/s: 40 packets in ~0.4 s.
   ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "7", "--bitrate-kbps", "800",
                           "--packet-bytes", "1000", "--fps", "50", "--count", "40"});
-  CHECK(publisher.readLine(kDeadline) == std::string(R"({"event":"joined","edge_node":42,"stream":"42:7"})"));
+  CHECK(publisher.readLine(kDeadline) ==
+        R"({"event":"joined","edge_node":42,"stream":"42:7","edge":")" + address + R"("})");
   const ordered_json done = parseLine(publisher.readLine(kDeadline));
   CHECK(keysOf(done) == std::vector<std::string>{"event", "sent", "elapsed_s"});
   CHECK(done["event"] == "done");

@@ -89,7 +89,7 @@ const std::vector<PacketType> kAllTypes = {
 
 bool carriesNoPayload(PacketType type) {
   return type == PacketType::kProbe || type == PacketType::kProbeAck || type == PacketType::kSubscribe ||
-         type == PacketType::kUnsubscribe || type == PacketType::kHello;
+         type == PacketType::kUnsubscribe;
 }
 
 TEST_CASE("encodePacket writes the documented big-endian layout", "[wire]") {
@@ -362,12 +362,32 @@ TEST_CASE("parsePacket rejects a datagram whose size differs from 32 + payload_l
   }
 }
 
-TEST_CASE("PROBE, PROBE_ACK, SUBSCRIBE, UNSUBSCRIBE and HELLO must not carry a payload", "[wire]") {
-  for (const PacketType type : {PacketType::kProbe, PacketType::kProbeAck, PacketType::kSubscribe,
-                                PacketType::kUnsubscribe, PacketType::kHello}) {
+TEST_CASE("PROBE, PROBE_ACK, SUBSCRIBE and UNSUBSCRIBE must not carry a payload", "[wire]") {
+  for (const PacketType type :
+       {PacketType::kProbe, PacketType::kProbeAck, PacketType::kSubscribe, PacketType::kUnsubscribe}) {
     CAPTURE(toString(type));
     CHECK(parseError(headerOnly(static_cast<int>(type), 1)) == ParseError::kUnexpectedPayload);
     CHECK(parseError(headerOnly(static_cast<int>(type), kMaxPayloadBytes)) == ParseError::kUnexpectedPayload);
+  }
+}
+
+TEST_CASE("HELLO carries a join token of at most kMaxHelloPayloadBytes", "[wire]") {
+  // type 8, hop limit 16, payload_length 0x0004, "v1.x" after the header.
+  const Bytes hello = bytes({0x4F, 0x01, 0x08, 0x00, 0x10, 0x00, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                             0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 'v', '1', '.', 'x'});
+  const auto parsed = parsePacket(hello);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->header.type == PacketType::kHello);
+  CHECK(parsed->header.payload_length == 4);
+  CHECK(parsed->payload.size() == 4);
+  CHECK(parsed->payload[0] == std::byte{'v'});
+
+  SECTION("header-only HELLO (no token) is valid") { CHECK(parsePacket(headerOnly(8)).ok()); }
+  SECTION("256 bytes is the limit") {
+    CHECK(parsePacket(headerOnly(8, kMaxHelloPayloadBytes)).ok());
+  }
+  SECTION("257 bytes is too large") {
+    CHECK(parseError(headerOnly(8, kMaxHelloPayloadBytes + 1)) == ParseError::kPayloadTooLarge);
   }
 }
 

@@ -344,5 +344,70 @@ TEST_CASE("a document that is not a mapping is rejected") {
   CHECK(parseError("- 1\n- 2\n") == "expected a mapping at the top level, got a sequence");
 }
 
+TEST_CASE("lines take public and isp, defaulting to the bound address and the name") {
+  const auto result = parseRelayProcessConfig(R"(
+node_id: 1
+region: eu
+lines:
+  - {name: a, bind: "127.0.1.1:0"}
+  - {name: b, bind: "127.0.1.2:0", public: "203.0.113.2:40001", isp: telco}
+)");
+  REQUIRE(result.ok());
+  const RelayProcessConfig& config = result.value();
+  REQUIRE(config.advertised_lines.size() == 2);
+  CHECK_FALSE(config.advertised_lines[0].public_address.has_value());
+  CHECK(config.advertised_lines[0].isp == "a");
+  CHECK(config.advertised_lines[1].public_address == Endpoint::parse("203.0.113.2:40001"));
+  CHECK(config.advertised_lines[1].isp == "telco");
+  CHECK_FALSE(config.controller.has_value());
+}
+
+TEST_CASE("the controller section is read with its defaults") {
+  const auto result = parseRelayProcessConfig(std::string(kMinimal) + "controller:\n  addresses: [\"ctl.example:7400\", \"127.0.0.1:7401\"]\n");
+  REQUIRE(result.ok());
+  REQUIRE(result.value().controller.has_value());
+  const ControllerClientConfig& controller = *result.value().controller;
+  CHECK(controller.addresses == std::vector<std::string>{"ctl.example:7400", "127.0.0.1:7401"});
+  CHECK(controller.report_interval_ms == 1000);
+  CHECK(controller.backoff_initial_ms == 200);
+  CHECK(controller.backoff_max_ms == 5000);
+  CHECK(controller.capacity_bps == 1'000'000'000);
+
+  const auto full = parseRelayProcessConfig(std::string(kMinimal) +
+                                            "controller: {addresses: [\"h:1\"], report_interval_ms: 250, "
+                                            "backoff_initial_ms: 50, backoff_max_ms: 400, capacity_bps: 5000}\n");
+  REQUIRE(full.ok());
+  CHECK(full.value().controller->report_interval_ms == 250);
+  CHECK(full.value().controller->backoff_initial_ms == 50);
+  CHECK(full.value().controller->backoff_max_ms == 400);
+  CHECK(full.value().controller->capacity_bps == 5000);
+}
+
+TEST_CASE("bad line and controller keys are one line naming the key") {
+  const std::string base = kMinimal;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"node_id: 1\nregion: eu\nlines:\n  - {name: a, bind: \"127.0.1.1:1\", public: \"x\"}\n",
+       "lines[0].public: expected IPv4:port"},
+      {"node_id: 1\nregion: eu\nlines:\n  - {name: a, bind: \"127.0.1.1:1\", public: \"1.2.3.4:0\"}\n",
+       "lines[0].public: port 0 is not a valid destination"},
+      {"node_id: 1\nregion: eu\nlines:\n  - {name: a, bind: \"127.0.1.1:1\", isp: \"\"}\n", "lines[0].isp: must be 1..64"},
+      {base + "controller: {}\n", "controller.addresses: missing required key"},
+      {base + "controller: {addresses: []}\n", "controller.addresses: expected 1..16 entries, got 0"},
+      {base + "controller: {addresses: [\"nohost\"]}\n", "controller.addresses[0]: expected HOST:PORT, got \"nohost\""},
+      {base + "controller: {addresses: [\"h:70000\"]}\n", "controller.addresses[0]: expected HOST:PORT"},
+      {base + "controller: {addresses: [\"h:1\"], report_interval_ms: 50}\n", "controller.report_interval_ms"},
+      {base + "controller: {addresses: [\"h:1\"], backoff_initial_ms: 500, backoff_max_ms: 100}\n",
+       "controller.backoff_max_ms: 100 must be at least backoff_initial_ms (500)"},
+      {base + "controller: {addresses: [\"h:1\"], capacity_bps: 0}\n", "controller.capacity_bps"},
+      {base + "controller: {addresses: [\"h:1\"], bogus: 1}\n", "controller.bogus: unknown key"},
+  };
+  for (const auto& [yaml, expected] : cases) {
+    INFO(yaml);
+    const std::string error = parseError(yaml);
+    CHECK(error.find(expected) != std::string::npos);
+    CHECK(error.find('\n') == std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace overline::relay

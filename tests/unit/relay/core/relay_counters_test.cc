@@ -22,6 +22,7 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kUnexpectedType, "unexpected_type"},
       {DropReason::kSendFailed, "send_failed"},
       {DropReason::kDuplicate, "duplicate"},
+      {DropReason::kBadToken, "bad_token"},
   };
   REQUIRE(expected.size() == kDropReasonCount);
   std::set<std::string_view> labels;

@@ -1,0 +1,177 @@
+#include "relay/control/control_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "overline/v1/relay_session.grpc.pb.h"
+
+namespace overline::relay {
+
+ControlSession::ControlSession(ControllerClientConfig config, HelloInfo hello, std::uint32_t probe_interval_ms,
+                               Listener& listener)
+    : config_(std::move(config)),
+      hello_(std::move(hello)),
+      probe_interval_ms_(probe_interval_ms),
+      listener_(listener),
+      jitter_(std::random_device{}()),
+      report_interval_ms_(config_.report_interval_ms) {}
+
+ControlSession::~ControlSession() { stop(); }
+
+void ControlSession::start() { thread_ = std::thread([this] { run(); }); }
+
+void ControlSession::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ControlSession::publishState(RelayStateSnapshotPtr state) {
+  std::lock_guard lock(mutex_);
+  state_ = std::move(state);
+}
+
+bool ControlSession::sleepUntil(std::chrono::steady_clock::time_point wake_at) {
+  std::unique_lock lock(mutex_);
+  return wake_.wait_until(lock, wake_at, [this] { return stopping_; });
+}
+
+void ControlSession::run() {
+  std::size_t address_index = 0;
+  std::uint32_t backoff_ms = config_.backoff_initial_ms;
+  std::string last_reason;
+  while (true) {
+    const std::string& address = config_.addresses[address_index];
+    std::string reason;
+    runSession(address, reason);
+    bool accepted = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      accepted = accepted_;
+    }
+    if (accepted) backoff_ms = config_.backoff_initial_ms;
+    const std::string described = "controller " + address + ": " + reason;
+    if (described != last_reason) {
+      spdlog::warn("{}; reconnecting with backoff (forwarding continues on the last tables)", described);
+      last_reason = described;
+    }
+    // Full jitter over the upper half: relays that lost the same controller
+    // do not all come back in the same millisecond.
+    const std::uint32_t delay_ms = backoff_ms / 2 + static_cast<std::uint32_t>(jitter_() % (backoff_ms / 2 + 1));
+    if (sleepUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms))) return;
+    backoff_ms = std::min(backoff_ms * 2, config_.backoff_max_ms);
+    address_index = (address_index + 1) % config_.addresses.size();
+  }
+}
+
+void ControlSession::runSession(const std::string& address, std::string& reason) {
+  const auto stub = v1::RelaySession::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    context_ = &context;
+    accepted_ = false;
+    stream_ended_ = false;
+  }
+  const auto stream = stub->Session(&context);
+  std::string read_reason;  // written by the reader thread, read after join
+  std::thread reader([&] { readLoop(*stream, read_reason); });
+
+  bool writing = stream->Write(makeHello(hello_));
+  std::uint64_t sequence = 0;
+  auto next_report = std::chrono::steady_clock::now();
+  while (writing) {
+    RelayStateSnapshotPtr state;
+    {
+      std::unique_lock lock(mutex_);
+      next_report += std::chrono::milliseconds(report_interval_ms_);
+      if (wake_.wait_until(lock, next_report, [this] { return stopping_ || stream_ended_; })) break;
+      // Reports start once the hello is accepted, from the loop's first snapshot.
+      if (!accepted_ || state_ == nullptr) continue;
+      state = state_;
+    }
+    writing = stream->Write(makeReport(*state, ++sequence));
+  }
+  // A failed write means the stream is broken; cancel so the reader's Read
+  // returns if it has not yet.
+  context.TryCancel();
+  reader.join();
+  const grpc::Status status = stream->Finish();
+  bool was_accepted = false;
+  {
+    std::lock_guard lock(mutex_);
+    context_ = nullptr;
+    was_accepted = accepted_;
+  }
+  if (was_accepted) listener_.onSessionChanged(false);
+  if (!read_reason.empty()) {
+    reason = read_reason;
+  } else if (status.ok()) {
+    reason = "stream ended by the controller";
+  } else {
+    reason = "stream ended: " + status.error_message() + " (code " + std::to_string(status.error_code()) + ")";
+  }
+}
+
+void ControlSession::readLoop(grpc::ClientReaderWriter<v1::RelayMessage, v1::ControllerMessage>& stream,
+                              std::string& reason) {
+  v1::ControllerMessage message;
+  while (stream.Read(&message)) handle(message, reason);
+  {
+    std::lock_guard lock(mutex_);
+    stream_ended_ = true;
+  }
+  wake_.notify_all();
+}
+
+void ControlSession::handle(const v1::ControllerMessage& message, std::string& reason) {
+  switch (message.body_case()) {
+    case v1::ControllerMessage::kHelloAck:
+      if (!message.hello_ack().accepted()) {
+        reason = "hello rejected: " + message.hello_ack().reason();
+        return;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        accepted_ = true;
+      }
+      spdlog::info("controller session established");
+      listener_.onSessionChanged(true);
+      return;
+    case v1::ControllerMessage::kPeerList:
+      listener_.onPeerList(toNeighbours(message.peer_list(), hello_.node_id));
+      return;
+    case v1::ControllerMessage::kRouteTable:
+      listener_.onRouteTable(message.route_table().version(), toRouteTable(message.route_table(), hello_.node_id));
+      return;
+    case v1::ControllerMessage::kConfig: {
+      const v1::ConfigPush& config = message.config();
+      if (config.report_interval_ms() > 0) {
+        {
+          std::lock_guard lock(mutex_);
+          report_interval_ms_ = config.report_interval_ms();
+        }
+        listener_.onReportInterval(config.report_interval_ms());
+      }
+      if (config.probe_interval_ms() > 0 && config.probe_interval_ms() != probe_interval_ms_ &&
+          config.probe_interval_ms() != ignored_probe_interval_ms_) {
+        // The core's link monitors take their interval at construction.
+        spdlog::info("controller asks for probe_interval_ms {}; keeping the configured {} (not changeable at run time)",
+                     config.probe_interval_ms(), probe_interval_ms_);
+        ignored_probe_interval_ms_ = config.probe_interval_ms();
+      }
+      return;
+    }
+    case v1::ControllerMessage::BODY_NOT_SET: return;
+  }
+}
+
+}  // namespace overline::relay

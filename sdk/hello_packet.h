@@ -1,0 +1,24 @@
+#pragma once
+// The client's HELLO: header-only but for the join token (wire/packet.h,
+// "Client join"). Shared by Client and pickFastestEdge.
+
+#include <cassert>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "common/wire/packet.h"
+
+namespace overline::sdk {
+
+// Encodes a HELLO carrying `join_token` (may be empty) into `out`; returns
+// its size. The token must fit wire::kMaxHelloPayloadBytes (asserted; callers
+// check it first).
+inline std::size_t encodeHello(std::string_view join_token, wire::PacketBuffer& out) {
+  assert(join_token.size() <= wire::kMaxHelloPayloadBytes);
+  wire::Header header;
+  header.type = wire::PacketType::kHello;
+  return wire::encodePacket(header, std::as_bytes(std::span(join_token.data(), join_token.size())), out);
+}
+
+}  // namespace overline::sdk

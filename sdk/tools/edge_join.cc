@@ -1,0 +1,57 @@
+#include "sdk/tools/edge_join.h"
+
+#include <vector>
+
+#include "sdk/edge/edge_allocation.h"
+#include "sdk/edge_pick.h"
+#include "sdk/tools/tool_cli.h"
+
+namespace overline::sdk::tools {
+namespace {
+
+constexpr DurationUs kAllocationTimeoutUs = 5 * kSecond;
+// Long enough for any edge worth joining to answer one HELLO.
+constexpr DurationUs kPickTimeoutUs = 500 * kMillisecond;
+
+}  // namespace
+
+void addEdgeFlags(CLI::App& app, EdgeFlags& flags) {
+  CLI::Option* edge = app.add_option("--edge", flags.edge, "Edge relay address (no join token)")
+                          ->type_name("IP:PORT")
+                          ->check(edgeEndpointValidator());
+  CLI::Option* controller =
+      app.add_option("--controller", flags.controller,
+                     "Controller gRPC address: allocate edges there and join the fastest, with its token")
+          ->type_name("IP:PORT")
+          ->check(edgeEndpointValidator())
+          ->excludes(edge);
+  app.add_option("--region", flags.region, "Region hint for the edge allocation")->needs(controller);
+  app.add_option("--isp", flags.isp, "ISP hint for the edge allocation")->needs(controller);
+}
+
+std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags) {
+  if (flags.edge.empty() && flags.controller.empty()) return "one of --edge and --controller is required";
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const ClientOptions& options) {
+  if (!flags.edge.empty()) return Client::connect(*Endpoint::parse(flags.edge), options);
+
+  EdgeAllocationRequest request;
+  request.controller = *Endpoint::parse(flags.controller);
+  auto client_address = localAddressToward(request.controller);
+  if (!client_address) return Err{client_address.error()};
+  request.client_address = std::move(client_address.value());
+  request.region_hint = flags.region;
+  request.isp_hint = flags.isp;
+  request.timeout_us = kAllocationTimeoutUs;
+  auto allocated = allocateEdges(request);
+  if (!allocated) return Err{allocated.error()};
+  std::vector<EdgeCandidate> candidates;
+  for (const AllocatedEdge& edge : allocated.value()) candidates.push_back(edge.candidate);
+  auto measured = pickFastestEdge(candidates, kPickTimeoutUs);
+  if (!measured) return Err{measured.error()};
+  return Client::connect(candidatesOf(measured.value()), options);
+}
+
+}  // namespace overline::sdk::tools

@@ -1,0 +1,35 @@
+#pragma once
+// How the SDK tools reach an edge: `--edge IP:PORT` directly (no token), or
+// `--controller IP:PORT [--region R] [--isp I]`: allocate candidates from
+// the controller's Edge service, pick the fastest (pickFastestEdge) and join
+// it with its token, failing over to the next candidates.
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "sdk/client.h"
+
+namespace overline::sdk::tools {
+
+struct EdgeFlags {
+  std::string edge;
+  std::string controller;
+  std::string region;
+  std::string isp;
+};
+
+// Adds --edge, --controller, --region and --isp to `app`. The two addresses
+// exclude each other; --region and --isp need --controller.
+void addEdgeFlags(CLI::App& app, EdgeFlags& flags);
+
+// After parsing: the message for "neither --edge nor --controller", else nullopt.
+std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags);
+
+// Connects as the flags say. `options.connect_timeout_us` applies per edge
+// tried; the allocation and the RTT probe have their own short timeouts.
+Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const ClientOptions& options);
+
+}  // namespace overline::sdk::tools

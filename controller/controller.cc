@@ -805,6 +805,12 @@ void Controller::onSessionEnded(NodeId node, RelayChannel& channel) {
 
 // ---------------------------------------------------------------- routes
 
+bool Controller::sameNextHops(const std::vector<TableRoute>& a, const std::vector<TableRoute>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const TableRoute& x, const TableRoute& y) {
+    return x.destination == y.destination && x.primary == y.primary && x.backup == y.backup;
+  });
+}
+
 Topology Controller::topologyLocked(std::int64_t now_unix_ms) const {
   Topology topology;
   for (const auto& [id, entry] : nodes_) {
@@ -861,7 +867,9 @@ void Controller::publishLocked(Routes routes) {
       table.push_back({route.destination, route.primary.node, route.primary.lines, route.backup.node,
                        route.backup.lines});
     }
-    if (entry.table_version == 0 || table != entry.table) changes.push_back({&entry, std::move(table)});
+    if (entry.table_version == 0 || !sameNextHops(table, entry.table)) {
+      changes.push_back({&entry, std::move(table)});
+    }
   }
   if (!changes.empty()) {
     const std::uint64_t version = route_version_ + 1;
@@ -893,7 +901,7 @@ void Controller::publishLocked(Routes routes) {
       if (changed > kMaxListedChanges) detail += ", and " + std::to_string(changed - kMaxListedChanges) + " more";
       v1::Event event = makeEvent(
           v1::EVENT_TYPE_REROUTE, entry.provisioned.id, kNoNode,
-          changed == 0 ? "backups or line pairs changed" : std::to_string(changed) + " primaries changed: " + detail);
+          changed == 0 ? "backups changed" : std::to_string(changed) + " primaries changed: " + detail);
       event.set_route_version(version);
       batch.appendEvent(std::move(event));
     }

@@ -120,6 +120,12 @@ class Controller {
 
     friend bool operator==(const TableRoute&, const TableRoute&) = default;
   };
+  // True when `a` and `b` route every destination through the same primary
+  // and backup next hops. Line pairs are left out on purpose: relays choose
+  // their own line pair from their probes (the pushed pairs are only hints),
+  // so a line-pair difference alone — which RTT noise of microseconds
+  // produces — must not cost a new route version and a push to every relay.
+  static bool sameNextHops(const std::vector<TableRoute>& a, const std::vector<TableRoute>& b);
   struct NodeEntry {
     ProvisionedNode provisioned;
     NodeSighting sighting;

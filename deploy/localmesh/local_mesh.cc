@@ -482,17 +482,43 @@ std::string LocalMesh::restartController() {
 
 std::string LocalMesh::waitForRoutes(std::uint64_t min_version, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (const auto& node : spec_.nodes) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    const auto ok = waitForMetrics(node.id, std::max(left, std::chrono::milliseconds(0)), [&](const auto& s) {
-      return valueOf(s, "overline_relay_route_table_version").value_or(0) >= static_cast<double>(min_version);
-    });
-    if (!ok) {
-      return "relay " + std::to_string(node.id) + " did not apply route version " + std::to_string(min_version) +
-             " in time:\n" + logTail(node.id);
+  std::string shortfall = "the controller did not answer";
+  for (;;) {
+    // The controller's per-node table versions, then each relay's applied one.
+    std::map<NodeId, std::uint64_t> want;
+    std::uint64_t latest = 0;
+    if (auto listed = runCtl({"--json", "nodes"})) {
+      const auto j = nlohmann::json::parse(listed.value(), nullptr, /*allow_exceptions=*/false);
+      if (!j.is_discarded() && j.contains("nodes") && j["nodes"].is_array()) {
+        for (const auto& node : j["nodes"]) {
+          const std::uint64_t version = jsonUint64(node.value("route_version", nlohmann::json()));
+          want[node.value("node_id", NodeId{0})] = version;
+          latest = std::max(latest, version);
+        }
+      }
     }
+    if (!want.empty()) {
+      shortfall.clear();
+      if (latest < min_version) {
+        shortfall = "the controller is at route version " + std::to_string(latest) + ", not " +
+                    std::to_string(min_version);
+      }
+      for (const auto& node : spec_.nodes) {
+        if (!shortfall.empty()) break;
+        const auto samples = scrape(node.id);
+        const double applied = samples ? valueOf(*samples, "overline_relay_route_table_version").value_or(0) : 0;
+        if (want.count(node.id) == 0 || applied < static_cast<double>(want[node.id]) || applied == 0) {
+          shortfall = "relay " + std::to_string(node.id) + " runs route version " +
+                      std::to_string(static_cast<std::uint64_t>(applied)) + ", the controller holds " +
+                      std::to_string(want[node.id]) + " for it:\n" + logTail(node.id);
+        }
+      }
+      if (shortfall.empty()) return "";
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return shortfall;
+    // Relays export metrics every 250 ms; poll a bit faster.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return "";
 }
 
 std::string LocalMesh::impair(const std::string& command, std::chrono::milliseconds timeout) {

@@ -125,8 +125,11 @@ class LocalMesh {
   // (the one every relay's config names), after killController(). "" on
   // success, else what failed.
   std::string restartController();
-  // Waits until every relay's overline_relay_route_table_version is at least
-  // `min_version`; "" then, else which relay fell short.
+  // Waits until the controller has computed route version `min_version` (or
+  // later) and every relay runs the table the controller holds for it. A
+  // relay whose table did not change keeps an older version: the controller
+  // only pushes (and versions) tables whose next hops changed. "" then, else
+  // which relay fell short.
   std::string waitForRoutes(std::uint64_t min_version, std::chrono::milliseconds timeout);
 
  private:

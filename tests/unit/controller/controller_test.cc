@@ -279,6 +279,23 @@ TEST_CASE("reports produce versioned route tables, pushed only when they change"
   CHECK(nodes.nodes(0).connected());
 }
 
+TEST_CASE("a line-pair change alone costs no new route version and no push") {
+  Fixture f;
+  f.diamond();
+  f.controller().recomputeRoutes();
+  REQUIRE(f.channel(1).tables().size() == 1);
+  // Node 1 reaches 2 over two line pairs, and the cheaper pair swaps: the
+  // next hops stay the same, and relays pick line pairs themselves.
+  f.report(1, {{2, 10, v1::LINK_STATE_UP, 0.0, 0, 0}, {2, 30, v1::LINK_STATE_UP, 0.0, 1, 1}, {3, 20}});
+  f.controller().recomputeRoutes();
+  f.report(1, {{2, 30, v1::LINK_STATE_UP, 0.0, 0, 0}, {2, 10, v1::LINK_STATE_UP, 0.0, 1, 1}, {3, 20}});
+  f.controller().recomputeRoutes();
+  for (NodeId id : {1, 2, 3, 4}) {
+    INFO("node " << id);
+    CHECK(f.channel(id).tables().size() == 1);
+  }
+}
+
 TEST_CASE("a link going down records the failover and the reroute under a new version") {
   Fixture f;
   f.diamond();

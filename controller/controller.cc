@@ -277,10 +277,15 @@ void Controller::broadcastPeersLocked() {
   }
 }
 
-void Controller::markRoutesDirtyLocked() {
-  if (!routes_dirty_) {
+void Controller::markRoutesDirtyLocked(Urgency urgency) {
+  const auto now = std::chrono::steady_clock::now();
+  if (urgency == Urgency::kAtOnce) {
+    // Due now: the worker compares dirty_since_ + debounce with the clock.
     routes_dirty_ = true;
-    dirty_since_ = std::chrono::steady_clock::now();
+    dirty_since_ = now - std::chrono::microseconds(settings_.routes.debounce_us);
+  } else if (!routes_dirty_) {
+    routes_dirty_ = true;
+    dirty_since_ = now;
   }
   wake_worker_.notify_all();
 }
@@ -549,8 +554,7 @@ grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request,
   std::lock_guard lock(mutex_);
   std::vector<EdgeOption> options;
   for (const auto& [id, entry] : nodes_) {
-    EdgeOption option{id, entry.provisioned.region, {}, entry.load, entry.session != nullptr,
-                      entry.provisioned.drained};
+    EdgeOption option{id, entry.provisioned.region, {}, entry.load, entry.session != nullptr, isDrained(entry)};
     for (std::size_t i = 0; i < entry.provisioned.lines.size(); ++i) {
       const auto address = Endpoint::parse(effectiveAddress(entry, i));
       if (address && address->port() != 0) {
@@ -636,6 +640,11 @@ Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, st
     addresses_before.push_back(effectiveAddress(entry, i));
   }
   entry.session = &channel;
+  if (entry.self_drained) {
+    // Back after its shutdown (or a reconnect): it may carry transit again.
+    entry.self_drained = false;
+    markRoutesDirtyLocked();
+  }
   entry.sighting.last_seen_unix_ms = clock_();
   entry.sighting.software_version = hello.software_version();
   entry.sighting.announced_addresses.clear();
@@ -788,6 +797,19 @@ void Controller::onReport(NodeId node, const v1::RelayReport& report, RelayChann
   if (topology_changed) markRoutesDirtyLocked();
 }
 
+void Controller::onDrain(NodeId node, RelayChannel& channel) {
+  std::lock_guard lock(mutex_);
+  const auto it = nodes_.find(node);
+  if (it == nodes_.end() || it->second.session != &channel || it->second.self_drained) return;
+  it->second.self_drained = true;
+  ControllerStore::Batch batch;
+  batch.appendEvent(makeEvent(v1::EVENT_TYPE_NODE_DRAINED, node, kNoNode,
+                              "relay shutting down: carries no transit until it reconnects"));
+  commitLocked(std::move(batch), Durability::kBuffered, "record self-drain of node " + std::to_string(node));
+  spdlog::info("node {} is shutting down: routing transit around it", node);
+  markRoutesDirtyLocked(Urgency::kAtOnce);
+}
+
 void Controller::onSessionEnded(NodeId node, RelayChannel& channel) {
   std::lock_guard lock(mutex_);
   const auto it = nodes_.find(node);
@@ -820,7 +842,7 @@ Topology Controller::topologyLocked(std::int64_t now_unix_ms) const {
     for (const NodeLine& line : entry.provisioned.lines) info.line_isps.push_back(line.isp);
     info.capacity_bps = entry.provisioned.capacity_bps;
     info.load = entry.load;
-    info.drained = entry.provisioned.drained;
+    info.drained = isDrained(entry);
     topology.nodes.push_back(std::move(info));
   }
   // links_ only holds links between provisioned nodes over provisioned lines.

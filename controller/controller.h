@@ -103,6 +103,12 @@ class Controller {
   // Reports from a session that is not (or no longer) `node`'s current one
   // are ignored.
   void onReport(NodeId node, const v1::RelayReport& report, RelayChannel& channel);
+  // The relay announced a graceful shutdown (RelayDrain): from now until its
+  // next accepted hello the node carries no transit and gets no new
+  // clients, like an operator's drain but kept in memory only (it is the
+  // relay's state, not the operator's intent). Routes are recomputed at once,
+  // without the debounce. Ignored from a session that is not `node`'s current one.
+  void onDrain(NodeId node, RelayChannel& channel);
   // `node` is kNoNode when the hello was never accepted.
   void onSessionEnded(NodeId node, RelayChannel& channel);
 
@@ -133,6 +139,10 @@ class Controller {
     double load = 0.0;
     std::uint32_t streams = 0;
     std::uint64_t applied_route_version = 0;
+    // The relay announced its shutdown (onDrain); cleared by its next
+    // accepted hello. Kept past the session's end, so the dying relay is not
+    // routed through again before its links are reported down.
+    bool self_drained = false;
     std::uint64_t table_version = 0;  // 0: no table computed yet
     std::vector<TableRoute> table;    // ascending destination
   };
@@ -154,7 +164,11 @@ class Controller {
   v1::ControllerMessage peerListFor(NodeId node) const;
   v1::ControllerMessage routeTableFor(const NodeEntry& node) const;
   void broadcastPeersLocked();
-  void markRoutesDirtyLocked();
+  // Wakes the route worker to recompute after the debounce, or at once.
+  enum class Urgency { kDebounced, kAtOnce };
+  void markRoutesDirtyLocked(Urgency urgency = Urgency::kDebounced);
+  // Transit and edge policy: the operator's drain or the relay's own.
+  static bool isDrained(const NodeEntry& node) { return node.provisioned.drained || node.self_drained; }
   void updateConnectedLocked();
   bool isFresh(const LinkEntry& link, std::int64_t now_unix_ms) const;
   Topology topologyLocked(std::int64_t now_unix_ms) const;

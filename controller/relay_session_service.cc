@@ -56,10 +56,12 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1
       spdlog::info("node {} connected from {}", node_, peer_);
     } else if (incoming_.has_report()) {
       controller_.onReport(node_, incoming_.report(), *this);
-    } else {
+    } else if (incoming_.has_drain()) {
+      controller_.onDrain(node_, *this);
+    } else if (incoming_.has_hello()) {
       close(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice in one session"));
       return;
-    }
+    }  // else a body this controller does not know (a newer relay): ignored
     std::lock_guard lock(mutex_);
     if (!finish_requested_) StartRead(&incoming_);
   }

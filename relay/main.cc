@@ -7,6 +7,20 @@
 //
 //   overline-relay --config FILE [--ready-file PATH] [--log-level LEVEL]
 //
+// Stopping: SIGINT stops at once. SIGTERM with the controller session up
+// drains first: the relay tells the controller (RelayDrain), which routes
+// transit around it, keeps forwarding while downstream relays move their
+// subscriptions away, and stops once no transit DATA has been forwarded for
+// kDrainQuietMs, or after controller.drain_timeout_ms
+// (relay/core/drain_monitor.h). A second SIGINT/SIGTERM stops at once. Without
+// a controller, or with its session down, SIGTERM stops at once too.
+//
+// SIGHUP re-reads the config file and applies log_level, probing (all but
+// loss_window) and join at once, streams and links untouched; any other
+// changed key keeps its running value with a warning naming it
+// (relay/config/config_reload.h). A bad file is logged as its one-line error
+// and the relay runs on. (--log-level, when given, still wins over the file.)
+//
 // Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 when the relay cannot
 // start (bind or listen failure, ready file not writable), 2 for a usage or
 // config error. A config error is exactly one stderr line:
@@ -27,17 +41,23 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "relay/config/config_reload.h"
 #include "relay/config/relay_process_config.h"
 #include "relay/control/control_bridge.h"
 #include "relay/control/control_session.h"
+#include "relay/core/drain_monitor.h"
 #include "relay/core/relay_core.h"
+#include "relay/io/hangup_signal.h"
 #include "relay/io/relay_io.h"
 #include "relay/io/relay_metrics.h"
+#include "relay/io/repeating_timer.h"
 #include "relay/io/stop_signals.h"
 #include "relay/io/uv_loop.h"
 
@@ -47,6 +67,13 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitStartFailed = 1;
 constexpr int kExitUsage = 2;
+
+// A draining relay stops once it has forwarded no transit DATA this long:
+// downstream relays have moved to their new upstreams (make before break).
+constexpr std::uint32_t kDrainQuietMs = 500;
+constexpr std::uint32_t kDrainPollMs = 50;
+
+TimeUs loopNowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
 
 struct Options {
   std::string config_path;
@@ -117,7 +144,34 @@ HelloInfo helloInfo(const RelayProcessConfig& config, const RelayIo& io, const C
   return hello;
 }
 
-int run(const RelayProcessConfig& config, const Options& options) {
+// Re-reads the config file (SIGHUP) and applies what can change at run
+// time to `running`, the core and the I/O. Loop thread.
+void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore& core, RelayIo& io) {
+  auto loaded = loadRelayProcessConfig(options.config_path);
+  if (!loaded) {
+    spdlog::error("reload: {}: {}; running on the previous config", options.config_path, loaded.error());
+    return;
+  }
+  ReloadPlan plan = planReload(running, loaded.value());
+  for (const std::string& key : plan.kept) {
+    spdlog::warn("reload: {} changed but cannot change at run time; keeping the running value (restart to apply)",
+                 key);
+  }
+  if (plan.config.log_level != running.log_level && options.log_level.empty()) {
+    spdlog::set_level(spdlog::level::from_str(plan.config.log_level));
+  }
+  if (!(plan.config.core.probing == running.core.probing)) {
+    core.setProbing(plan.config.core.probing);
+    io.retime();
+  }
+  if (!(plan.config.core.join == running.core.join)) core.setJoinPolicy(plan.config.core.join);
+  std::string applied;
+  for (const std::string& key : plan.applied) applied += (applied.empty() ? "" : ", ") + key;
+  spdlog::info("reload: config re-read; {}", applied.empty() ? "nothing to apply" : "applied " + applied);
+  running = std::move(plan.config);
+}
+
+int run(RelayProcessConfig config, const Options& options) {
   setUpLogging(options.log_level.empty() ? config.log_level : options.log_level);
   spdlog::info("overline-relay {} starting: node {} region {}, {} lines, {} neighbours", OVERLINE_VERSION,
                config.core.node_id, config.region, config.lines.size(), config.core.neighbours.size());
@@ -163,8 +217,19 @@ int run(const RelayProcessConfig& config, const Options& options) {
     control_session->start();
     control_bridge->start(*control_session);
   }
-  StopSignals stop_signals(uv_loop, [&](int signum) {
-    spdlog::info("received {}, stopping", strsignal(signum));
+  std::optional<StopSignals> stop_signals;
+  std::optional<HangupSignal> hangup;
+  std::optional<DrainMonitor> drain;  // set by a SIGTERM that drains
+  TimeUs drain_started_us = 0;
+  bool stopped = false;
+  std::function<void()> check_drain;  // set below: it stops what is declared here
+  RepeatingTimer drain_timer(uv_loop, [&] { check_drain(); });
+  const auto stopNow = [&] {
+    if (stopped) return;
+    stopped = true;
+    drain_timer.close();
+    stop_signals->close();
+    hangup->close();
     // The control threads go first (cancel the stream, join), so nothing is
     // posted to a closed handle; then the loop's own handles.
     if (control_session) {
@@ -173,7 +238,41 @@ int run(const RelayProcessConfig& config, const Options& options) {
     }
     relay_io.stop();
     if (metrics) metrics->stop();
-  });
+  };
+  check_drain = [&] {
+    const auto verdict = drain->update(loopNowUs(), core.counters().transit_data_forwarded);
+    if (verdict == DrainMonitor::Verdict::kWait) return;
+    const TimeUs drained_after_ms = (loopNowUs() - drain_started_us) / kMillisecond;
+    if (verdict == DrainMonitor::Verdict::kQuiet) {
+      spdlog::info("drained: no transit forwarded for {} ms, {} ms after SIGTERM; stopping", kDrainQuietMs,
+                   drained_after_ms);
+    } else {
+      spdlog::warn("drain timeout: transit still forwarded {} ms after SIGTERM; stopping", drained_after_ms);
+    }
+    stopNow();
+  };
+  stop_signals.emplace(
+      uv_loop,
+      [&](int signum) {
+        const bool can_drain = signum == SIGTERM && !drain && control_bridge && control_bridge->status().connected &&
+                               config.controller->drain_timeout_ms > 0;
+        if (!can_drain) {
+          spdlog::info("received {}, stopping", strsignal(signum));
+          stopNow();
+          return;
+        }
+        spdlog::info("received {}: draining (transit moves away; at most {} ms; send it again to stop at once)",
+                     strsignal(signum), config.controller->drain_timeout_ms);
+        control_session->requestDrain();
+        drain_started_us = loopNowUs();
+        drain.emplace(drain_started_us, core.counters().transit_data_forwarded, kDrainQuietMs * kMillisecond,
+                      static_cast<DurationUs>(config.controller->drain_timeout_ms) * kMillisecond);
+        drain_timer.start(kDrainPollMs);
+      },
+      2);
+  // `config` is only read by the handlers above and below, on this thread;
+  // reloads replace its changeable keys.
+  hangup.emplace(uv_loop, [&] { reloadConfig(options, config, core, relay_io); });
 
   if (!options.ready_file.empty()) {
     if (auto error =
@@ -213,5 +312,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "overline-relay: %s: %s\n", options.config_path.c_str(), config.error().c_str());
     return overline::relay::kExitUsage;
   }
-  return overline::relay::run(config.value(), options);
+  return overline::relay::run(std::move(config.value()), options);
 }

@@ -35,6 +35,7 @@ constexpr std::uint64_t kMinReportIntervalMs = 100;  // the controller's own bou
 constexpr std::uint64_t kMaxReportIntervalMs = 60'000;
 constexpr std::uint64_t kMinBackoffMs = 10;
 constexpr std::uint64_t kMaxBackoffMs = 600'000;
+constexpr std::uint64_t kMaxDrainTimeoutMs = 600'000;
 constexpr std::uint64_t kMaxCapacityBps = 1'000'000'000'000'000;
 constexpr std::uint64_t kMinSocketBufferBytes = 4096;
 constexpr std::uint64_t kMaxSocketBufferBytes = std::uint64_t{1} << 30;  // fits the int libuv takes
@@ -312,7 +313,8 @@ bool isValidHostPort(std::string_view address) {
 void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
   if (!root.has("controller")) return;
   MapReader section(root.get("controller"), root.pathOf("controller"),
-                    {"addresses", "report_interval_ms", "backoff_initial_ms", "backoff_max_ms", "capacity_bps"},
+                    {"addresses", "report_interval_ms", "backoff_initial_ms", "backoff_max_ms", "capacity_bps",
+                     "drain_timeout_ms"},
                     errors);
   ControllerClientConfig controller;
   if (!section.has("addresses")) {
@@ -343,6 +345,8 @@ void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& 
   }
   controller.capacity_bps =
       section.optionalUnsigned("capacity_bps", 1, kMaxCapacityBps, controller.capacity_bps);
+  controller.drain_timeout_ms = static_cast<std::uint32_t>(
+      section.optionalUnsigned("drain_timeout_ms", 0, kMaxDrainTimeoutMs, controller.drain_timeout_ms));
   out.controller = std::move(controller);
 }
 

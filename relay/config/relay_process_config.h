@@ -73,6 +73,11 @@
 //                                default 5000
 //     capacity_bps: 1000000000   optional; 1..10^15, sent in the hello;
 //                                default 1000000000
+//     drain_timeout_ms: 10000    optional; 0..600000; on SIGTERM with the
+//                                session up the relay asks the controller to
+//                                route transit around it and exits once no
+//                                transit has flowed for 500 ms, or after this
+//                                long; 0 = exit at once; default 10000
 //   join:                        optional section; absent = every SDK client
 //                                may join, no token checked (labs only)
 //     key_hex: "00010203..."     exactly one of key_hex and key_file; the
@@ -117,6 +122,8 @@ namespace overline::relay {
 struct AdvertisedLine {
   std::optional<Endpoint> public_address;  // nullopt: the line's bound address
   std::string isp;                         // ISP tag
+
+  friend bool operator==(const AdvertisedLine&, const AdvertisedLine&) = default;
 };
 
 // The `controller:` section: how the relay reaches its controller
@@ -127,6 +134,10 @@ struct ControllerClientConfig {
   std::uint32_t backoff_initial_ms = 200;
   std::uint32_t backoff_max_ms = 5000;
   std::uint64_t capacity_bps = 1'000'000'000;
+  // Longest graceful drain on SIGTERM (relay/core/drain_monitor.h); 0 = none.
+  std::uint32_t drain_timeout_ms = 10'000;
+
+  friend bool operator==(const ControllerClientConfig&, const ControllerClientConfig&) = default;
 };
 
 struct RelayProcessConfig {

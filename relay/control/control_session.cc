@@ -37,6 +37,14 @@ void ControlSession::publishState(RelayStateSnapshotPtr state) {
   state_ = std::move(state);
 }
 
+void ControlSession::requestDrain() {
+  {
+    std::lock_guard lock(mutex_);
+    draining_ = true;
+  }
+  wake_.notify_all();
+}
+
 bool ControlSession::sleepUntil(std::chrono::steady_clock::time_point wake_at) {
   std::unique_lock lock(mutex_);
   return wake_.wait_until(lock, wake_at, [this] { return stopping_; });
@@ -87,18 +95,35 @@ void ControlSession::runSession(const std::string& address, std::string& reason)
 
   bool writing = stream->Write(makeHello(hello_));
   std::uint64_t sequence = 0;
-  auto next_report = std::chrono::steady_clock::now();
+  bool drain_sent = false;  // on this stream
+  std::chrono::steady_clock::time_point next_report;
+  {
+    std::lock_guard lock(mutex_);
+    next_report = std::chrono::steady_clock::now() + std::chrono::milliseconds(report_interval_ms_);
+  }
   while (writing) {
-    RelayStateSnapshotPtr state;
+    RelayStateSnapshotPtr state;  // null: send the drain instead of a report
     {
       std::unique_lock lock(mutex_);
-      next_report += std::chrono::milliseconds(report_interval_ms_);
-      if (wake_.wait_until(lock, next_report, [this] { return stopping_ || stream_ended_; })) break;
-      // Reports start once the hello is accepted, from the loop's first snapshot.
-      if (!accepted_ || state_ == nullptr) continue;
-      state = state_;
+      const auto drain_due = [&] { return draining_ && accepted_ && !drain_sent; };
+      if (wake_.wait_until(lock, next_report, [&] { return stopping_ || stream_ended_ || drain_due(); })) {
+        if (stopping_ || stream_ended_) break;
+        drain_sent = true;
+      } else {
+        next_report += std::chrono::milliseconds(report_interval_ms_);
+        // Reports start once the hello is accepted, from the loop's first snapshot.
+        if (!accepted_ || state_ == nullptr) continue;
+        state = state_;
+      }
     }
-    writing = stream->Write(makeReport(*state, ++sequence));
+    if (state != nullptr) {
+      writing = stream->Write(makeReport(*state, ++sequence));
+    } else {
+      v1::RelayMessage drain;
+      drain.mutable_drain();
+      writing = stream->Write(drain);
+      spdlog::info("told the controller this relay is draining");
+    }
   }
   // A failed write means the stream is broken; cancel so the reader's Read
   // returns if it has not yet.
@@ -143,6 +168,7 @@ void ControlSession::handle(const v1::ControllerMessage& message, std::string& r
         std::lock_guard lock(mutex_);
         accepted_ = true;
       }
+      wake_.notify_all();  // a pending drain goes out now
       spdlog::info("controller session established");
       listener_.onSessionChanged(true);
       return;

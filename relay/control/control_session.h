@@ -63,6 +63,10 @@ class ControlSession {
 
   // Replaces the state the next report is built from. Any thread.
   void publishState(RelayStateSnapshotPtr state);
+  // Announces a graceful shutdown: sends RelayDrain on the current session
+  // as soon as its hello is accepted, and again on every later session, so
+  // the controller routes transit around this relay. Any thread; idempotent.
+  void requestDrain();
 
  private:
   // One connection attempt on `address`; returns when the stream ended (or
@@ -92,6 +96,7 @@ class ControlSession {
   std::uint32_t report_interval_ms_;        // guarded by mutex_
   bool accepted_ = false;                   // this stream's hello was accepted; guarded by mutex_
   bool stream_ended_ = false;               // the reader saw the end; guarded by mutex_
+  bool draining_ = false;                   // requestDrain() was called; guarded by mutex_
 };
 
 }  // namespace overline::relay

@@ -30,6 +30,13 @@ LinkMonitor::LinkMonitor(const ProbingConfig& config, DurationUs phase_us)
   assert(phase_us_ >= 0 && phase_us_ < config_.interval_us);
 }
 
+void LinkMonitor::setConfig(const ProbingConfig& config) {
+  assert(config.loss_window == config_.loss_window && config.interval_us > 0);
+  if (started_) next_probe_us_ += config.interval_us - config_.interval_us;
+  phase_us_ %= config.interval_us;
+  config_ = config;
+}
+
 bool LinkMonitor::probeDue(TimeUs now) {
   if (!started_) {
     started_ = true;

@@ -61,6 +61,11 @@ class LinkMonitor {
   // others': its first probe is due phase_us after the first probeDue() call.
   LinkMonitor(const ProbingConfig& config, DurationUs phase_us);
 
+  // Replaces the probing settings (a config reload), keeping the window,
+  // RTT figures and state. `config.loss_window` must equal the current one
+  // (asserted). The next probe moves to one new interval after the last.
+  void setConfig(const ProbingConfig& config);
+
   // Whether a probe is due at `now`. The first call starts the schedule.
   bool probeDue(TimeUs now);
   // Records a probe sent (or attempted) at `now`; returns its sequence. The

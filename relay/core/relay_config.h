@@ -18,11 +18,15 @@ namespace overline::relay {
 struct LineConfig {
   std::string name;  // operator's label, e.g. "isp-a"; bounded metric label
   Endpoint bind;     // local address the line's socket is bound to
+
+  friend bool operator==(const LineConfig&, const LineConfig&) = default;
 };
 
 struct NeighbourConfig {
   NodeId node_id = kNoNode;
   std::vector<Endpoint> lines;  // the neighbour's line addresses, in its line order
+
+  friend bool operator==(const NeighbourConfig&, const NeighbourConfig&) = default;
 };
 
 // How to reach one destination relay: a primary next hop and an optional
@@ -41,6 +45,8 @@ struct RouteEntry {
 // controller (later) replaces the whole table, never edits it in place.
 struct RouteTable {
   std::map<NodeId, RouteEntry> entries;
+
+  friend bool operator==(const RouteTable&, const RouteTable&) = default;
 };
 using RouteTablePtr = std::shared_ptr<const RouteTable>;
 
@@ -49,6 +55,8 @@ struct SubscriptionTimers {
   DurationUs refresh_interval_us = 500 * kMillisecond;
   // A downstream that has not refreshed for this long is removed.
   DurationUs expiry_us = 1500 * kMillisecond;
+
+  friend bool operator==(const SubscriptionTimers&, const SubscriptionTimers&) = default;
 };
 
 struct Limits {
@@ -56,6 +64,8 @@ struct Limits {
   std::size_t max_streams = 100000;                // streams with state on this relay
   std::size_t max_subscriptions_per_client = 64;   // streams one SDK client may join
   DurationUs client_expiry_us = 5 * kSecond;       // a client silent this long is dropped
+
+  friend bool operator==(const Limits&, const Limits&) = default;
 };
 
 // Link probing and link states (relay/core/link_monitor.h has the rules).
@@ -69,6 +79,8 @@ struct ProbingConfig {
   double degraded_loss = 0.10;                    // window loss ratio that makes a link DEGRADED
   double recovered_loss = 0.03;                   // ratio below which it leaves DEGRADED (< degraded_loss)
   DurationUs degraded_rtt_us = 0;                 // srtt above this -> DEGRADED; 0 = no RTT rule
+
+  friend bool operator==(const ProbingConfig&, const ProbingConfig&) = default;
 };
 
 // Per-hop choice among the links to one neighbour (relay/core/path_selector.h).
@@ -76,6 +88,8 @@ struct PathChoiceConfig {
   double switch_margin = 0.20;                   // a same-class link must score this much better...
   DurationUs min_margin_us = 2 * kMillisecond;   // ...and at least this much better...
   DurationUs switch_hold_us = 1 * kSecond;       // ...continuously for this long before a switch
+
+  friend bool operator==(const PathChoiceConfig&, const PathChoiceConfig&) = default;
 };
 
 // Failover between a route's primary and backup next hop (relay/core/failover_table.h).
@@ -83,6 +97,8 @@ struct FailoverConfig {
   // A primary must have been continuously not down this long before traffic
   // returns to it from the backup.
   DurationUs failback_hold_us = 3 * kSecond;
+
+  friend bool operator==(const FailoverConfig&, const FailoverConfig&) = default;
 };
 
 // Who may join as an SDK client (relay/core/join_check.h). The default,
@@ -90,6 +106,8 @@ struct FailoverConfig {
 struct JoinPolicy {
   std::vector<std::uint8_t> key;  // HMAC key shared with the controller's edge allocation
   bool require_token = false;     // HELLOs from unknown endpoints must carry a valid join token
+
+  friend bool operator==(const JoinPolicy&, const JoinPolicy&) = default;
 };
 
 struct RelayCoreConfig {

@@ -87,6 +87,14 @@ void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {
   upstreams_dirty_ = true;
 }
 
+void RelayCore::setProbing(const ProbingConfig& probing) {
+  assert(probing.loss_window == config_.probing.loss_window);
+  config_.probing = probing;
+  for (Neighbour& neighbour : neighbours_) {
+    for (LinkMonitor& link : neighbour.links) link.setConfig(probing);
+  }
+}
+
 void RelayCore::forgetNeighbour(NodeId id) {
   const PeerId peer{id, {}};
   for (auto it = streams_.begin(); it != streams_.end();) {
@@ -358,7 +366,10 @@ void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
       ++counters_.redundant_copies_sent;
       sent = true;
     }
-    if (sent) ++counters_.data_forwarded;
+    if (sent) {
+      ++counters_.data_forwarded;
+      if (from.isRelay()) ++counters_.transit_data_forwarded;
+    }
   }
   if (relay_skipped) ++counters_.drop(DropReason::kHopLimitExceeded);
 }

@@ -127,6 +127,15 @@ class RelayCore : private NeighbourHealth {
   // and move to their new next hop at the next onTick, as after setRoutes.
   void setNeighbours(std::vector<NeighbourConfig> neighbours);
 
+  // Replaces the probing settings of every link (a config reload), keeping
+  // each link's measurements and state; links created later use them too.
+  // `probing.loss_window` must equal the current one (asserted): the windows
+  // keep their size. tickInterval() may change; the caller re-reads it.
+  void setProbing(const ProbingConfig& probing);
+  // Replaces the join policy; clients already joined stay.
+  void setJoinPolicy(JoinPolicy join) { config_.join = std::move(join); }
+  const ProbingConfig& probing() const { return config_.probing; }
+
   const RelayCounters& counters() const { return counters_; }
   RelayGauges gauges() const;
   // Every link, neighbour by neighbour in config order, then by local line

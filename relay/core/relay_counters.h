@@ -43,6 +43,9 @@ struct RelayCounters {
   // One per downstream a DATA packet was sent to; a redundant second copy to
   // the same neighbour is counted in redundant_copies_sent instead.
   std::uint64_t data_forwarded = 0;
+  // The part of data_forwarded that came from a neighbour and went to a
+  // neighbour (transit); a draining relay waits for it to stop growing.
+  std::uint64_t transit_data_forwarded = 0;
   std::uint64_t redundant_copies_sent = 0;  // second copies of kFlagRedundant DATA, on a second link
   std::uint64_t subscribes_received = 0;
   std::uint64_t subscribes_sent = 0;

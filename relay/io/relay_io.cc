@@ -40,9 +40,13 @@ void RelayIo::start(RelayCore& core) {
   core_ = &core;
   core.setWallClockUs(wallClockUs());
   for (auto& line : lines_) line->startReceiving(*this);
+  retime();
+}
+
+void RelayIo::retime() {
   // Round up: ticking a little late is harmless, and the core asks for at
   // least this often, so never let it round down to 0.
-  const DurationUs interval_us = std::max<DurationUs>(core.tickInterval(), kMillisecond);
+  const DurationUs interval_us = std::max<DurationUs>(core_->tickInterval(), kMillisecond);
   tick_timer_.start(static_cast<std::uint64_t>((interval_us + kMillisecond - 1) / kMillisecond));
 }
 

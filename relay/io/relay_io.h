@@ -39,6 +39,9 @@ class RelayIo final : public PacketSink, private UdpLine::Listener {
   // every core.tickInterval(). `core` must stay alive until stop() (or the
   // destruction of this object).
   void start(RelayCore& core);
+  // Restarts the tick timer at the core's current tickInterval() (after
+  // RelayCore::setProbing). Between start() and stop().
+  void retime();
   // Stops the tick timer and closes every socket, leaving no active handle
   // of ours on the loop. Idempotent; the per-line counters stay readable.
   void stop();

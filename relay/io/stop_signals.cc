@@ -9,8 +9,8 @@
 
 namespace overline::relay {
 
-StopSignals::StopSignals(uv_loop_t& loop, std::function<void(int signum)> on_stop)
-    : on_stop_(std::move(on_stop)) {
+StopSignals::StopSignals(uv_loop_t& loop, std::function<void(int signum)> on_stop, int signal_count)
+    : on_stop_(std::move(on_stop)), signals_left_(signal_count) {
   constexpr std::array<int, 2> kSignals = {SIGINT, SIGTERM};
   for (std::size_t i = 0; i < handles_.size(); ++i) {
     handles_[i] = new uv_signal_t{};
@@ -38,9 +38,11 @@ void StopSignals::close() {
 void StopSignals::onSignal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<StopSignals*>(handle->data);
   if (self == nullptr) return;
-  // Close first: on_stop runs once even if both signals arrive in one loop
-  // turn (closed handles have no data), and a later signal gets the default action.
-  self->close();
+  // Close first after the last one: on_stop runs no more than signal_count
+  // times even if signals arrive in one loop turn (closed handles have no
+  // data), and a later signal gets the default action.
+  if (self->signals_left_ <= 0) return;
+  if (--self->signals_left_ == 0) self->close();
   if (self->on_stop_) self->on_stop_(signum);
 }
 

@@ -3,8 +3,9 @@
 //
 // libuv delivers the signal through the loop (uv_signal_t), so the stop runs
 // as an ordinary callback: no async-signal-safety concerns and no global
-// flag. After the first signal the watchers close themselves, restoring the
-// default action, so a second Ctrl-C kills a process that hangs on stop.
+// flag. After the last watched signal (the first, by default) the watchers
+// close themselves, restoring the default action, so one more Ctrl-C kills a
+// process that hangs on stop.
 
 #include <uv.h>
 
@@ -15,9 +16,10 @@ namespace overline::relay {
 
 class StopSignals {
  public:
-  // Calls `on_stop(signum)` once, on the loop thread, at the first SIGINT or
-  // SIGTERM. `loop` must outlive this object.
-  StopSignals(uv_loop_t& loop, std::function<void(int signum)> on_stop);
+  // Calls `on_stop(signum)` on the loop thread at each of the first
+  // `signal_count` (>= 1) SIGINTs or SIGTERMs (a graceful stop, then an
+  // immediate one), then stops watching. `loop` must outlive this object.
+  StopSignals(uv_loop_t& loop, std::function<void(int signum)> on_stop, int signal_count = 1);
   ~StopSignals();  // close()
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
@@ -30,6 +32,7 @@ class StopSignals {
 
   std::array<uv_signal_t*, 2> handles_{};  // owned; freed by closeAndFree's close callback
   std::function<void(int signum)> on_stop_;
+  int signals_left_;  // calls of on_stop_ still to come
 };
 
 }  // namespace overline::relay

@@ -16,6 +16,8 @@ namespace {
 // src/unix/udp.c); a buffer of that size gets full batches.
 constexpr std::size_t kDatagramSlotBytes = 64 * 1024;
 constexpr std::size_t kSlotsPerBatch = 20;
+
+TimeUs nowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
 constexpr std::size_t kReceiveBufferBytes = kDatagramSlotBytes * kSlotsPerBatch;
 
 std::string describeLine(const LineConfig& config) { return "line " + config.name; }
@@ -108,7 +110,10 @@ bool UdpLine::send(const Endpoint& to, std::span<const std::byte> datagram) {
   const int rc = uv_udp_try_send(handle_, &buf, 1, reinterpret_cast<const sockaddr*>(&to_addr));
   if (rc < 0) {
     ++counters_.send_errors;
-    spdlog::debug("line {}: send to {} failed: {}", name_, to.toString(), uv_strerror(rc));
+    if (const auto suppressed = error_log_.admit(uv_err_name(rc), nowUs())) {
+      spdlog::warn("line {}: send to {} failed: {} ({} more like it in the last {} s not logged)", name_,
+                   to.toString(), uv_strerror(rc), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
+    }
     return false;
   }
   ++counters_.packets_sent;
@@ -139,7 +144,11 @@ void UdpLine::onReceive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, co
   auto* self = static_cast<UdpLine*>(handle->data);
   if (self == nullptr || self->listener_ == nullptr) return;
   if (nread < 0) {
-    spdlog::debug("line {}: receive error: {}", self->name_, uv_strerror(static_cast<int>(nread)));
+    const int rc = static_cast<int>(nread);
+    if (const auto suppressed = self->error_log_.admit(std::string("recv ") + uv_err_name(rc), nowUs())) {
+      spdlog::warn("line {}: receive error: {} ({} more like it in the last {} s not logged)", self->name_,
+                   uv_strerror(rc), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
+    }
     return;
   }
   // nread == 0 with no address: the socket is drained, or (UV_UDP_MMSG_FREE)

@@ -20,6 +20,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "relay/core/relay_config.h"
+#include "relay/io/log_limiter.h"
 
 namespace overline::relay {
 
@@ -79,6 +80,8 @@ class UdpLine {
   Endpoint local_;
   Listener* listener_ = nullptr;
   LineCounters counters_;
+  // Send and receive errors repeat per packet: one line per error per 10 s.
+  LogLimiter error_log_;
   // Receive buffer handed to libuv on every read. libuv's recvmmsg splits it
   // into 64 KiB slots (one per datagram, up to 20 per batch).
   std::unique_ptr<std::byte[]> receive_buffer_;

@@ -90,6 +90,31 @@ TEST_CASE("a stream crosses two relay hops exactly once, also while an unused li
     REQUIRE(lm::shortestPathNextHops(spec, 3).at(1) == 2);  // the static route 3 -> 1 via 2
     auto mesh = nl::test::startLabMesh(*lab, spec);
 
+    // Keep relay 2's line 1 out of the stream's way, so the test can take it
+    // down as a truly unused line: with heavy loss its links degrade (or go
+    // down) in every relay's view, and path choice prefers the clean line 0
+    // links. Without this, RTT noise may pick line 1 toward one neighbour.
+    REQUIRE(lab->lab().setLineLoss({2, 1}, 60) == "");
+    auto line1_links_bad = [](ol::NodeId node) {
+      return [node](const lm::MetricSamples& s) {
+        int bad = 0;
+        for (const auto& [key, value] : s) {
+          if (key.rfind("overline_relay_link_state{", 0) != 0) continue;
+          const bool touches = node == 2 ? key.find("local_line=\"line1\"") != std::string::npos
+                                         : key.find("neighbour=\"2\"") != std::string::npos &&
+                                               key.find("remote_line=\"1\"") != std::string::npos;
+          if (!touches) continue;
+          if (value > 1) return false;  // still up (2) or never measured (-1 is fine)
+          ++bad;
+        }
+        return bad > 0;
+      };
+    };
+    for (ol::NodeId node : {1u, 2u, 3u}) {
+      INFO("relay " << node << ": links of relay 2's line 1 not yet degraded or down");
+      REQUIRE(mesh->waitForMetrics(node, 15s, line1_links_bad(node)));
+    }
+
     const ol::StreamId stream = ol::makeStreamId(1, 7);
     constexpr std::uint64_t kPackets = 4000;
     lm::SubscriberOptions sub;

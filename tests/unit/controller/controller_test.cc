@@ -394,6 +394,37 @@ TEST_CASE("a drained node carries no transit but stays a destination") {
   CHECK(unknown.error_message() == "node 7 is not provisioned");
 }
 
+TEST_CASE("a relay's own drain holds until its next hello and is not the operator's drain") {
+  Fixture f;
+  f.diamond();
+  f.controller().recomputeRoutes();
+  REQUIRE(hopsTo(f.channel(1).lastTable(), 4).first == 2);
+  RecordingChannel stale;
+  f.controller().onDrain(2, stale);  // not node 2's session: ignored
+  f.controller().recomputeRoutes();
+  CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 2);
+
+  f.controller().onDrain(2, f.channel(2));
+  f.controller().onDrain(2, f.channel(2));  // once is enough
+  f.controller().recomputeRoutes();
+  CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 3);
+  CHECK(hopsTo(f.channel(1).lastTable(), 2).first == 2);
+  CHECK(f.events(v1::EVENT_TYPE_NODE_DRAINED).size() == 1);
+  v1::ListNodesResponse nodes;
+  f.controller().listNodes(nodes);
+  for (const auto& node : nodes.nodes()) CHECK_FALSE(node.drained());  // not persisted as intent
+
+  // The session ends (the relay exits): still no transit through it...
+  f.controller().onSessionEnded(2, f.channel(2));
+  f.controller().recomputeRoutes();
+  CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 3);
+  // ...until it says hello again.
+  RecordingChannel back;
+  REQUIRE(f.controller().onHello(Fixture::helloOf(2), "test", back).ok());
+  f.controller().recomputeRoutes();
+  CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 2);
+}
+
 TEST_CASE("provisioning, events and route versions survive a restart") {
   Fixture f;
   f.diamond();

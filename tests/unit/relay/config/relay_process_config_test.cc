@@ -372,11 +372,14 @@ TEST_CASE("the controller section is read with its defaults") {
   CHECK(controller.backoff_initial_ms == 200);
   CHECK(controller.backoff_max_ms == 5000);
   CHECK(controller.capacity_bps == 1'000'000'000);
+  CHECK(controller.drain_timeout_ms == 10'000);
 
   const auto full = parseRelayProcessConfig(std::string(kMinimal) +
                                             "controller: {addresses: [\"h:1\"], report_interval_ms: 250, "
-                                            "backoff_initial_ms: 50, backoff_max_ms: 400, capacity_bps: 5000}\n");
+                                            "backoff_initial_ms: 50, backoff_max_ms: 400, capacity_bps: 5000, "
+                                            "drain_timeout_ms: 0}\n");
   REQUIRE(full.ok());
+  CHECK(full.value().controller->drain_timeout_ms == 0);
   CHECK(full.value().controller->report_interval_ms == 250);
   CHECK(full.value().controller->backoff_initial_ms == 50);
   CHECK(full.value().controller->backoff_max_ms == 400);
@@ -396,6 +399,7 @@ TEST_CASE("bad line and controller keys are one line naming the key") {
       {base + "controller: {addresses: [\"nohost\"]}\n", "controller.addresses[0]: expected HOST:PORT, got \"nohost\""},
       {base + "controller: {addresses: [\"h:70000\"]}\n", "controller.addresses[0]: expected HOST:PORT"},
       {base + "controller: {addresses: [\"h:1\"], report_interval_ms: 50}\n", "controller.report_interval_ms"},
+      {base + "controller: {addresses: [\"h:1\"], drain_timeout_ms: 600001}\n", "controller.drain_timeout_ms"},
       {base + "controller: {addresses: [\"h:1\"], backoff_initial_ms: 500, backoff_max_ms: 100}\n",
        "controller.backoff_max_ms: 100 must be at least backoff_initial_ms (500)"},
       {base + "controller: {addresses: [\"h:1\"], capacity_bps: 0}\n", "controller.capacity_bps"},

@@ -277,3 +277,28 @@ TEST_CASE("every LinkState has a name") {
 
 }  // namespace
 }  // namespace overline::relay
+
+namespace overline::relay {
+namespace {
+
+TEST_CASE("new probing settings change the probe rate and keep the link's state and figures") {
+  Harness h;
+  h.runUntil(h.now + kSecond);
+  REQUIRE(h.monitor.state() == LinkState::kUp);
+  const double srtt_us = h.monitor.srttUs();
+  const std::uint64_t sent = h.monitor.probesSent();
+
+  ProbingConfig slower;
+  slower.interval_us = 100 * kMillisecond;
+  slower.down_after_us = 500 * kMillisecond;
+  h.monitor.setConfig(slower);
+  CHECK(h.monitor.state() == LinkState::kUp);
+  CHECK(h.monitor.srttUs() == srtt_us);
+  h.runUntil(h.now + kSecond);
+  CHECK(h.monitor.probesSent() - sent >= 9);
+  CHECK(h.monitor.probesSent() - sent <= 11);
+  CHECK(h.monitor.state() == LinkState::kUp);
+}
+
+}  // namespace
+}  // namespace overline::relay

@@ -253,6 +253,7 @@ TEST_CASE("DATA from the upstream is sent once to every downstream with hop fiel
   }
   CHECK(relay.core.counters().data_received == 1);
   CHECK(relay.core.counters().data_forwarded == 3);
+  CHECK(relay.core.counters().transit_data_forwarded == 1);  // only the copy to kSide
   CHECK(relay.core.counters().packets_sent - before.packets_sent == 3);
   CHECK(relay.core.counters().bytes_sent - before.bytes_sent == 3 * data.size());
   CHECK(relay.core.counters().droppedTotal() == 0);

@@ -1,0 +1,51 @@
+#include "relay/config/config_reload.h"
+
+namespace overline::relay {
+namespace {
+
+bool sameRoutes(const RouteTablePtr& a, const RouteTablePtr& b) {
+  const RouteTable empty;
+  return (a ? *a : empty) == (b ? *b : empty);
+}
+
+}  // namespace
+
+ReloadPlan planReload(const RelayProcessConfig& running, const RelayProcessConfig& loaded) {
+  ReloadPlan plan{running, {}, {}};
+  const auto keep = [&](bool same, const char* key) {
+    if (!same) plan.kept.emplace_back(key);
+  };
+  keep(loaded.core.node_id == running.core.node_id, "node_id");
+  keep(loaded.region == running.region, "region");
+  keep(loaded.lines == running.lines && loaded.advertised_lines == running.advertised_lines, "lines");
+  keep(loaded.core.neighbours == running.core.neighbours, "neighbours");
+  keep(sameRoutes(loaded.core.routes, running.core.routes), "routes");
+  keep(loaded.core.subscriptions == running.core.subscriptions, "subscriptions");
+  keep(loaded.core.limits == running.core.limits, "limits");
+  keep(loaded.core.path_choice == running.core.path_choice, "path_choice");
+  keep(loaded.core.failover == running.core.failover, "failover");
+  keep(loaded.metrics_listen == running.metrics_listen, "metrics");
+  keep(loaded.controller == running.controller, "controller");
+  keep(loaded.socket_buffer_bytes == running.socket_buffer_bytes, "socket_buffer_bytes");
+
+  if (loaded.log_level != running.log_level) {
+    plan.config.log_level = loaded.log_level;
+    plan.applied.emplace_back("log_level");
+  }
+  ProbingConfig probing = loaded.core.probing;
+  if (probing.loss_window != running.core.probing.loss_window) {
+    plan.kept.emplace_back("probing.loss_window");
+    probing.loss_window = running.core.probing.loss_window;
+  }
+  if (!(probing == running.core.probing)) {
+    plan.config.core.probing = probing;
+    plan.applied.emplace_back("probing");
+  }
+  if (!(loaded.core.join == running.core.join)) {
+    plan.config.core.join = loaded.core.join;
+    plan.applied.emplace_back("join");
+  }
+  return plan;
+}
+
+}  // namespace overline::relay

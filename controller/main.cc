@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 
+#include "common/process/process_support.h"
 #include "controller/admin_service.h"
 #include "controller/config/controller_config.h"
 #include "controller/controller.h"
@@ -76,33 +77,7 @@ int fail(int exit_code, const std::string& message) {
   return exit_code;
 }
 
-void setUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("overline-controller");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
-}
 
-// Writes `text` to `path` via a temp file in the same directory and
-// rename(2), so a reader sees either no file or the whole file. Returns the
-// error, if any. (Same contract as overline-relay's ready file.)
-std::optional<std::string> writeFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* file = std::fopen(tmp.c_str(), "wb");
-  if (file == nullptr) return "cannot create " + tmp + ": " + std::strerror(errno);
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  const int write_errno = errno;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(tmp.c_str());
-    return "cannot write " + tmp + ": " + std::strerror(written ? errno : write_errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_errno = errno;
-    std::remove(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + std::strerror(rename_errno);
-  }
-  return std::nullopt;
-}
 
 int run(const ControllerProcessConfig& config, const Options& options) {
   // Before any thread exists, so every thread inherits the mask and only
@@ -113,7 +88,7 @@ int run(const ControllerProcessConfig& config, const Options& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  setUpLogging(options.log_level.empty() ? config.log_level : options.log_level);
+  setUpProcessLogging("overline-controller", options.log_level.empty() ? config.log_level : options.log_level);
   spdlog::info("overline-controller {} starting: db {}", OVERLINE_VERSION, config.db_path);
 
   // Declaration order is the wiring order; destruction runs backwards, so

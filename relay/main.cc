@@ -36,7 +36,6 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -48,6 +47,7 @@
 #include <optional>
 #include <string>
 
+#include "common/process/process_support.h"
 #include "relay/config/config_reload.h"
 #include "relay/config/relay_process_config.h"
 #include "relay/control/control_bridge.h"
@@ -87,33 +87,7 @@ int fail(int exit_code, const std::string& message) {
   return exit_code;
 }
 
-void setUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("overline-relay");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
-}
 
-// Writes `text` to `path` via a temp file in the same directory and
-// rename(2), so a reader sees either no file or the whole file. Returns the
-// error, if any.
-std::optional<std::string> writeFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* file = std::fopen(tmp.c_str(), "wb");
-  if (file == nullptr) return "cannot create " + tmp + ": " + std::strerror(errno);
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  const int write_errno = errno;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(tmp.c_str());
-    return "cannot write " + tmp + ": " + std::strerror(written ? errno : write_errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_errno = errno;
-    std::remove(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + std::strerror(rename_errno);
-  }
-  return std::nullopt;
-}
 
 std::string readyFileJson(const RelayProcessConfig& config, const RelayIo& io, const RelayMetrics* metrics) {
   nlohmann::json lines = nlohmann::json::array();
@@ -172,7 +146,7 @@ void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore
 }
 
 int run(RelayProcessConfig config, const Options& options) {
-  setUpLogging(options.log_level.empty() ? config.log_level : options.log_level);
+  setUpProcessLogging("overline-relay", options.log_level.empty() ? config.log_level : options.log_level);
   spdlog::info("overline-relay {} starting: node {} region {}, {} lines, {} neighbours", OVERLINE_VERSION,
                config.core.node_id, config.region, config.lines.size(), config.core.neighbours.size());
 

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -37,6 +36,7 @@
 #include <string>
 #include <variant>
 
+#include "common/process/process_support.h"
 #include "deploy/impair/control_command.h"
 #include "deploy/impair/impair_config.h"
 #include "deploy/impair/impair_proxy.h"
@@ -63,33 +63,7 @@ int fail(int exit_code, const std::string& message) {
   return exit_code;
 }
 
-void setUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("overline-impair");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
-}
 
-// Writes `text` to `path` via a temp file in the same directory and
-// rename(2), so a reader sees either no file or the whole file. Returns the
-// error, if any. (Same contract as overline-relay's ready file.)
-std::optional<std::string> writeFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* file = std::fopen(tmp.c_str(), "wb");
-  if (file == nullptr) return "cannot create " + tmp + ": " + std::strerror(errno);
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  const int write_errno = errno;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(tmp.c_str());
-    return "cannot write " + tmp + ": " + std::strerror(written ? errno : write_errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_errno = errno;
-    std::remove(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + std::strerror(rename_errno);
-  }
-  return std::nullopt;
-}
 
 // Runs stdin commands against the proxy and answers each on stdout. Answers
 // are written with blocking stdio: a controller that stops reading stdout
@@ -143,7 +117,7 @@ class ControlSession : public StdinLines::Listener {
 };
 
 int run(const ImpairConfig& config, const Options& options) {
-  setUpLogging(options.log_level);
+  setUpProcessLogging("overline-impair", options.log_level);
   spdlog::info("overline-impair starting: {} links, {} switchboard lines, seed {}", config.links.size(),
                config.switchboard ? config.switchboard->lines.size() : 0, config.seed);
 

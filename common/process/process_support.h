@@ -1,0 +1,20 @@
+#pragma once
+// Start-up helpers shared by Overline's processes (overline-relay,
+// overline-controller, overline-impair), so they log and publish ready files
+// the same way.
+
+#include <optional>
+#include <string>
+
+namespace overline {
+
+// Installs a stderr logger named `process_name` with timestamps and `level`
+// (trace|debug|info|warn|error) as the default spdlog logger.
+void setUpProcessLogging(const std::string& process_name, const std::string& level);
+
+// Writes `text` to `path` via a temp file in the same directory and
+// rename(2), so a reader sees either no file or the whole file (ready files
+// are polled by harnesses and supervisors). Returns the error, if any.
+std::optional<std::string> writeFileAtomically(const std::string& path, const std::string& text);
+
+}  // namespace overline

@@ -5,11 +5,10 @@
 //   * a subscriber killed with SIGKILL is pruned within the soft-state expiry
 //     and the upstream relays stop forwarding toward it.
 //
-//        1 (publisher edge)
-//       / \
-//      2   3 (subscriber edge B)
-//       \ /
-//        4 (subscriber edge A)
+//   links 1-2, 1-3, 2-4, 3-4:
+//     1 (publisher edge)  ->  2 and 3
+//     2 and 3             ->  4 (subscriber edge A)
+//     3 is also subscriber edge B
 
 #include <catch2/catch.hpp>
 

@@ -206,4 +206,29 @@ SequenceReader::SequenceReader(const YAML::Node& node, std::string path, ErrorLa
   valid_ = true;
 }
 
+void readMetricsSection(const MapReader& root, std::optional<Endpoint>& listen, ErrorLatch& errors) {
+  MapReader section(root.get("metrics"), root.pathOf("metrics"), {"listen"}, errors);
+  if (!section.has("listen")) return;
+  const YAML::Node node = section.get("listen");
+  if (node.IsScalar() && node.Scalar() == "off") {
+    listen.reset();
+    return;
+  }
+  const auto endpoint = node.IsScalar() ? Endpoint::parse(node.Scalar()) : std::nullopt;
+  if (!endpoint) {
+    const std::string got = node.IsScalar() ? "\"" + node.Scalar() + "\"" : std::string(describeKind(node));
+    errors.fail(section.pathOf("listen"), "expected IPv4:port or \"off\", got " + got);
+    return;
+  }
+  listen = *endpoint;
+}
+
+void readLogLevel(MapReader& root, std::string& level, ErrorLatch& errors) {
+  level = root.optionalString("log_level", level);
+  for (const std::string_view known : {"trace", "debug", "info", "warn", "error"}) {
+    if (level == known) return;
+  }
+  errors.fail(root.pathOf("log_level"), "expected one of trace|debug|info|warn|error, got \"" + level + "\"");
+}
+
 }  // namespace overline::config

@@ -119,4 +119,13 @@ class SequenceReader {
 // "a mapping", "a sequence", "null", ... for error messages.
 std::string_view describeKind(const YAML::Node& node);
 
+// Sections every Overline process shares, read the same way everywhere.
+//
+// `metrics: {listen: IPv4:port | "off"}` under `root`: sets `listen` to the
+// endpoint, or to nullopt for "off"; leaves it unchanged when absent.
+void readMetricsSection(const MapReader& root, std::optional<Endpoint>& listen, ErrorLatch& errors);
+// `log_level: trace|debug|info|warn|error` under `root`; `level` holds the
+// default and receives the value.
+void readLogLevel(MapReader& root, std::string& level, ErrorLatch& errors);
+
 }  // namespace overline::config

@@ -130,33 +130,6 @@ void readEdge(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& e
   edge.max_load = static_cast<double>(section.optionalUnsigned("max_load_percent", 1, 100, default_percent)) / 100;
 }
 
-void readMetrics(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
-  MapReader section(root.get("metrics"), root.pathOf("metrics"), {"listen"}, errors);
-  if (!section.has("listen")) return;
-  const YAML::Node listen = section.get("listen");
-  if (listen.IsScalar() && listen.Scalar() == "off") {
-    out.metrics_listen.reset();
-    return;
-  }
-  const auto endpoint = listen.IsScalar() ? Endpoint::parse(listen.Scalar()) : std::nullopt;
-  if (!endpoint) {
-    const std::string got =
-        listen.IsScalar() ? "\"" + listen.Scalar() + "\"" : std::string(config::describeKind(listen));
-    errors.fail(section.pathOf("listen"), "expected IPv4:port or \"off\", got " + got);
-    return;
-  }
-  out.metrics_listen = *endpoint;
-}
-
-void readLogLevel(MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
-  out.log_level = root.optionalString("log_level", out.log_level);
-  for (const std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
-    if (out.log_level == level) return;
-  }
-  errors.fail(root.pathOf("log_level"),
-              "expected one of trace|debug|info|warn|error, got \"" + out.log_level + "\"");
-}
-
 }  // namespace
 
 Result<ControllerProcessConfig, std::string> parseControllerConfig(std::string_view yaml_text) {
@@ -180,8 +153,8 @@ Result<ControllerProcessConfig, std::string> parseControllerConfig(std::string_v
   readRoutes(root, out, errors);
   readRelays(root, out, errors);
   readEdge(root, out, errors);
-  readMetrics(root, out, errors);
-  readLogLevel(root, out, errors);
+  config::readMetricsSection(root, out.metrics_listen, errors);
+  config::readLogLevel(root, out.log_level, errors);
   if (errors.failed()) return Err(errors.message());
   return out;
 }

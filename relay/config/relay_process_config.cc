@@ -278,24 +278,6 @@ void readFailover(const MapReader& root, RelayProcessConfig& out, ErrorLatch& er
       section.optionalUnsigned("failback_hold_ms", 0, kMaxTimerMs, failover.failback_hold_us / kMillisecond));
 }
 
-void readMetrics(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
-  MapReader section(root.get("metrics"), root.pathOf("metrics"), {"listen"}, errors);
-  if (!section.has("listen")) return;
-  const YAML::Node listen = section.get("listen");
-  if (listen.IsScalar() && listen.Scalar() == "off") {
-    out.metrics_listen.reset();
-    return;
-  }
-  const auto endpoint = listen.IsScalar() ? Endpoint::parse(listen.Scalar()) : std::nullopt;
-  if (!endpoint) {
-    const std::string got =
-        listen.IsScalar() ? "\"" + listen.Scalar() + "\"" : std::string(config::describeKind(listen));
-    errors.fail(section.pathOf("listen"), "expected IPv4:port or \"off\", got " + got);
-    return;
-  }
-  out.metrics_listen = *endpoint;
-}
-
 // "HOST:PORT" with a non-empty host and a port in 1..65535.
 bool isValidHostPort(std::string_view address) {
   const std::size_t colon = address.rfind(':');
@@ -350,15 +332,6 @@ void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& 
   out.controller = std::move(controller);
 }
 
-void readLogLevel(MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
-  out.log_level = root.optionalString("log_level", out.log_level);
-  for (const std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
-    if (out.log_level == level) return;
-  }
-  errors.fail(root.pathOf("log_level"),
-              "expected one of trace|debug|info|warn|error, got \"" + out.log_level + "\"");
-}
-
 }  // namespace
 
 Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view yaml_text) {
@@ -388,12 +361,12 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   readProbing(root, out, errors);
   readPathChoice(root, out, errors);
   readFailover(root, out, errors);
-  readMetrics(root, out, errors);
+  config::readMetricsSection(root, out.metrics_listen, errors);
   readController(root, out, errors);
   readJoinSection(root, out.core.join, errors);
   out.socket_buffer_bytes = root.optionalUnsigned("socket_buffer_bytes", kMinSocketBufferBytes,
                                                   kMaxSocketBufferBytes, out.socket_buffer_bytes);
-  readLogLevel(root, out, errors);
+  config::readLogLevel(root, out.log_level, errors);
   if (errors.failed()) return Err(errors.message());
   return out;
 }

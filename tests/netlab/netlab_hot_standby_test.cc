@@ -36,27 +36,13 @@ TEST_CASE("taking down the active line of a relay keeps the subscriber's largest
   spec.links = {{1, 2}};
   auto mesh = nl::test::startLabMesh(*lab, spec);
 
-  const ol::StreamId stream = ol::makeStreamId(1, 3);
   constexpr std::uint64_t kPackets = 9000;  // 9 s at 1000 packets/s
   lm::SubscriberOptions sub;
   sub.idle_exit_ms = 2000;  // after the stream ends (or if it never recovers)
   sub.report_interval_ms = 100;
-  auto subscriber = mesh->startSubscriber(2, stream, sub);
-  REQUIRE(subscriber.ok());
-  REQUIRE(subscriber.value().waitJoined(5s));
-  REQUIRE(mesh->waitForTree({2}, 1, 5s) == "");
-
-  lm::PublisherOptions pub;
-  pub.local_id = 3;
-  pub.count = kPackets;
-  pub.duration_s = 30;
-  pub.packet_bytes = 1000;
-  pub.fps = 50;
-  pub.bitrate_kbps = 8000;  // 1000 packets/s
-  auto publisher = mesh->startPublisher(1, pub);
-  REQUIRE(publisher.ok());
-  REQUIRE(publisher.value().waitJoined(5s) == stream);
-  REQUIRE(nl::test::waitForSubscriber(subscriber.value(), 10s, [](const auto& f) { return f.unique >= 2000; }));
+  auto stream = nl::test::startStream(*mesh, 1, 2, 3, kPackets, sub, 2000);
+  auto& publisher = stream.publisher;
+  auto& subscriber = stream.subscriber;
 
   // The active line: the one whose sent counter grows with the stream
   // (probes, if any, grow both about equally).
@@ -74,8 +60,8 @@ TEST_CASE("taking down the active line of a relay keeps the subscriber's largest
   INFO("relay 1 packets sent over the window: line0 " << delta[0] << ", line1 " << delta[1]);
   REQUIRE(delta[active] >= 5 * delta[standby]);
 
-  subscriber.value().poll();
-  const std::uint64_t unique_at_outage = subscriber.value().latest()->unique;
+  subscriber.poll();
+  const std::uint64_t unique_at_outage = subscriber.latest()->unique;
   const double switches_before = lm::sumOf(*during, kPathSwitches);
   const double standby_before = nl::test::lineCounter(*during, kSent, standby);
   REQUIRE(lab->lab().setLineUp({1, active}, false) == "");
@@ -95,10 +81,10 @@ TEST_CASE("taking down the active line of a relay keeps the subscriber's largest
   CHECK(switched);
 
   const bool resumed = nl::test::waitForSubscriber(
-      subscriber.value(), 5s, [&](const auto& f) { return f.unique >= unique_at_outage + 1000; });
+      subscriber, 5s, [&](const auto& f) { return f.unique >= unique_at_outage + 1000; });
   REQUIRE(resumed);
-  REQUIRE(publisher.value().waitDone(20s) == kPackets);
-  const auto summary = subscriber.value().waitSummary(10s);
+  REQUIRE(publisher.waitDone(20s) == kPackets);
+  const auto summary = subscriber.waitSummary(10s);
   REQUIRE(summary);
   // overline-subscribe reports max_gap_ms; 0 with thousands of packets means
   // this build's tool does not.

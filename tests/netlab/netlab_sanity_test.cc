@@ -115,28 +115,14 @@ TEST_CASE("a stream crosses two relay hops exactly once, also while an unused li
       REQUIRE(mesh->waitForMetrics(node, 15s, line1_links_bad(node)));
     }
 
-    const ol::StreamId stream = ol::makeStreamId(1, 7);
     constexpr std::uint64_t kPackets = 4000;
     lm::SubscriberOptions sub;
     sub.expect_count = kPackets;
     sub.idle_exit_ms = 3000;
     sub.report_interval_ms = 100;
-    auto subscriber = mesh->startSubscriber(3, stream, sub);
-    REQUIRE(subscriber.ok());
-    REQUIRE(subscriber.value().waitJoined(5s));
-    REQUIRE(mesh->waitForTree({3}, 1, 5s) == "");
-
-    lm::PublisherOptions pub;
-    pub.local_id = 7;
-    pub.count = kPackets;
-    pub.duration_s = 30;
-    pub.packet_bytes = 1000;
-    pub.fps = 50;
-    pub.bitrate_kbps = 8000;  // 1000 packets/s
-    auto publisher = mesh->startPublisher(1, pub);
-    REQUIRE(publisher.ok());
-    REQUIRE(publisher.value().waitJoined(5s) == stream);
-    REQUIRE(nl::test::waitForSubscriber(subscriber.value(), 10s, [](const auto& f) { return f.unique >= 1000; }));
+    auto stream = nl::test::startStream(*mesh, 1, 3, 7, kPackets, sub, 1000);
+    auto& publisher = stream.publisher;
+    auto& subscriber = stream.subscriber;
 
     // Relay 2's line the stream does not use (line 1 while relays use one
     // line pair), read from the counters over a window so that path choice
@@ -163,8 +149,8 @@ TEST_CASE("a stream crosses two relay hops exactly once, also while an unused li
     REQUIRE(traffic[1 - idle] - traffic[idle] >= 1.5 * forwarded);
     REQUIRE(lab->lab().setLineUp({2, idle}, false) == "");
 
-    REQUIRE(publisher.value().waitDone(20s) == kPackets);
-    const auto summary = subscriber.value().waitSummary(10s);
+    REQUIRE(publisher.waitDone(20s) == kPackets);
+    const auto summary = subscriber.waitSummary(10s);
     REQUIRE(summary);
     CHECK(summary->unique == kPackets);
     CHECK(summary->received == kPackets);

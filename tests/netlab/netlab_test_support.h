@@ -87,6 +87,38 @@ bool waitForSubscriber(lm::SubscriberProcess& subscriber, std::chrono::milliseco
   }
 }
 
+// A stream the netlab tests measure: `packets` 1000-byte packets at 1,000
+// packets/s from a publisher on relay `from` (stream from:local_id) to a
+// subscriber on relay `to` started with `sub`. Returns once the subscription
+// tree is built and the subscriber has `running_after` unique packets.
+struct LabStream {
+  lm::PublisherProcess publisher;
+  lm::SubscriberProcess subscriber;
+};
+inline LabStream startStream(lm::LocalMesh& mesh, NodeId from, NodeId to, std::uint32_t local_id,
+                             std::uint64_t packets, const lm::SubscriberOptions& sub, std::uint64_t running_after) {
+  using namespace std::chrono_literals;
+  const StreamId stream = makeStreamId(from, local_id);
+  auto subscriber = mesh.startSubscriber(to, stream, sub);
+  REQUIRE(subscriber.ok());
+  REQUIRE(subscriber.value().waitJoined(5s));
+  REQUIRE(mesh.waitForTree({to}, from, 5s) == "");
+
+  lm::PublisherOptions pub;
+  pub.local_id = local_id;
+  pub.count = packets;
+  pub.duration_s = 30;  // `count` ends it first
+  pub.packet_bytes = 1000;
+  pub.fps = 50;
+  pub.bitrate_kbps = 8000;  // 1000 packets/s
+  auto publisher = mesh.startPublisher(from, pub);
+  REQUIRE(publisher.ok());
+  REQUIRE(publisher.value().waitJoined(5s) == stream);
+  REQUIRE(waitForSubscriber(subscriber.value(), 10s,
+                            [running_after](const auto& f) { return f.unique >= running_after; }));
+  return LabStream{std::move(publisher.value()), std::move(subscriber.value())};
+}
+
 inline long long msSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }

@@ -45,27 +45,13 @@ TEST_CASE("killing the transit relay moves the stream to the backup next hop") {
   REQUIRE(lm::shortestPathNextHops(spec, 4).at(1) == 2);  // primary: 4 -> 2 -> 1
   auto mesh = nl::test::startLabMesh(*lab, spec);
 
-  const ol::StreamId stream = ol::makeStreamId(1, 5);
   constexpr std::uint64_t kPackets = 10000;  // 10 s at 1000 packets/s
   lm::SubscriberOptions sub;
   sub.idle_exit_ms = 3000;
   sub.report_interval_ms = 100;
-  auto subscriber = mesh->startSubscriber(4, stream, sub);
-  REQUIRE(subscriber.ok());
-  REQUIRE(subscriber.value().waitJoined(5s));
-  REQUIRE(mesh->waitForTree({4}, 1, 5s) == "");
-
-  lm::PublisherOptions pub;
-  pub.local_id = 5;
-  pub.count = kPackets;
-  pub.duration_s = 30;
-  pub.packet_bytes = 1000;
-  pub.fps = 50;
-  pub.bitrate_kbps = 8000;  // 1000 packets/s
-  auto publisher = mesh->startPublisher(1, pub);
-  REQUIRE(publisher.ok());
-  REQUIRE(publisher.value().waitJoined(5s) == stream);
-  REQUIRE(nl::test::waitForSubscriber(subscriber.value(), 10s, [](const auto& f) { return f.unique >= 2000; }));
+  auto stream = nl::test::startStream(*mesh, 1, 4, 5, kPackets, sub, 2000);
+  auto& publisher = stream.publisher;
+  auto& subscriber = stream.subscriber;
 
   // The stream runs 1 -> 2 -> 4; the backup carries nothing yet.
   REQUIRE(mesh->waitForMetrics(2, 3s, [](const auto& s) { return lm::sumOf(s, kForwarded) >= 1000; }));
@@ -73,8 +59,8 @@ TEST_CASE("killing the transit relay moves the stream to the backup next hop") {
   REQUIRE(backup_before);
   CHECK(lm::sumOf(*backup_before, kForwarded) == 0);
 
-  subscriber.value().poll();
-  const std::uint64_t unique_at_kill = subscriber.value().latest()->unique;
+  subscriber.poll();
+  const std::uint64_t unique_at_kill = subscriber.latest()->unique;
   mesh->relay(2).process->signal(SIGKILL);
   const auto killed_at = std::chrono::steady_clock::now();
 
@@ -85,11 +71,11 @@ TEST_CASE("killing the transit relay moves the stream to the backup next hop") {
                           " ms (export period 250 ms)"
                     : std::string("relay 3 carried nothing within 5 s")));
   REQUIRE(rerouted);
-  REQUIRE(nl::test::waitForSubscriber(subscriber.value(), 5s,
+  REQUIRE(nl::test::waitForSubscriber(subscriber, 5s,
                                       [&](const auto& f) { return f.unique >= unique_at_kill + 1000; }));
 
-  REQUIRE(publisher.value().waitDone(20s) == kPackets);
-  const auto summary = subscriber.value().waitSummary(10s);
+  REQUIRE(publisher.waitDone(20s) == kPackets);
+  const auto summary = subscriber.waitSummary(10s);
   REQUIRE(summary);
   INFO("overline-subscribe printed no max_gap_ms");
   REQUIRE(summary->max_gap_ms > 0);

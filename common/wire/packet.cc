@@ -13,7 +13,7 @@ constexpr std::size_t kOffVersion = 1;
 constexpr std::size_t kOffType = 2;
 constexpr std::size_t kOffFlags = 3;
 constexpr std::size_t kOffHopLimit = 4;
-constexpr std::size_t kOffReserved = 5;
+constexpr std::size_t kOffLatencyBudget = 5;  // reserved on every type but DATA
 constexpr std::size_t kOffPayloadLength = 6;
 constexpr std::size_t kOffSender = 8;
 constexpr std::size_t kOffStream = 12;
@@ -28,7 +28,7 @@ bool carriesNoPayload(PacketType type) {
 
 bool flagsValidFor(PacketType type, std::uint8_t flags) {
   if ((flags & ~kKnownFlags) != 0) return false;
-  return (flags & kFlagRedundant) == 0 || type == PacketType::kData;
+  return flags == 0 || type == PacketType::kData;
 }
 
 }  // namespace
@@ -73,11 +73,12 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
   const auto type = static_cast<PacketType>(type_raw);
   const auto flags = std::to_integer<std::uint8_t>(datagram[kOffFlags]);
   if (!flagsValidFor(type, flags)) return Err{ParseError::kUnknownFlags};
-  if (std::to_integer<std::uint8_t>(datagram[kOffReserved]) != 0) {
-    return Err{ParseError::kReservedNotZero};
-  }
+  const auto latency_budget = std::to_integer<std::uint8_t>(datagram[kOffLatencyBudget]);
+  if (latency_budget != 0 && type != PacketType::kData) return Err{ParseError::kReservedNotZero};
   const auto payload_length = readBigEndian<std::uint16_t>(datagram, kOffPayloadLength);
-  const std::size_t max_payload_bytes = type == PacketType::kHello ? kMaxHelloPayloadBytes : kMaxPayloadBytes;
+  const std::size_t max_payload_bytes = type == PacketType::kHello ? kMaxHelloPayloadBytes
+                                        : type == PacketType::kFec ? kMaxFecPayloadBytes
+                                                                   : kMaxPayloadBytes;
   if (payload_length > max_payload_bytes) return Err{ParseError::kPayloadTooLarge};
   if (datagram.size() != kHeaderBytes + payload_length) return Err{ParseError::kLengthMismatch};
   if (carriesNoPayload(type) && payload_length != 0) return Err{ParseError::kUnexpectedPayload};
@@ -86,6 +87,7 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
   view.header.type = type;
   view.header.flags = flags;
   view.header.hop_limit = std::to_integer<std::uint8_t>(datagram[kOffHopLimit]);
+  view.header.latency_budget = latency_budget;
   view.header.payload_length = payload_length;
   view.header.sender_node_id = readBigEndian<std::uint32_t>(datagram, kOffSender);
   view.header.stream_id = readBigEndian<std::uint64_t>(datagram, kOffStream);
@@ -97,14 +99,14 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
 
 std::size_t encodePacket(const Header& header, std::span<const std::byte> payload,
                          std::span<std::byte> out) {
-  assert(payload.size() <= kMaxPayloadBytes);
+  assert(payload.size() <= kMaxFecPayloadBytes);
   assert(out.size() >= kHeaderBytes + payload.size());
   out[kOffMagic] = std::byte{kMagic};
   out[kOffVersion] = std::byte{kVersion};
   out[kOffType] = static_cast<std::byte>(header.type);
   out[kOffFlags] = std::byte{header.flags};
   out[kOffHopLimit] = std::byte{header.hop_limit};
-  out[kOffReserved] = std::byte{0};
+  out[kOffLatencyBudget] = std::byte{header.latency_budget};
   writeBigEndian<std::uint16_t>(out, kOffPayloadLength, static_cast<std::uint16_t>(payload.size()));
   writeBigEndian<std::uint32_t>(out, kOffSender, header.sender_node_id);
   writeBigEndian<std::uint64_t>(out, kOffStream, header.stream_id);
@@ -118,6 +120,13 @@ void rewriteHopFields(std::span<std::byte> packet, NodeId sender_node_id, std::u
   assert(packet.size() >= kHeaderBytes);
   packet[kOffHopLimit] = std::byte{hop_limit};
   writeBigEndian<std::uint32_t>(packet, kOffSender, sender_node_id);
+}
+
+void setRetransmitFlag(std::span<std::byte> packet, bool retransmit) {
+  assert(packet.size() >= kHeaderBytes);
+  auto flags = std::to_integer<std::uint8_t>(packet[kOffFlags]);
+  flags = retransmit ? (flags | kFlagRetransmit) : (flags & ~kFlagRetransmit);
+  packet[kOffFlags] = std::byte{static_cast<std::uint8_t>(flags)};
 }
 
 }  // namespace overline::wire

@@ -25,7 +25,7 @@ void checkAccepted(std::span<const std::byte> input, const overline::wire::Packe
   const auto& header = view.header;
   require(input.size() == kHeaderBytes + header.payload_length);
   require(view.payload.size() == header.payload_length);
-  require(view.payload.size() <= overline::wire::kMaxPayloadBytes);
+  require(view.payload.size() <= overline::wire::kMaxFecPayloadBytes);
   require(view.payload.data() == input.data() + kHeaderBytes);
   require(header.type != overline::wire::PacketType::kHello ||
           view.payload.size() <= overline::wire::kMaxHelloPayloadBytes);

@@ -266,7 +266,7 @@ TEST_CASE("parsePacket rejects unknown packet types", "[wire]") {
 
 TEST_CASE("parsePacket rejects flag bits not defined in v1 on every type", "[wire]") {
   for (const PacketType type : kAllTypes) {
-    for (const int flags : {0x02, 0x80, 0xFE, 0xFF}) {
+    for (const int flags : {0x04, 0x80, 0xFC, 0xFF}) {
       Bytes packet = headerOnly(static_cast<int>(type));
       packet[3] = static_cast<std::byte>(flags);
       CAPTURE(toString(type), flags);
@@ -303,13 +303,65 @@ TEST_CASE("kFlagRedundant is valid on DATA only", "[wire]") {
   }
 }
 
-TEST_CASE("parsePacket rejects a non-zero reserved byte", "[wire]") {
-  for (const int reserved : {0x01, 0xFF}) {
-    Bytes packet = kSubscribePacket;
-    packet[5] = static_cast<std::byte>(reserved);
-    CAPTURE(reserved);
-    CHECK(parseError(packet) == ParseError::kReservedNotZero);
+TEST_CASE("parsePacket rejects a non-zero byte 5 on every type but DATA", "[wire]") {
+  for (const PacketType type : kAllTypes) {
+    if (type == PacketType::kData) continue;
+    for (const int reserved : {0x01, 0xFF}) {
+      Bytes packet = headerOnly(static_cast<int>(type));
+      packet[5] = static_cast<std::byte>(reserved);
+      CAPTURE(toString(type), reserved);
+      CHECK(parseError(packet) == ParseError::kReservedNotZero);
+    }
   }
+}
+
+TEST_CASE("DATA carries its latency budget in byte 5", "[wire]") {
+  Header header;
+  header.type = PacketType::kData;
+  header.stream_id = 7;
+  header.latency_budget = 40;  // 400 ms
+  PacketBuffer out{};
+  const std::size_t written = encodePacket(header, bytes({0x01}), out);
+  CHECK(out[5] == std::byte{40});
+  const auto parsed = parsePacket(std::span(out.data(), written));
+  REQUIRE(parsed.ok());
+  CHECK(parsed->header.latency_budget == 40);
+  CHECK(40 * kLatencyBudgetUnitUs == 400'000);
+}
+
+TEST_CASE("kFlagRetransmit is valid on DATA only and set or cleared in place", "[wire]") {
+  CHECK(kFlagRetransmit == 0x02);
+  Header header;
+  header.type = PacketType::kData;
+  header.flags = kFlagRedundant;
+  PacketBuffer out{};
+  const std::size_t written = encodePacket(header, bytes({0x01, 0x02}), out);
+  const std::span packet(out.data(), written);
+  setRetransmitFlag(packet, true);
+  auto parsed = parsePacket(packet);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->header.flags == (kFlagRedundant | kFlagRetransmit));
+  setRetransmitFlag(packet, false);
+  parsed = parsePacket(packet);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->header.flags == kFlagRedundant);
+
+  for (const PacketType type : kAllTypes) {
+    if (type == PacketType::kData) continue;
+    Bytes other = headerOnly(static_cast<int>(type));
+    other[3] = std::byte{kFlagRetransmit};
+    CAPTURE(toString(type));
+    CHECK(parseError(other) == ParseError::kUnknownFlags);
+  }
+}
+
+TEST_CASE("FEC may carry up to 1300 payload bytes, every other type up to 1200", "[wire]") {
+  const int fec = static_cast<int>(PacketType::kFec);
+  REQUIRE(parsePacket(headerOnly(fec, kMaxFecPayloadBytes)).ok());
+  CHECK(parseError(headerOnly(fec, kMaxFecPayloadBytes + 1)) == ParseError::kPayloadTooLarge);
+  CHECK(parseError(headerOnly(static_cast<int>(PacketType::kNack), kMaxPayloadBytes + 1)) ==
+        ParseError::kPayloadTooLarge);
+  CHECK(kMaxPacketBytes == kHeaderBytes + kMaxFecPayloadBytes);
 }
 
 TEST_CASE("parsePacket accepts a 1200-byte payload and rejects 1201", "[wire]") {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/endpoint.h"
+#include "common/process/log_fields.h"
 #include "common/token/join_token.h"
 #include "controller/edge_ranking.h"
 
@@ -160,8 +161,9 @@ Result<std::unique_ptr<Controller>, std::string> Controller::create(ControllerSt
   controller->route_version_ = stored->route_version;
   metrics.setRouteVersion(stored->route_version);
   metrics.setConnectedRelays(0);
-  spdlog::info("store: {} nodes, {} links, route version {}, {} events", controller->nodes_.size(),
-               controller->links_.size(), stored->route_version, stored->last_event_sequence);
+  logEvent(spdlog::level::info, "store loaded",
+           {{"nodes", controller->nodes_.size()}, {"links", controller->links_.size()},
+            {"route_version", stored->route_version}, {"events", stored->last_event_sequence}});
   return controller;
 }
 
@@ -216,13 +218,19 @@ v1::Event Controller::makeEvent(v1::EventType type, NodeId node, NodeId peer, st
 bool Controller::commitLocked(ControllerStore::Batch batch, Durability durability, std::string_view what) {
   auto committed = store_.commit(std::move(batch), durability);
   if (!committed) {
-    spdlog::error("{}: {}", what, committed.error());
+    logEvent(spdlog::level::err, "store commit failed", {{"what", what}, {"error", committed.error()}});
     return false;
   }
   for (const v1::Event& event : committed.value()) {
-    spdlog::info("event {}: {} node {}{}: {}", event.sequence(), v1::EventType_Name(event.type()), event.node_id(),
-                 event.peer_node_id() != kNoNode ? " peer " + std::to_string(event.peer_node_id()) : "",
-                 event.detail());
+    if (event.peer_node_id() != kNoNode) {
+      logEvent(spdlog::level::info, "event",
+               {{"seq", event.sequence()}, {"type", v1::EventType_Name(event.type())}, {"node", event.node_id()},
+                {"peer", event.peer_node_id()}, {"detail", event.detail()}});
+    } else {
+      logEvent(spdlog::level::info, "event",
+               {{"seq", event.sequence()}, {"type", v1::EventType_Name(event.type())}, {"node", event.node_id()},
+                {"detail", event.detail()}});
+    }
   }
   return true;
 }
@@ -268,6 +276,13 @@ v1::ControllerMessage Controller::routeTableFor(const NodeEntry& node) const {
     setNextHop(*out->mutable_primary(), route.primary, route.primary_lines);
     if (route.backup != kNoNode) setNextHop(*out->mutable_backup(), route.backup, route.backup_lines);
   }
+  return message;
+}
+
+v1::ControllerMessage Controller::configPush() const {
+  v1::ControllerMessage message;
+  message.mutable_config()->set_probe_interval_ms(settings_.relays.probe_interval_ms);
+  message.mutable_config()->set_report_interval_ms(settings_.relays.report_interval_ms);
   return message;
 }
 
@@ -547,11 +562,10 @@ grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request,
                         "client_address: expected an IPv4 address without port, got \"" +
                             request.client_address() + "\"");
   }
+  std::lock_guard lock(mutex_);
   const std::size_t max_count =
       request.max_candidates() == 0 ? settings_.edge.max_candidates
                                     : std::min(request.max_candidates(), settings_.edge.max_candidates);
-
-  std::lock_guard lock(mutex_);
   std::vector<EdgeOption> options;
   for (const auto& [id, entry] : nodes_) {
     EdgeOption option{id, entry.provisioned.region, {}, entry.load, entry.session != nullptr, isDrained(entry)};
@@ -593,7 +607,8 @@ Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, st
     ack.mutable_hello_ack()->set_accepted(false);
     ack.mutable_hello_ack()->set_reason(reason);
     channel.send(std::move(ack));
-    spdlog::warn("hello from {} (node {}) rejected: {}", peer, hello.node_id(), reason);
+    logEvent(spdlog::level::warn, "relay hello rejected",
+             {{"peer", peer}, {"node", hello.node_id()}, {"reason", reason}});
     return Err(grpc::Status(code, reason));
   };
 
@@ -664,10 +679,7 @@ Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, st
   v1::ControllerMessage ack;
   ack.mutable_hello_ack()->set_accepted(true);
   channel.send(std::move(ack));
-  v1::ControllerMessage config;
-  config.mutable_config()->set_probe_interval_ms(settings_.relays.probe_interval_ms);
-  config.mutable_config()->set_report_interval_ms(settings_.relays.report_interval_ms);
-  channel.send(std::move(config));
+  channel.send(configPush());
   if (addresses_changed) {
     broadcastPeersLocked();  // includes this relay's own list
   } else {
@@ -806,7 +818,7 @@ void Controller::onDrain(NodeId node, RelayChannel& channel) {
   batch.appendEvent(makeEvent(v1::EVENT_TYPE_NODE_DRAINED, node, kNoNode,
                               "relay shutting down: carries no transit until it reconnects"));
   commitLocked(std::move(batch), Durability::kBuffered, "record self-drain of node " + std::to_string(node));
-  spdlog::info("node {} is shutting down: routing transit around it", node);
+  logEvent(spdlog::level::info, "relay draining: routing transit around it", {{"node", node}});
   markRoutesDirtyLocked(Urgency::kAtOnce);
 }
 
@@ -855,19 +867,21 @@ Topology Controller::topologyLocked(std::int64_t now_unix_ms) const {
 void Controller::recomputeRoutes() {
   Topology topology;
   std::shared_ptr<const Routes> previous;
+  RoutePolicy policy;
   {
     std::lock_guard lock(mutex_);
     routes_dirty_ = false;
     topology = topologyLocked(clock_());
     previous = routes_;
+    policy = settings_.routes.policy;
   }
   const auto started = std::chrono::steady_clock::now();
-  auto routes = computeRoutes(topology, settings_.routes.policy, previous.get());
+  auto routes = computeRoutes(topology, policy, previous.get());
   metrics_.observeRouteComputation(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!routes) {
     // The topology is built from validated state only: a broken invariant.
-    spdlog::error("route computation refused the topology: {}", routes.error().detail);
+    logEvent(spdlog::level::err, "route computation refused the topology", {{"error", routes.error().detail}});
     return;
   }
   std::lock_guard lock(mutex_);
@@ -944,17 +958,35 @@ void Controller::publishLocked(Routes routes) {
     for (const Change& change : changes) {
       if (change.entry->session != nullptr) change.entry->session->send(routeTableFor(*change.entry));
     }
-    spdlog::debug("route version {}: {} tables changed, {} pushed", version, changes.size(), pushes);
+    logEvent(spdlog::level::debug, "routes published",
+             {{"route_version", version}, {"tables_changed", changes.size()}, {"pushed", pushes}});
   }
   routes_ = std::make_shared<const Routes>(std::move(routes));
 }
 
+void Controller::updateSettings(ControllerSettings settings) {
+  std::lock_guard lock(mutex_);
+  const bool relays_changed = settings.relays.probe_interval_ms != settings_.relays.probe_interval_ms ||
+                              settings.relays.report_interval_ms != settings_.relays.report_interval_ms;
+  settings_ = std::move(settings);
+  if (relays_changed) {
+    for (const auto& [id, entry] : nodes_) {
+      if (entry.session != nullptr) entry.session->send(configPush());
+    }
+  }
+  // Cheap enough to do for any change: the worker wakes, recomputes with the
+  // new policy and re-reads its interval and debounce.
+  markRoutesDirtyLocked(Urgency::kAtOnce);
+}
+
 void Controller::routeWorkerLoop() {
-  const auto interval = std::chrono::microseconds(settings_.routes.recompute_interval_us);
-  const auto debounce = std::chrono::microseconds(settings_.routes.debounce_us);
   auto next_periodic = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    // Read each turn: updateSettings may change them.
+    const auto interval = std::chrono::microseconds(settings_.routes.recompute_interval_us);
+    const auto debounce = std::chrono::microseconds(settings_.routes.debounce_us);
+    metrics_.beatRouteWorker(settings_.routes.recompute_interval_us);
     auto due = next_periodic;
     if (routes_dirty_) due = std::min(due, dirty_since_ + debounce);
     if (std::chrono::steady_clock::now() < due) {

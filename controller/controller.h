@@ -116,6 +116,13 @@ class Controller {
   // calls it; tests call it directly instead of start().
   void recomputeRoutes();
 
+  // Replaces the settings at run time (config reload, any thread). Changed
+  // route settings take effect with a computation started at once (the
+  // worker's timers follow the new interval and debounce); changed relay
+  // settings are pushed to every connected relay (ConfigPush); edge and
+  // token settings apply to the next allocation.
+  void updateSettings(ControllerSettings settings);
+
  private:
   struct TableRoute {
     NodeId destination = kNoNode;
@@ -163,6 +170,7 @@ class Controller {
   std::string effectiveAddress(const NodeEntry& node, std::size_t line) const;
   v1::ControllerMessage peerListFor(NodeId node) const;
   v1::ControllerMessage routeTableFor(const NodeEntry& node) const;
+  v1::ControllerMessage configPush() const;
   void broadcastPeersLocked();
   // Wakes the route worker to recompute after the debounce, or at once.
   enum class Urgency { kDebounced, kAtOnce };
@@ -180,7 +188,7 @@ class Controller {
   void routeWorkerLoop();
 
   ControllerStore& store_;
-  const ControllerSettings settings_;
+  ControllerSettings settings_;  // under mutex_ (updateSettings)
   ControllerMetrics& metrics_;
   const UnixClockMs clock_;
 

@@ -1,18 +1,30 @@
 #include "controller/controller_metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include <exception>
+#include <algorithm>
+#include <chrono>
+
+#include "controller/core/controller_readiness.h"
 
 namespace overline::controller {
 namespace {
 
 constexpr const char* kIgnoredReasonNames[kIgnoredLinkReasonCount] = {"unknown_node", "bad_line", "bad_figures",
                                                                         "duplicate"};
+
+// The route worker may sleep a whole recompute interval between turns; a
+// few of them missed, or 5 s for short intervals, means it is stuck.
+constexpr DurationUs kMinWorkerSilenceUs = 5 * kSecond;
+constexpr int kMissedTurns = 3;
+
+TimeUs monotonicNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -54,20 +66,33 @@ ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::
                         .Add({});
 }
 
-// The exposer goes first: it reads the registry.
+// The server goes first: it reads the registry and the health state.
 ControllerMetrics::~ControllerMetrics() = default;
 
 Result<Endpoint, std::string> ControllerMetrics::serve(const Endpoint& listen) {
-  try {
-    // prometheus-cpp reports a failed listen only by throwing.
-    exposer_ = std::make_unique<prometheus::Exposer>(listen.toString());
-    exposer_->RegisterCollectable(registry_);
-  } catch (const std::exception& e) {
-    return Err("metrics: cannot listen on " + listen.toString() + ": " + e.what());
-  }
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  if (ports.empty()) return Err("metrics: cannot listen on " + listen.toString() + ": no listening port");
-  return listen.withPort(static_cast<std::uint16_t>(ports.front()));
+  auto server = http::StatusServer::start(
+      listen, *registry_, [this] { return liveness(); }, [this] { return readiness(); });
+  if (!server) return Err("metrics: " + server.error());
+  server_ = std::move(server.value());
+  return server_->listenEndpoint();
+}
+
+void ControllerMetrics::setStoreOpen() { store_open_.store(true); }
+void ControllerMetrics::setServing() { serving_.store(true); }
+void ControllerMetrics::setStopping() { stopping_.store(true); }
+void ControllerMetrics::beatRouteWorker(DurationUs recompute_interval_us) {
+  route_worker_heartbeat_.beat(monotonicNowUs(), std::max(kMinWorkerSilenceUs, kMissedTurns * recompute_interval_us));
+}
+
+http::ProbeResult ControllerMetrics::liveness() const {
+  return route_worker_heartbeat_.check(monotonicNowUs(), "route worker");
+}
+
+http::ProbeResult ControllerMetrics::readiness() const {
+  const ControllerReadiness verdict = decideControllerReadiness(
+      {.store_open = store_open_.load(), .serving = serving_.load(), .stopping = stopping_.load()});
+  if (verdict == ControllerReadiness::kReady) return {};
+  return {false, std::string(toString(verdict))};
 }
 
 void ControllerMetrics::setConnectedRelays(std::size_t count) { connected_relays_->Set(static_cast<double>(count)); }

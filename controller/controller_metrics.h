@@ -1,8 +1,15 @@
 #pragma once
-// The controller's Prometheus metrics and their /metrics endpoint.
+// The controller's Prometheus metrics and its status endpoint on
+// metrics.listen (common/http/status_server.h): /metrics, /healthz, /readyz.
 //
 // Threads: every method may be called from any thread (prometheus-cpp
-// metric objects are thread-safe); scrapes run on the exposer's threads.
+// metric objects are thread-safe, the health state is atomic); requests run
+// on the status server's threads.
+//
+// /healthz: 503 once the route worker has not turned for max(5 s, 3 route
+// recompute intervals) (a deadlock or a computation that never ends); alive
+// before it first turns. /readyz: controller/core/controller_readiness.h
+// over what main reports with setStoreOpen(), setServing(), setStopping().
 //
 // Names (base units; counters end in _total):
 //   gauge     overline_controller_connected_relays        relays with an accepted session
@@ -13,17 +20,20 @@
 //   counter   overline_controller_route_pushes_total      RouteTable messages queued to relays
 //   gauge     overline_controller_route_version           highest route-table version persisted
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "common/endpoint.h"
+#include "common/http/heartbeat.h"
+#include "common/http/status_server.h"
 #include "common/result.h"
+#include "common/types.h"
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 class Registry;
@@ -41,9 +51,18 @@ class ControllerMetrics {
   ControllerMetrics(const ControllerMetrics&) = delete;
   ControllerMetrics& operator=(const ControllerMetrics&) = delete;
 
-  // Starts serving /metrics on `listen` (port 0 = ephemeral); returns the
-  // address actually listened on, or "metrics: cannot listen on <addr>: <reason>".
+  // Starts serving /metrics, /healthz and /readyz on `listen` (port 0 =
+  // ephemeral); returns the address actually listened on, or
+  // "metrics: cannot listen on <addr>: <reason>".
   Result<Endpoint, std::string> serve(const Endpoint& listen);
+
+  // Readiness inputs, reported by main as the process comes up and goes down.
+  void setStoreOpen();
+  void setServing();  // gRPC server started, route worker running
+  void setStopping();
+  // The route worker's proof of life, each turn of its loop; it turns at
+  // least every `recompute_interval_us` (RouteSettings, may change at run time).
+  void beatRouteWorker(DurationUs recompute_interval_us);
 
   void setConnectedRelays(std::size_t count);
   void countReport();
@@ -53,8 +72,16 @@ class ControllerMetrics {
   void setRouteVersion(std::uint64_t version);
 
  private:
+  http::ProbeResult liveness() const;   // status server threads
+  http::ProbeResult readiness() const;  // status server threads
+
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  http::Heartbeat route_worker_heartbeat_;
+  std::atomic<bool> store_open_{false};
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> stopping_{false};
+  // Declared after what its requests read, so it stops before they go.
+  std::unique_ptr<http::StatusServer> server_;
   prometheus::Gauge* connected_relays_ = nullptr;
   prometheus::Counter* reports_received_ = nullptr;
   prometheus::Counter* ignored_link_reports_[kIgnoredLinkReasonCount] = {};

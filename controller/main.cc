@@ -1,6 +1,7 @@
 // overline-controller: the controller process. Loads the YAML config, opens
 // the RocksDB store, serves RelaySession, Admin and Edge on one gRPC server,
-// runs the route worker and serves /metrics.
+// runs the route worker and serves /metrics, /healthz and /readyz
+// (controller/controller_metrics.h).
 //
 //   overline-controller --config FILE [--ready-file PATH] [--log-level LEVEL]
 //
@@ -14,9 +15,16 @@
 //   {"pid":123,"listen":"127.0.0.1:7400","metrics":"127.0.0.1:9465"}
 // ("metrics" is null when disabled). Test harnesses wait for this file.
 //
-// Threads: SIGINT and SIGTERM are blocked in every thread (the mask is set
-// before any thread starts) and taken by sigwait() on the main thread, which
-// then stops the controller (sessions closed, route worker joined), waits
+// SIGHUP re-reads the config file and applies log_level, routes, relays,
+// edge and token at once, sessions untouched; listen, db_path and metrics
+// keep their running values with a warning naming them
+// (controller/config/controller_config_reload.h). A bad file is logged as
+// its one-line error and the controller runs on. (--log-level, when given,
+// still wins over the file.)
+//
+// Threads: SIGINT, SIGTERM and SIGHUP are blocked in every thread (the mask
+// is set before any thread starts) and taken by sigwait() on the main
+// thread, which reloads on SIGHUP and on the others stops the controller (sessions closed, route worker joined), waits
 // (3 s at most) for the sessions to end and for followed event tails to end,
 // shuts the gRPC server down (250 ms for stragglers), flushes the store and
 // returns. gRPC, RocksDB and the metrics exposer run their own threads;
@@ -40,9 +48,11 @@
 #include <optional>
 #include <string>
 
+#include "common/process/log_fields.h"
 #include "common/process/process_support.h"
 #include "controller/admin_service.h"
 #include "controller/config/controller_config.h"
+#include "controller/config/controller_config_reload.h"
 #include "controller/controller.h"
 #include "controller/controller_metrics.h"
 #include "controller/edge_service.h"
@@ -79,26 +89,49 @@ int fail(int exit_code, const std::string& message) {
 
 
 
-int run(const ControllerProcessConfig& config, const Options& options) {
+// Re-reads the config file (SIGHUP) and applies what can change at run
+// time to `running` and the controller. Main thread.
+void reloadConfig(const Options& options, ControllerProcessConfig& running, Controller& controller) {
+  auto loaded = loadControllerConfig(options.config_path);
+  if (!loaded) {
+    logEvent(spdlog::level::err, "config reload failed; running on the previous config",
+             {{"file", options.config_path}, {"error", loaded.error()}});
+    return;
+  }
+  ControllerReloadPlan plan = planControllerReload(running, loaded.value());
+  for (const std::string& key : plan.kept) {
+    logEvent(spdlog::level::warn, "config key cannot change at run time; keeping the running value",
+             {{"key", key}});
+  }
+  if (plan.config.log_level != running.log_level && options.log_level.empty()) {
+    spdlog::set_level(spdlog::level::from_str(plan.config.log_level));
+  }
+  controller.updateSettings(plan.config.settings);
+  std::string applied;
+  for (const std::string& key : plan.applied) applied += (applied.empty() ? "" : ",") + key;
+  logEvent(spdlog::level::info, "config reloaded",
+           {{"file", options.config_path}, {"applied", applied.empty() ? "none" : applied}});
+  running = std::move(plan.config);
+}
+
+int run(ControllerProcessConfig config, const Options& options) {
   // Before any thread exists, so every thread inherits the mask and only
   // sigwait() below ever sees these signals.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   setUpProcessLogging("overline-controller", options.log_level.empty() ? config.log_level : options.log_level);
-  spdlog::info("overline-controller {} starting: db {}", OVERLINE_VERSION, config.db_path);
+  logEvent(spdlog::level::info, "controller starting", {{"version", OVERLINE_VERSION}, {"db", config.db_path}});
 
   // Declaration order is the wiring order; destruction runs backwards, so
   // the server goes before the services, which go before what they use.
-  auto store = ControllerStore::open(config.db_path);
-  if (!store) return fail(kExitStartFailed, store.error());
+  // The status endpoint comes first: /healthz and /readyz answer (not
+  // ready) while the store opens, which can take a while on a large db.
   ControllerMetrics metrics;
-  auto controller = Controller::create(*store.value(), config.settings, metrics);
-  if (!controller) return fail(kExitStartFailed, controller.error());
-
   std::optional<Endpoint> metrics_bound;
   if (config.metrics_listen) {
     auto bound = metrics.serve(*config.metrics_listen);
@@ -106,6 +139,11 @@ int run(const ControllerProcessConfig& config, const Options& options) {
     metrics_bound = bound.value();
     spdlog::info("metrics at http://{}/metrics", metrics_bound->toString());
   }
+  auto store = ControllerStore::open(config.db_path);
+  if (!store) return fail(kExitStartFailed, store.error());
+  metrics.setStoreOpen();
+  auto controller = Controller::create(*store.value(), config.settings, metrics);
+  if (!controller) return fail(kExitStartFailed, controller.error());
 
   RelaySessionService relay_sessions(*controller.value());
   AdminService admin(*controller.value(), *store.value());
@@ -124,6 +162,7 @@ int run(const ControllerProcessConfig& config, const Options& options) {
   spdlog::info("gRPC at {}", listening.toString());
 
   controller.value()->start();
+  metrics.setServing();
 
   if (!options.ready_file.empty()) {
     const nlohmann::json ready = {
@@ -137,12 +176,16 @@ int run(const ControllerProcessConfig& config, const Options& options) {
       return fail(kExitStartFailed, "ready file: " + *error);
     }
   }
-  spdlog::info("controller running");
+  logEvent(spdlog::level::info, "controller running", {{"grpc", listening.toString()}});
 
   int signum = 0;
-  while (sigwait(&stop_signals, &signum) != 0) {
+  for (;;) {
+    if (sigwait(&signals, &signum) != 0) continue;
+    if (signum != SIGHUP) break;
+    reloadConfig(options, config, *controller.value());
   }
-  spdlog::info("received {}, stopping", strsignal(signum));
+  logEvent(spdlog::level::info, "stopping", {{"signal", std::string("SIG") + sigabbrev_np(signum)}});
+  metrics.setStopping();
   controller.value()->stop();
   if (!controller.value()->waitForSessionsEnded(kShutdownGrace)) {
     spdlog::warn("some relay sessions did not end in time");
@@ -151,7 +194,7 @@ int run(const ControllerProcessConfig& config, const Options& options) {
   server->Shutdown(std::chrono::system_clock::now() + kShutdownStragglers);
   server->Wait();
   if (auto error = store.value()->flush()) spdlog::error("{}", *error);
-  spdlog::info("controller stopped");
+  logEvent(spdlog::level::info, "controller stopped", {});
   return kExitOk;
 }
 

@@ -5,6 +5,8 @@
 #include <deque>
 #include <mutex>
 
+#include "common/process/log_fields.h"
+
 namespace overline::controller {
 namespace {
 
@@ -53,7 +55,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1
         return;
       }
       node_ = accepted.value();
-      spdlog::info("node {} connected from {}", node_, peer_);
+      logEvent(spdlog::level::info, "relay session up", {{"node", node_}, {"peer", peer_}});
     } else if (incoming_.has_report()) {
       controller_.onReport(node_, incoming_.report(), *this);
     } else if (incoming_.has_drain()) {
@@ -82,7 +84,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1
   }
 
   void OnDone() override {
-    if (node_ != kNoNode) spdlog::info("node {} disconnected", node_);
+    if (node_ != kNoNode) logEvent(spdlog::level::info, "relay session down", {{"node", node_}});
     controller_.onSessionEnded(node_, *this);
     delete this;
   }

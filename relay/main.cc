@@ -1,5 +1,6 @@
 // overline-relay: the relay process. Loads the YAML config, binds one UDP
-// socket per line, runs RelayCore on a libuv loop and serves /metrics. With
+// socket per line, runs RelayCore on a libuv loop and serves /metrics,
+// /healthz and /readyz (relay/io/relay_metrics.h). With
 // a `controller:` section it also keeps a RelaySession with the controller
 // (relay/control) on its own threads; peer lists and route tables reach the
 // loop as snapshots, and the relay keeps forwarding on the last ones while
@@ -47,6 +48,7 @@
 #include <optional>
 #include <string>
 
+#include "common/process/log_fields.h"
 #include "common/process/process_support.h"
 #include "relay/config/config_reload.h"
 #include "relay/config/relay_process_config.h"
@@ -123,13 +125,14 @@ HelloInfo helloInfo(const RelayProcessConfig& config, const RelayIo& io, const C
 void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore& core, RelayIo& io) {
   auto loaded = loadRelayProcessConfig(options.config_path);
   if (!loaded) {
-    spdlog::error("reload: {}: {}; running on the previous config", options.config_path, loaded.error());
+    logEvent(spdlog::level::err, "config reload failed; running on the previous config",
+             {{"file", options.config_path}, {"error", loaded.error()}});
     return;
   }
   ReloadPlan plan = planReload(running, loaded.value());
   for (const std::string& key : plan.kept) {
-    spdlog::warn("reload: {} changed but cannot change at run time; keeping the running value (restart to apply)",
-                 key);
+    logEvent(spdlog::level::warn, "config key cannot change at run time; keeping the running value",
+             {{"key", key}});
   }
   if (plan.config.log_level != running.log_level && options.log_level.empty()) {
     spdlog::set_level(spdlog::level::from_str(plan.config.log_level));
@@ -140,15 +143,18 @@ void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore
   }
   if (!(plan.config.core.join == running.core.join)) core.setJoinPolicy(plan.config.core.join);
   std::string applied;
-  for (const std::string& key : plan.applied) applied += (applied.empty() ? "" : ", ") + key;
-  spdlog::info("reload: config re-read; {}", applied.empty() ? "nothing to apply" : "applied " + applied);
+  for (const std::string& key : plan.applied) applied += (applied.empty() ? "" : ",") + key;
+  logEvent(spdlog::level::info, "config reloaded",
+           {{"file", options.config_path}, {"applied", applied.empty() ? "none" : applied}});
   running = std::move(plan.config);
 }
 
 int run(RelayProcessConfig config, const Options& options) {
-  setUpProcessLogging("overline-relay", options.log_level.empty() ? config.log_level : options.log_level);
-  spdlog::info("overline-relay {} starting: node {} region {}, {} lines, {} neighbours", OVERLINE_VERSION,
-               config.core.node_id, config.region, config.lines.size(), config.core.neighbours.size());
+  setUpProcessLogging("overline-relay", options.log_level.empty() ? config.log_level : options.log_level,
+                      {{"node", config.core.node_id}});
+  logEvent(spdlog::level::info, "relay starting",
+           {{"version", OVERLINE_VERSION}, {"region", config.region}, {"lines", config.lines.size()},
+            {"neighbours", config.core.neighbours.size()}});
 
   // Declaration order is the wiring order; destruction runs backwards, so
   // every user goes before what it uses and the loop goes last.
@@ -218,10 +224,11 @@ int run(RelayProcessConfig config, const Options& options) {
     if (verdict == DrainMonitor::Verdict::kWait) return;
     const TimeUs drained_after_ms = (loopNowUs() - drain_started_us) / kMillisecond;
     if (verdict == DrainMonitor::Verdict::kQuiet) {
-      spdlog::info("drained: no transit forwarded for {} ms, {} ms after SIGTERM; stopping", kDrainQuietMs,
-                   drained_after_ms);
+      logEvent(spdlog::level::info, "drained; stopping",
+               {{"quiet_ms", kDrainQuietMs}, {"after_ms", drained_after_ms}});
     } else {
-      spdlog::warn("drain timeout: transit still forwarded {} ms after SIGTERM; stopping", drained_after_ms);
+      logEvent(spdlog::level::warn, "drain timeout: transit still forwarded; stopping",
+               {{"after_ms", drained_after_ms}});
     }
     stopNow();
   };
@@ -231,13 +238,15 @@ int run(RelayProcessConfig config, const Options& options) {
         const bool can_drain = signum == SIGTERM && !drain && control_bridge && control_bridge->status().connected &&
                                config.controller->drain_timeout_ms > 0;
         if (!can_drain) {
-          spdlog::info("received {}, stopping", strsignal(signum));
+          logEvent(spdlog::level::info, "stopping", {{"signal", std::string("SIG") + sigabbrev_np(signum)}});
           stopNow();
           return;
         }
-        spdlog::info("received {}: draining (transit moves away; at most {} ms; send it again to stop at once)",
-                     strsignal(signum), config.controller->drain_timeout_ms);
+        logEvent(spdlog::level::info, "draining: transit moves away; send the signal again to stop at once",
+                 {{"signal", std::string("SIG") + sigabbrev_np(signum)},
+                  {"timeout_ms", config.controller->drain_timeout_ms}});
         control_session->requestDrain();
+        if (metrics) metrics->setDraining();
         drain_started_us = loopNowUs();
         drain.emplace(drain_started_us, core.counters().transit_data_forwarded, kDrainQuietMs * kMillisecond,
                       static_cast<DurationUs>(config.controller->drain_timeout_ms) * kMillisecond);

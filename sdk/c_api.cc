@@ -78,9 +78,20 @@ uint32_t overline_edge_node(const overline_client* client) {
 }
 
 int overline_publish(overline_client* client, uint32_t local_id, uint64_t* stream_id) {
+  return overline_publish_with_budget(client, local_id, 0, stream_id);
+}
+
+int overline_publish_with_budget(overline_client* client, uint32_t local_id, uint32_t latency_budget_ms,
+                                 uint64_t* stream_id) {
   if (client == nullptr || stream_id == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
   return guarded([&] {
-    *stream_id = client->client->publish(local_id);
+    overline::sdk::PublishOptions options;
+    if (latency_budget_ms != 0) {
+      options.latency_budget_us = static_cast<overline::DurationUs>(latency_budget_ms) * overline::kMillisecond;
+    }
+    const auto published = client->client->publish(local_id, options);
+    if (!published) return OVERLINE_ERR_INVALID_ARGUMENT;
+    *stream_id = *published;
     return OVERLINE_OK;
   });
 }
@@ -96,7 +107,7 @@ int overline_send(overline_client* client, uint64_t stream_id, const uint8_t* pa
 int overline_subscribe(overline_client* client, uint64_t stream_id, overline_receive_fn fn, void* user) {
   if (client == nullptr || fn == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
   return guarded([&] {
-    client->client->subscribe(stream_id,
+    (void)client->client->subscribe(stream_id,
                               [fn, user](overline::StreamId stream, const overline::wire::Header& header,
                                          std::span<const std::byte> payload, std::uint64_t) {
                                 fn(user, stream, header.sequence, header.timestamp_us,

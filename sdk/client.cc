@@ -183,13 +183,24 @@ ClientCounters Client::counters() const {
   out.unexpected_type = load(counters_.unexpected_type);
   out.unknown_stream = load(counters_.unknown_stream);
   out.receive_errors = load(counters_.receive_errors);
+  out.playout_lost = load(counters_.playout_lost);
+  out.playout_late = load(counters_.playout_late);
+  out.playout_duplicates = load(counters_.playout_duplicates);
+  out.playout_reordered = load(counters_.playout_reordered);
+  out.playout_overflows = load(counters_.playout_overflows);
+  out.playout_resyncs = load(counters_.playout_resyncs);
+  out.playout_held = load(counters_.playout_held);
   return out;
 }
 
-StreamId Client::publish(std::uint32_t local_id, const PublishOptions& options) {
+Result<StreamId, std::string> Client::publish(std::uint32_t local_id, const PublishOptions& options) {
+  const auto budget = encodeLatencyBudget(options.latency_budget_us);
+  if (!budget) return Err{budget.error()};
   const StreamId stream = makeStreamId(edge_node_, local_id);
   std::lock_guard lock(publish_mutex_);
-  published_[stream].flags = options.redundant ? wire::kFlagRedundant : 0;
+  Published& published = published_[stream];
+  published.flags = options.redundant ? wire::kFlagRedundant : 0;
+  published.latency_budget = *budget;
   return stream;
 }
 
@@ -205,6 +216,7 @@ bool Client::send(StreamId stream, std::span<const std::byte> payload) {
     if (it == published_.end()) return false;
     header.sequence = it->second.next_sequence++;
     header.flags = it->second.flags;
+    header.latency_budget = it->second.latency_budget;
   }
   header.timestamp_us = wallClockUs();
   wire::PacketBuffer buffer;
@@ -212,10 +224,15 @@ bool Client::send(StreamId stream, std::span<const std::byte> payload) {
   return sendDatagram(std::span(buffer.data(), bytes));
 }
 
-void Client::subscribe(StreamId stream, ReceiveCallback callback) {
+std::optional<std::string> Client::subscribe(StreamId stream, ReceiveCallback callback,
+                                             const SubscribeOptions& options) {
   assert(callback);
-  if (closed_.load(std::memory_order_relaxed)) return;
-  auto subscription = std::make_shared<const Subscription>(Subscription{std::move(callback)});
+  if (const auto budget = encodeLatencyBudget(options.default_latency_budget_us); !budget) {
+    return "default " + budget.error();
+  }
+  if (closed_.load(std::memory_order_relaxed)) return std::nullopt;
+  auto subscription = std::make_shared<const Subscription>(
+      Subscription{next_subscription_id_.fetch_add(1), std::move(callback), options});
   bool replaced = false;
   {
     std::lock_guard lock(subscriptions_mutex_);
@@ -227,6 +244,7 @@ void Client::subscribe(StreamId stream, ReceiveCallback callback) {
   }
   sendControl(wire::PacketType::kSubscribe, stream);
   if (replaced) waitForRunningCallback();
+  return std::nullopt;
 }
 
 void Client::unsubscribe(StreamId stream) {
@@ -259,7 +277,9 @@ void Client::run() {
       refreshSubscriptions();
       next_refresh = now + options_.refresh_interval_us;
     }
-    const int ready = ::poll(fds, 2, pollTimeoutMs(now, std::min(next_keepalive, next_refresh)));
+    TimeUs wake_at = std::min(next_keepalive, next_refresh);
+    if (const auto playout_deadline = runPlayoutTimers(now)) wake_at = std::min(wake_at, *playout_deadline);
+    const int ready = ::poll(fds, 2, pollTimeoutMs(now, wake_at));
     if (ready < 0 && errno != EINTR) bump(counters_.receive_errors);
     if (ready > 0 && (fds[0].revents & POLLIN) != 0) readDatagrams();
     // A wake-up on fds[1] means close(); the loop condition sees closed_.
@@ -278,11 +298,11 @@ void Client::readDatagrams() {
       }
       return;
     }
-    onDatagram(std::span(buffer.data(), static_cast<std::size_t>(n)), wallClockUs());
+    onDatagram(std::span(buffer.data(), static_cast<std::size_t>(n)), wallClockUs(), monotonicUs());
   }
 }
 
-void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arrival_us) {
+void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arrival_us, TimeUs now) {
   bump(counters_.packets_received);
   const auto parsed = wire::parsePacket(datagram);
   if (!parsed) {
@@ -294,7 +314,7 @@ void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arriv
       bump(counters_.hello_replies);
       return;
     case wire::PacketType::kData:
-      deliver(*parsed, arrival_us);
+      deliver(*parsed, arrival_us, now);
       return;
     default:
       bump(counters_.unexpected_type);
@@ -302,30 +322,143 @@ void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arriv
   }
 }
 
-void Client::deliver(const wire::PacketView& packet, std::uint64_t arrival_us) {
+// Hands what a PlayoutBuffer releases to the subscription's callback, as
+// long as that subscription is still the stream's current one (a callback
+// may unsubscribe or resubscribe while a batch is being released).
+class Client::PlayoutDispatch final : public PlayoutBuffer::Listener {
+ public:
+  PlayoutDispatch(Client& client, StreamId stream, std::shared_ptr<const Subscription> subscription)
+      : client_(client), stream_(stream), subscription_(std::move(subscription)) {}
+
+  void onRelease(const PlayoutPacket& packet) override {
+    if (!client_.isCurrent(stream_, subscription_->id)) return;
+    bump(client_.counters_.data_delivered);
+    subscription_->callback(stream_, packet.header, packet.payload, packet.arrival_us);
+  }
+
+ private:
+  Client& client_;
+  const StreamId stream_;
+  // Keeps the callback alive if it unsubscribes itself.
+  const std::shared_ptr<const Subscription> subscription_;
+};
+
+void Client::deliver(const wire::PacketView& packet, std::uint64_t arrival_us, TimeUs now) {
+  const StreamId stream = packet.header.stream_id;
   std::lock_guard dispatch(dispatch_mutex_);
   std::shared_ptr<const Subscription> subscription;
   {
     std::lock_guard lock(subscriptions_mutex_);
-    const auto it = subscriptions_.find(packet.header.stream_id);
+    const auto it = subscriptions_.find(stream);
     if (it != subscriptions_.end()) subscription = it->second;
   }
   if (!subscription) {
     bump(counters_.unknown_stream);
     return;
   }
-  bump(counters_.data_delivered);  // before the call, so a callback observing itself sees it counted
-  // The shared_ptr keeps the callback alive if it unsubscribes itself.
-  subscription->callback(packet.header.stream_id, packet.header, packet.payload, arrival_us);
+  if (subscription->options.on_arrival) {
+    subscription->options.on_arrival(stream, packet.header, packet.payload, arrival_us);
+  }
+  if (!subscription->options.playout) {
+    if (!isCurrent(stream, subscription->id)) return;  // on_arrival unsubscribed
+    bump(counters_.data_delivered);  // before the call, so a callback observing itself sees it counted
+    subscription->callback(stream, packet.header, packet.payload, arrival_us);
+    return;
+  }
+  auto it = playouts_.find(stream);
+  if (it == playouts_.end() || it->second.subscription_id != subscription->id) {
+    if (it != playouts_.end()) {
+      // A new subscription: the old one's held packets go with it.
+      counters_.playout_held.fetch_sub(it->second.reported_held, std::memory_order_relaxed);
+      playouts_.erase(it);
+    }
+    const PlayoutConfig config{.default_budget_us = subscription->options.default_latency_budget_us,
+                               .max_held_packets = subscription->options.max_held_packets};
+    it = playouts_.emplace(stream, StreamPlayout{subscription->id, PlayoutBuffer(config), {}, 0}).first;
+  }
+  PlayoutDispatch dispatch_to(*this, stream, std::move(subscription));
+  it->second.buffer.onPacket(packet.header, packet.payload, arrival_us, now, dispatch_to);
+  reportPlayout(it->second);
+}
+
+std::optional<TimeUs> Client::runPlayoutTimers(TimeUs now) {
+  std::optional<TimeUs> earliest;
+  for (auto& [stream, playout] : playouts_) {
+    auto deadline = playout.buffer.nextDeadline();
+    if (deadline && *deadline <= now) {
+      std::lock_guard dispatch(dispatch_mutex_);
+      std::shared_ptr<const Subscription> subscription;
+      {
+        std::lock_guard lock(subscriptions_mutex_);
+        const auto it = subscriptions_.find(stream);
+        if (it != subscriptions_.end()) subscription = it->second;
+      }
+      // Ended subscriptions are dropped by refreshSubscriptions(); until
+      // then their releases go nowhere (PlayoutDispatch checks).
+      if (subscription && subscription->id == playout.subscription_id) {
+        PlayoutDispatch dispatch_to(*this, stream, std::move(subscription));
+        playout.buffer.onTimer(now, dispatch_to);
+        reportPlayout(playout);
+        deadline = playout.buffer.nextDeadline();
+      } else {
+        deadline.reset();
+      }
+    }
+    if (deadline && (!earliest || *deadline < *earliest)) earliest = deadline;
+  }
+  return earliest;
+}
+
+bool Client::isCurrent(StreamId stream, std::uint64_t subscription_id) {
+  std::lock_guard lock(subscriptions_mutex_);
+  const auto it = subscriptions_.find(stream);
+  return it != subscriptions_.end() && it->second->id == subscription_id;
+}
+
+void Client::reportPlayout(StreamPlayout& playout) {
+  const PlayoutCounters& now = playout.buffer.counters();
+  PlayoutCounters& was = playout.reported;
+  const auto add = [](std::atomic<std::uint64_t>& counter, std::uint64_t now_value, std::uint64_t& was_value) {
+    if (now_value != was_value) counter.fetch_add(now_value - was_value, std::memory_order_relaxed);
+    was_value = now_value;
+  };
+  add(counters_.playout_lost, now.lost, was.lost);
+  add(counters_.playout_late, now.late, was.late);
+  add(counters_.playout_duplicates, now.duplicates, was.duplicates);
+  add(counters_.playout_reordered, now.reordered, was.reordered);
+  add(counters_.playout_overflows, now.overflows, was.overflows);
+  add(counters_.playout_resyncs, now.resyncs, was.resyncs);
+  const std::size_t held = playout.buffer.heldCount();
+  if (held >= playout.reported_held) {
+    counters_.playout_held.fetch_add(held - playout.reported_held, std::memory_order_relaxed);
+  } else {
+    counters_.playout_held.fetch_sub(playout.reported_held - held, std::memory_order_relaxed);
+  }
+  playout.reported_held = held;
 }
 
 void Client::refreshSubscriptions() {
   refresh_scratch_.clear();
   {
     std::lock_guard lock(subscriptions_mutex_);
-    for (const auto& [stream, subscription] : subscriptions_) refresh_scratch_.push_back(stream);
+    for (const auto& [stream, subscription] : subscriptions_) {
+      refresh_scratch_.emplace_back(stream, subscription->id);
+    }
   }
-  for (const StreamId stream : refresh_scratch_) sendControl(wire::PacketType::kSubscribe, stream);
+  for (const auto& [stream, id] : refresh_scratch_) sendControl(wire::PacketType::kSubscribe, stream);
+  // Playout state of ended or replaced subscriptions (both lists are sorted by stream).
+  auto current = refresh_scratch_.begin();
+  for (auto it = playouts_.begin(); it != playouts_.end();) {
+    while (current != refresh_scratch_.end() && current->first < it->first) ++current;
+    const bool live = current != refresh_scratch_.end() && current->first == it->first &&
+                      current->second == it->second.subscription_id;
+    if (live) {
+      ++it;
+      continue;
+    }
+    counters_.playout_held.fetch_sub(it->second.reported_held, std::memory_order_relaxed);
+    it = playouts_.erase(it);
+  }
 }
 
 void Client::sendControl(wire::PacketType type, StreamId stream) {

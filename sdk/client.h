@@ -14,6 +14,11 @@
 // socket is thread-safe, callers need no cross-thread queue or uv_async_t to
 // reach the loop. One less dependency for SDK users, too.
 //
+// Playout: by default a subscription's DATA reaches its callback in sequence
+// order within the stream's latency budget (PlayoutBuffer): packets behind a
+// gap wait until it is filled or its deadline passes, and the SDK thread
+// wakes at that deadline to release them.
+//
 // Receive callbacks run on the SDK thread, one at a time, and must not throw.
 // A callback may call send(), publish(), subscribe() and unsubscribe(), but
 // must not call close() or destroy the Client.
@@ -25,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -34,6 +40,8 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "common/wire/packet.h"
+#include "sdk/core/latency_budget.h"
+#include "sdk/core/playout_buffer.h"
 #include "sdk/unique_fd.h"
 
 namespace overline::sdk {
@@ -72,12 +80,20 @@ struct ClientCounters {
   std::uint64_t send_failed = 0;  // the socket refused a datagram (e.g. buffer full)
   std::uint64_t packets_received = 0;
   std::uint64_t hello_replies = 0;
-  std::uint64_t data_delivered = 0;  // DATA handed to a receive callback
+  std::uint64_t data_delivered = 0;  // DATA handed to a receive callback (in order, unless playout is off)
   // Drops: every received datagram not delivered or a HELLO reply is one of these.
   std::uint64_t malformed = 0;        // parsePacket rejected it
   std::uint64_t unexpected_type = 0;  // valid, but not HELLO or DATA
   std::uint64_t unknown_stream = 0;   // DATA for a stream not subscribed (e.g. just unsubscribed)
   std::uint64_t receive_errors = 0;   // recv() failed other than "nothing to read"
+  // Playout (PlayoutCounters, summed over subscriptions with playout on).
+  std::uint64_t playout_lost = 0;        // sequences given up: not delivered within the budget
+  std::uint64_t playout_late = 0;        // arrivals dropped: after their sequence was given up or their deadline
+  std::uint64_t playout_duplicates = 0;  // arrivals dropped: sequence already delivered or held
+  std::uint64_t playout_reordered = 0;   // delivered after waiting for an earlier packet
+  std::uint64_t playout_overflows = 0;   // gaps given up early because too many packets were held
+  std::uint64_t playout_resyncs = 0;     // publisher restarts detected
+  std::uint64_t playout_held = 0;        // gauge: packets held behind a gap right now
 };
 
 // How a published stream's DATA is sent.
@@ -86,6 +102,10 @@ struct PublishOptions {
   // downstream neighbour on two disjoint links, so one failed line loses
   // nothing (at twice the relay-to-relay bandwidth).
   bool redundant = false;
+  // How long after sending a packet is still useful: relays stop recovering
+  // it and subscribers stop waiting for it after that. Carried in every
+  // DATA header in 10 ms units: 10 ms..2,550 ms, rounded up to 10 ms.
+  DurationUs latency_budget_us = kDefaultLatencyBudgetUs;
 };
 
 // Called on the SDK thread for each DATA of a subscribed stream. `payload`
@@ -93,6 +113,22 @@ struct PublishOptions {
 // (system_clock), comparable with header.timestamp_us when clocks are synced.
 using ReceiveCallback = std::function<void(StreamId stream, const wire::Header& header,
                                            std::span<const std::byte> payload, std::uint64_t arrival_us)>;
+
+// How a subscription's DATA reaches its callback.
+struct SubscribeOptions {
+  // true: in sequence order within the latency budget (see the top of this
+  // file); duplicates, late and given-up packets are only counted. false:
+  // every DATA as it arrives, duplicates included.
+  bool playout = true;
+  // Budget for DATA whose header states none (latency_budget 0): 10 ms..2,550 ms.
+  DurationUs default_latency_budget_us = kDefaultLatencyBudgetUs;
+  // Bound on the packets held behind gaps (memory: up to ~1.3 KB each).
+  std::size_t max_held_packets = 4096;
+  // Optional: called for every DATA of the stream as it arrives, before
+  // playout (duplicates and late ones included), on the SDK thread just
+  // before any delivery it causes. For measuring the network, not for media.
+  ReceiveCallback on_arrival;
+};
 
 class Client {
  public:
@@ -119,8 +155,9 @@ class Client {
 
   // Declares a stream published from here: makeStreamId(edgeNode(), local_id).
   // Its DATA sequence starts at 0; publishing it again keeps the sequence
-  // and takes the new options.
-  StreamId publish(std::uint32_t local_id, const PublishOptions& options = {});
+  // and takes the new options. An error (nothing changes) when
+  // options.latency_budget_us is outside 10 ms..2,550 ms.
+  Result<StreamId, std::string> publish(std::uint32_t local_id, const PublishOptions& options = {});
 
   // Sends one DATA packet on a stream returned by publish(): next sequence,
   // timestamp_us = wall clock now. Returns false if the client is closed, the
@@ -130,9 +167,13 @@ class Client {
   bool send(StreamId stream, std::span<const std::byte> payload);
 
   // Sends SUBSCRIBE now and every refresh_interval_us until unsubscribe() or
-  // close(). `callback` must not be empty (asserted). Subscribing again replaces the callback. When this
-  // returns, a replaced callback is no longer running (unless the caller is that callback).
-  void subscribe(StreamId stream, ReceiveCallback callback);
+  // close(). `callback` must not be empty (asserted). Subscribing again replaces the callback
+  // and options and restarts the stream's playout (packets held for the old
+  // one are dropped). When this returns, a replaced callback is no longer
+  // running (unless the caller is that callback). Returns an error, and
+  // subscribes nothing, when the options are invalid.
+  std::optional<std::string> subscribe(StreamId stream, ReceiveCallback callback,
+                                       const SubscribeOptions& options = {});
   // Sends UNSUBSCRIBE. When this returns the stream's callback is not running
   // and will not run again (unless the caller is that callback).
   void unsubscribe(StreamId stream);
@@ -146,8 +187,18 @@ class Client {
 
  private:
   struct Subscription {
+    std::uint64_t id;  // unique per subscribe() call: tells a replaced subscription's playout apart
     ReceiveCallback callback;
+    SubscribeOptions options;
   };
+  // A subscription's playout state; SDK thread only.
+  struct StreamPlayout {
+    std::uint64_t subscription_id;
+    PlayoutBuffer buffer;
+    PlayoutCounters reported;  // already added to counters_
+    std::size_t reported_held = 0;
+  };
+  class PlayoutDispatch;
   struct AtomicCounters {
     std::atomic<std::uint64_t> packets_sent{0};
     std::atomic<std::uint64_t> send_failed{0};
@@ -158,6 +209,13 @@ class Client {
     std::atomic<std::uint64_t> unexpected_type{0};
     std::atomic<std::uint64_t> unknown_stream{0};
     std::atomic<std::uint64_t> receive_errors{0};
+    std::atomic<std::uint64_t> playout_lost{0};
+    std::atomic<std::uint64_t> playout_late{0};
+    std::atomic<std::uint64_t> playout_duplicates{0};
+    std::atomic<std::uint64_t> playout_reordered{0};
+    std::atomic<std::uint64_t> playout_overflows{0};
+    std::atomic<std::uint64_t> playout_resyncs{0};
+    std::atomic<std::uint64_t> playout_held{0};
   };
 
   Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local, NodeId edge_node,
@@ -165,8 +223,13 @@ class Client {
 
   void run();  // the SDK thread
   void readDatagrams();
-  void onDatagram(std::span<const std::byte> datagram, std::uint64_t arrival_us);
-  void deliver(const wire::PacketView& packet, std::uint64_t arrival_us);
+  void onDatagram(std::span<const std::byte> datagram, std::uint64_t arrival_us, TimeUs now);
+  void deliver(const wire::PacketView& packet, std::uint64_t arrival_us, TimeUs now);
+  // Releases what playout deadlines <= now let go; returns the earliest
+  // deadline still pending. Drops playout state of ended subscriptions.
+  std::optional<TimeUs> runPlayoutTimers(TimeUs now);
+  bool isCurrent(StreamId stream, std::uint64_t subscription_id);
+  void reportPlayout(StreamPlayout& playout);
   void refreshSubscriptions();
   void sendControl(wire::PacketType type, StreamId stream);
   void sendHello();
@@ -186,7 +249,8 @@ class Client {
 
   struct Published {
     std::uint32_t next_sequence = 0;
-    std::uint8_t flags = 0;  // header flags of its DATA
+    std::uint8_t flags = 0;           // header flags of its DATA
+    std::uint8_t latency_budget = 0;  // header byte of its DATA
   };
   std::mutex publish_mutex_;  // guards published_
   std::map<StreamId, Published> published_;
@@ -197,8 +261,11 @@ class Client {
   std::mutex dispatch_mutex_;
   std::mutex subscriptions_mutex_;  // guards subscriptions_
   std::map<StreamId, std::shared_ptr<const Subscription>> subscriptions_;
+  std::atomic<std::uint64_t> next_subscription_id_{1};
 
-  std::vector<StreamId> refresh_scratch_;  // SDK thread only
+  std::map<StreamId, StreamPlayout> playouts_;  // SDK thread only
+
+  std::vector<std::pair<StreamId, std::uint64_t>> refresh_scratch_;  // (stream, subscription id); SDK thread only
   std::thread thread_;
 };
 

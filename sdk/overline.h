@@ -58,15 +58,27 @@ int overline_connect_with_token(const char* edge, const char* join_token, uint32
 uint32_t overline_edge_node(const overline_client* client);
 
 /* Declares the stream (edge node, local_id) published from this client and
- * stores its id in *stream_id. Its sequence numbers start at 0. */
+ * stores its id in *stream_id. Its sequence numbers start at 0. Its latency
+ * budget is the default, 400 ms. */
 int overline_publish(overline_client* client, uint32_t local_id, uint64_t* stream_id);
+
+/* As overline_publish(), with the stream's latency budget: how long after
+ * sending a packet is still useful (relays stop recovering it, subscribers
+ * stop waiting for it). 10..2550 ms, rounded up to 10 ms; 0 = the default
+ * (400 ms); anything else is OVERLINE_ERR_INVALID_ARGUMENT. Publishing a
+ * stream again keeps its sequence and takes the new budget. */
+int overline_publish_with_budget(overline_client* client, uint32_t local_id, uint32_t latency_budget_ms,
+                                 uint64_t* stream_id);
 
 /* Sends one DATA packet of `len` bytes (<= OVERLINE_MAX_PAYLOAD_BYTES; `payload`
  * may be NULL when len is 0) on a stream returned by overline_publish(). */
 int overline_send(overline_client* client, uint64_t stream_id, const uint8_t* payload, size_t len);
 
-/* Subscribes to `stream_id`; `fn(user, ...)` is called for each packet.
- * Subscribing again replaces the callback. */
+/* Subscribes to `stream_id`; `fn(user, ...)` is called for each packet, in
+ * sequence order: a packet behind a missing one waits until that one
+ * arrives or the stream's latency budget for it runs out; the missing one is
+ * then skipped. Duplicates and packets too late are dropped. Subscribing
+ * again replaces the callback. */
 int overline_subscribe(overline_client* client, uint64_t stream_id, overline_receive_fn fn, void* user);
 
 /* Leaves the stream. When this returns, its callback is not running and will

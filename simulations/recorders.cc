@@ -34,7 +34,8 @@ DataPathLog::DataPathLog(SimNetwork& network, NodeId from, NodeId to) {
     const std::optional<LineRef> receiver = relayLineAt(transmission.to);
     if (!sender || !receiver || sender->node != from || receiver->node != to) return;
     const std::optional<wire::Header> header = transmission.header();
-    if (!header || header->type != wire::PacketType::kData) return;
+    // Retransmissions answer NACKs on another link by design: not the path.
+    if (!header || header->type != wire::PacketType::kData || (header->flags & wire::kFlagRetransmit) != 0) return;
     ++packets_;
     if (!changes_.empty() && changes_.back().from_line == sender->line && changes_.back().to_line == receiver->line) {
       return;

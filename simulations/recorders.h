@@ -54,7 +54,9 @@ struct LinePairUse {
 
 class DataPathLog {
  public:
-  // Records DATA sent by relay `from` to relay `to`, whatever the path does to it.
+  // Records DATA sent by relay `from` to relay `to`, whatever the path does
+  // to it; retransmissions (kFlagRetransmit), which answer NACKs on another
+  // link by design, are not the path and are left out.
   DataPathLog(SimNetwork& network, NodeId from, NodeId to);
   DataPathLog(const DataPathLog&) = delete;
   DataPathLog& operator=(const DataPathLog&) = delete;

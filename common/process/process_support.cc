@@ -1,18 +1,22 @@
 #include "common/process/process_support.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+
+#include "common/process/logfmt_formatter.h"
 
 namespace overline {
 
-void setUpProcessLogging(const std::string& process_name, const std::string& level) {
-  auto logger = spdlog::stderr_color_mt(process_name);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+void setUpProcessLogging(const std::string& process_name, const std::string& level,
+                         const std::vector<LogField>& context) {
+  auto logger = spdlog::stderr_logger_mt(process_name);
+  logger->set_formatter(std::make_unique<LogfmtFormatter>(process_name, context));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
 }

@@ -5,12 +5,18 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "common/process/log_fields.h"
 
 namespace overline {
 
-// Installs a stderr logger named `process_name` with timestamps and `level`
-// (trace|debug|info|warn|error) as the default spdlog logger.
-void setUpProcessLogging(const std::string& process_name, const std::string& level);
+// Installs a stderr logger named `process_name` writing logfmt lines
+// (logfmt_formatter.h: ts, level, proc=`process_name`, the `context` fields
+// such as the relay's node id, msg and the event's fields) at `level`
+// (trace|debug|info|warn|error|critical) as the default spdlog logger.
+void setUpProcessLogging(const std::string& process_name, const std::string& level,
+                         const std::vector<LogField>& context = {});
 
 // Writes `text` to `path` via a temp file in the same directory and
 // rename(2), so a reader sees either no file or the whole file (ready files

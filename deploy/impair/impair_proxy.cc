@@ -174,6 +174,7 @@ void ImpairProxy::onLinkDatagram(Link& link, LineIndex side, const Endpoint& fro
   }
   Direction& direction = from_a ? link.a_to_b : link.b_to_a;
   ++direction.counters.received;
+  direction.counters.received_bytes += datagram.size();
   const TimeUs now = nowUs();
   const impairment::Decision decision = direction.model.admit(now, datagram.size());
   if (!decision.delivered()) return;  // the model counts its drops
@@ -224,6 +225,7 @@ void ImpairProxy::deliverDue() {
     --counters.queued;
     if (item.out->send(item.to, item.packet)) {
       ++counters.delivered;
+      counters.delivered_bytes += item.packet.size();
     } else {
       ++counters.send_failed;
     }
@@ -379,6 +381,8 @@ std::string ImpairProxy::execute(const StatsCommand& /*command*/) {
     return nlohmann::ordered_json{
         {"received", direction.counters.received},
         {"delivered", direction.counters.delivered},
+        {"received_bytes", direction.counters.received_bytes},
+        {"delivered_bytes", direction.counters.delivered_bytes},
         {"queued", direction.counters.queued},
         {"reordered", model.reordered},
         {"dropped", droppedJson(model, direction.counters)},
@@ -410,6 +414,8 @@ std::string ImpairProxy::execute(const StatsCommand& /*command*/) {
         {"sent", totals.sent},
         {"received", totals.received},
         {"dropped", totals.dropped},
+        {"sent_bytes", totals.sent_bytes},
+        {"received_bytes", totals.received_bytes},
         {"foreign", totals.foreign},
     });
   }
@@ -423,6 +429,8 @@ std::string ImpairProxy::execute(const StatsCommand& /*command*/) {
         {"to", switchboard_->line(pair->to).name},
         {"received", pair->counters.received},
         {"delivered", pair->counters.delivered},
+        {"received_bytes", pair->counters.received_bytes},
+        {"delivered_bytes", pair->counters.delivered_bytes},
         {"queued", pair->counters.queued},
         {"reordered", model.reordered},
         {"dropped", std::move(dropped)},

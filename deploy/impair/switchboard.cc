@@ -35,6 +35,7 @@ Switchboard::Verdict Switchboard::admit(std::size_t to, const Endpoint& from, Ti
   }
   Pair& travelled = pair(sender->second, to);
   ++travelled.counters.received;
+  travelled.counters.received_bytes += bytes;
   if (isLineDownAt(travelled.from, now) || isLineDownAt(to, now)) {
     ++travelled.line_down;
     return {&travelled, false, 0};
@@ -104,10 +105,14 @@ Switchboard::LineTotals Switchboard::lineTotals(std::size_t line) const {
     if (const Pair* out = findPair(line, other)) {
       const impairment::ImpairmentCounters& model = out->model.counters();
       totals.sent += out->counters.received;
+      totals.sent_bytes += out->counters.received_bytes;
       totals.dropped += out->line_down + (model.admitted - model.delivered) + out->counters.queue_full +
                         out->counters.send_failed;
     }
-    if (const Pair* in = findPair(other, line)) totals.received += in->counters.delivered;
+    if (const Pair* in = findPair(other, line)) {
+      totals.received += in->counters.delivered;
+      totals.received_bytes += in->counters.delivered_bytes;
+    }
   }
   return totals;
 }

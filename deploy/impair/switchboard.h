@@ -57,8 +57,8 @@ class Switchboard {
     std::size_t to;
     impairment::ImpairmentKnobs knobs;  // what model's settings were made from
     impairment::LinkImpairment model;
-    // admit() counts `received` (every datagram from `from` at S(to), dropped
-    // or not); whoever delivers counts the rest.
+    // admit() counts `received` and `received_bytes` (every datagram from
+    // `from` at S(to), dropped or not); whoever delivers counts the rest.
     DirectionCounters counters;
     std::uint64_t line_down = 0;  // dropped because `from` or `to` was down
   };
@@ -76,6 +76,8 @@ class Switchboard {
     std::uint64_t received = 0;  // datagrams delivered to the line
     std::uint64_t dropped = 0;   // of those sent: line down, model drops, queue full, send failed
     std::uint64_t foreign = 0;   // dropped at the line's stand-in: not from another line
+    std::uint64_t sent_bytes = 0;      // UDP payload bytes of `sent`
+    std::uint64_t received_bytes = 0;  // UDP payload bytes of `received`
   };
 
   // `config` is valid (parseImpairConfig): names and real endpoints unique,

@@ -8,7 +8,9 @@
 // shortest-path routes with backups in the relay configs instead); the demo
 // prints the route-table version the relays apply and whether they are
 // connected to it. It stops by itself after --duration-s (or on Ctrl-C) and
-// leaves no process behind.
+// leaves no process behind. With --prometheus a real Prometheus scrapes every
+// relay and the controller (deploy/prometheus/alerts.yml evaluated) while the
+// demo runs; --hold-s keeps everything up that long after the summary.
 
 #include <chrono>
 #include <algorithm>
@@ -18,11 +20,13 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "common/stream_id_text.h"
 #include "deploy/localmesh/local_mesh.h"
+#include "deploy/localmesh/prometheus_server.h"
 
 namespace ol = overline;
 namespace lm = overline::localmesh;
@@ -64,6 +68,23 @@ void printController(lm::LocalMesh& mesh) {
   const auto* controller = mesh.controller();
   std::printf("== controller at %s (metrics %s, store and log in %s/controller)\n",
               controller->grpc.toString().c_str(), controller->metrics_url.c_str(), mesh.workDir().c_str());
+}
+
+// Prometheus on a free port with its config, data and log in
+// <work dir>/prometheus, scraping every relay and the controller each second
+// (job names as in deploy/prometheus/prometheus.yml, so the alert rules of
+// deploy/prometheus/alerts.yml apply). Prints where it is and what to ask.
+ol::Result<std::unique_ptr<lm::PrometheusServer>, std::string> startPrometheus(lm::LocalMesh& mesh) {
+  lm::PrometheusOptions options;
+  options.dir = mesh.workDir() + "/prometheus";
+  options.rule_files = {std::string(OVERLINE_SOURCE_DIR) + "/deploy/prometheus/alerts.yml"};
+  auto started = lm::PrometheusServer::start(lm::meshScrapeTargets(mesh), options);
+  if (!started) return started;
+  const std::string& url = started.value()->url();
+  std::printf("== prometheus at %s (config, data and log in %s)\n", url.c_str(), options.dir.c_str());
+  std::printf("== e.g. %s/graph?g0.expr=%s\n", url.c_str(),
+              lm::urlEncode("sum by (node) (rate(overline_relay_data_packets_forwarded_total[10s]))").c_str());
+  return started;
 }
 
 // What the relays say about the controller: which route-table version each
@@ -155,6 +176,8 @@ int main(int argc, char** argv) {
   bool fail_on_loss = false;
   bool no_line_failure = false;
   bool no_controller = false;
+  bool with_prometheus = false;
+  double hold_s = 0;
   app.add_option("--duration-s", duration_s, "how long the publisher sends")->check(CLI::Range(1.0, 3600.0));
   app.add_option("--bitrate-kbps", bitrate_kbps, "publisher bitrate")->check(CLI::Range(16, 200000));
   app.add_option("--packet-bytes", packet_bytes, "media payload bytes per packet")->check(CLI::Range(1, 1200));
@@ -164,6 +187,10 @@ int main(int argc, char** argv) {
   app.add_flag("--no-line-failure", no_line_failure, "keep every line up (no line fails halfway through)");
   app.add_flag("--no-controller", no_controller,
                "static routes in the relay configs instead of an overline-controller pushing them");
+  app.add_flag("--prometheus", with_prometheus,
+               "run a Prometheus (/usr/bin/prometheus) scraping every relay and the controller");
+  app.add_option("--hold-s", hold_s, "keep the mesh (and Prometheus) running this long after the summary")
+      ->check(CLI::Range(0.0, 86400.0));
   CLI11_PARSE(app, argc, argv);
 
   std::signal(SIGINT, onInterrupt);
@@ -194,6 +221,16 @@ int main(int argc, char** argv) {
     printController(mesh);
     route_watch.emplace(mesh);
     route_watch->poll("");
+  }
+  // Declared after the mesh: stops before the mesh and its work dir go.
+  std::unique_ptr<lm::PrometheusServer> prometheus;
+  if (with_prometheus) {
+    auto started_prometheus = startPrometheus(mesh);
+    if (!started_prometheus) {
+      std::fprintf(stderr, "overline-demo: --prometheus: %s\n", started_prometheus.error().c_str());
+      return 1;
+    }
+    prometheus = std::move(started_prometheus.value());
   }
 
   const ol::StreamId stream = ol::makeStreamId(kPublisherEdge, 1);
@@ -320,6 +357,11 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(duplicates));
   } else {
     std::printf("== some packets were missing or duplicated\n");
+  }
+  if (hold_s > 0 && !g_interrupted) {
+    std::printf("== holding the mesh%s for %.0f s (Ctrl-C ends it)\n", prometheus ? " and Prometheus" : "", hold_s);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(hold_s);
+    while (!g_interrupted && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(100ms);
   }
   return (fail_on_loss && !clean) ? 1 : 0;
 }

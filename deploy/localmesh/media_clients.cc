@@ -29,6 +29,12 @@ SubscriberFigures figuresFrom(const Json& j) {
   f.max_ms = j.value("max_ms", 0.0);
   f.jitter_ms = j.value("jitter_ms", 0.0);
   f.max_gap_ms = j.value("max_gap_ms", 0.0);
+  f.delivered = j.value("delivered", std::uint64_t{0});
+  f.within_budget = j.value("within_budget", std::uint64_t{0});
+  f.late = j.value("late", std::uint64_t{0});
+  f.playout_lost = j.value("playout_lost", std::uint64_t{0});
+  f.delivery_p50_ms = j.value("delivery_p50_ms", 0.0);
+  f.delivery_p99_ms = j.value("delivery_p99_ms", 0.0);
   return f;
 }
 

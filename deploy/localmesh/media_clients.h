@@ -36,6 +36,9 @@ struct SubscriberFigures {
   std::uint64_t received = 0, unique = 0, lost = 0, duplicates = 0, reordered = 0;
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, jitter_ms = 0;
   double max_gap_ms = 0;  // longest silence between packets (failover gaps)
+  // What the SDK's playout delivered in order (overline-subscribe README).
+  std::uint64_t delivered = 0, within_budget = 0, late = 0, playout_lost = 0;
+  double delivery_p50_ms = 0, delivery_p99_ms = 0;
 };
 
 class PublisherProcess {

@@ -24,6 +24,7 @@ ReloadPlan planReload(const RelayProcessConfig& running, const RelayProcessConfi
   keep(loaded.core.limits == running.core.limits, "limits");
   keep(loaded.core.path_choice == running.core.path_choice, "path_choice");
   keep(loaded.core.failover == running.core.failover, "failover");
+  keep(loaded.core.recovery == running.core.recovery, "recovery");
   keep(loaded.metrics_listen == running.metrics_listen, "metrics");
   keep(loaded.controller == running.controller, "controller");
   keep(loaded.socket_buffer_bytes == running.socket_buffer_bytes, "socket_buffer_bytes");

@@ -37,6 +37,13 @@ constexpr std::uint64_t kMinBackoffMs = 10;
 constexpr std::uint64_t kMaxBackoffMs = 600'000;
 constexpr std::uint64_t kMaxDrainTimeoutMs = 600'000;
 constexpr std::uint64_t kMaxCapacityBps = 1'000'000'000'000'000;
+constexpr std::uint64_t kMaxReorderAllowanceMs = 1000;
+constexpr std::uint64_t kMinLatencyBudgetMs = 10;
+constexpr std::uint64_t kMaxLatencyBudgetMs = 60'000;
+constexpr std::uint64_t kMinRetransmitPackets = 16;
+constexpr std::uint64_t kMaxRetransmitPackets = 65'536;
+constexpr std::uint64_t kMinRetransmitBytes = std::uint64_t{1} << 20;  // 1 MiB: ~780 packets
+constexpr std::uint64_t kMaxRetransmitBytes = std::uint64_t{1} << 34;  // 16 GiB
 constexpr std::uint64_t kMinSocketBufferBytes = 4096;
 constexpr std::uint64_t kMaxSocketBufferBytes = std::uint64_t{1} << 30;  // fits the int libuv takes
 
@@ -278,6 +285,39 @@ void readFailover(const MapReader& root, RelayProcessConfig& out, ErrorLatch& er
       section.optionalUnsigned("failback_hold_ms", 0, kMaxTimerMs, failover.failback_hold_us / kMillisecond));
 }
 
+void readRecovery(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("recovery"), root.pathOf("recovery"),
+                    {"nack", "reorder_allowance_ms", "default_latency_budget_ms", "retransmit_buffer_packets",
+                     "retransmit_buffer_bytes"},
+                    errors);
+  RecoveryConfig& recovery = out.core.recovery;
+  if (section.has("nack")) {
+    const YAML::Node value = section.get("nack");
+    const std::string text = value.IsScalar() ? value.Scalar() : std::string(config::describeKind(value));
+    if (text == "true" || text == "false") {
+      recovery.nack = text == "true";
+    } else {
+      errors.fail(section.pathOf("nack"), "expected true or false, got \"" + text + "\"");
+    }
+  }
+  const std::uint64_t allowance_ms = section.optionalUnsigned("reorder_allowance_ms", 0, kMaxReorderAllowanceMs,
+                                                              recovery.reorder_allowance_us / kMillisecond);
+  const std::uint64_t budget_ms =
+      section.optionalUnsigned("default_latency_budget_ms", kMinLatencyBudgetMs, kMaxLatencyBudgetMs,
+                               recovery.default_latency_budget_us / kMillisecond);
+  if (allowance_ms >= budget_ms) {
+    errors.fail(section.pathOf("reorder_allowance_ms"), std::to_string(allowance_ms) +
+                                                            " must be less than default_latency_budget_ms (" +
+                                                            std::to_string(budget_ms) + ")");
+  }
+  recovery.reorder_allowance_us = fromMs(allowance_ms);
+  recovery.default_latency_budget_us = fromMs(budget_ms);
+  recovery.retransmit_buffer_packets = section.optionalUnsigned(
+      "retransmit_buffer_packets", kMinRetransmitPackets, kMaxRetransmitPackets, recovery.retransmit_buffer_packets);
+  recovery.retransmit_buffer_bytes = section.optionalUnsigned(
+      "retransmit_buffer_bytes", kMinRetransmitBytes, kMaxRetransmitBytes, recovery.retransmit_buffer_bytes);
+}
+
 // "HOST:PORT" with a non-empty host and a port in 1..65535.
 bool isValidHostPort(std::string_view address) {
   const std::size_t colon = address.rfind(':');
@@ -343,7 +383,7 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   }
   MapReader root(*document, "",
                  {"node_id", "region", "lines", "neighbours", "routes", "subscriptions", "limits", "probing",
-                  "path_choice", "failover", "metrics", "controller", "join", "socket_buffer_bytes",
+                  "path_choice", "failover", "recovery", "metrics", "controller", "join", "socket_buffer_bytes",
                   "log_level"},
                  errors);
   RelayProcessConfig out;
@@ -361,6 +401,7 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   readProbing(root, out, errors);
   readPathChoice(root, out, errors);
   readFailover(root, out, errors);
+  readRecovery(root, out, errors);
   config::readMetricsSection(root, out.metrics_listen, errors);
   readController(root, out, errors);
   readJoinSection(root, out.core.join, errors);

@@ -56,6 +56,19 @@
 //     switch_hold_ms: 1000       optional; 0..3600000; default 1000
 //   failover:                    optional section (relay/core/failover_table.h)
 //     failback_hold_ms: 3000     optional; 0..3600000; default 3000
+//   recovery:                    optional section (per-hop NACK retransmission;
+//                                relay/core/nack_tracker.h, retransmit_buffer.h)
+//     nack: true                 optional; true|false; default true
+//     reorder_allowance_ms: 5    optional; 0..1000, < default_latency_budget_ms;
+//                                default 5
+//     default_latency_budget_ms: 400
+//                                optional; 10..60000; budget of DATA whose
+//                                header gives none; default 400
+//     retransmit_buffer_packets: 2048
+//                                optional; 16..65536 per stream; default 2048
+//     retransmit_buffer_bytes: 67108864
+//                                optional; 1048576..17179869184, relay-wide;
+//                                default 64 MiB
 //   metrics:                     optional section
 //     listen: 127.0.0.1:9464     optional; IPv4:port of the Prometheus
 //                                endpoint, port 0 = ephemeral, "off" disables;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/process/log_fields.h"
 #include "overline/v1/relay_session.grpc.pb.h"
 
 namespace overline::relay {
@@ -67,7 +68,8 @@ void ControlSession::run() {
     if (accepted) backoff_ms = config_.backoff_initial_ms;
     const std::string described = "controller " + address + ": " + reason;
     if (described != last_reason) {
-      spdlog::warn("{}; reconnecting with backoff (forwarding continues on the last tables)", described);
+      logEvent(spdlog::level::warn, "controller session down; reconnecting with backoff (forwarding continues on the last tables)",
+               {{"controller", address}, {"reason", reason}});
       last_reason = described;
     }
     // Full jitter over the upper half: relays that lost the same controller
@@ -169,7 +171,7 @@ void ControlSession::handle(const v1::ControllerMessage& message, std::string& r
         accepted_ = true;
       }
       wake_.notify_all();  // a pending drain goes out now
-      spdlog::info("controller session established");
+      logEvent(spdlog::level::info, "controller session up", {});
       listener_.onSessionChanged(true);
       return;
     case v1::ControllerMessage::kPeerList:

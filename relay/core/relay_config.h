@@ -110,6 +110,34 @@ struct JoinPolicy {
   friend bool operator==(const JoinPolicy&, const JoinPolicy&) = default;
 };
 
+// Per-hop loss recovery (NACK and retransmission; relay/core/nack_tracker.h,
+// retransmit_buffer.h and docs/architecture.md, "Loss recovery").
+struct RecoveryConfig {
+  // Detect gaps in DATA from upstream neighbours and NACK them, and keep
+  // forwarded DATA to answer downstream NACKs. Off: neither, and NACKs
+  // received are dropped as unsupported_type.
+  bool nack = true;
+  // A gap is NACKed only once it has stayed open this long (packets
+  // reordered by this much are not requested again).
+  DurationUs reorder_allowance_us = 5 * kMillisecond;
+  // Repeated NACKs for one sequence are at least this far apart (and at
+  // least 1.25 x the upstream link's srtt + the allowance).
+  DurationUs min_nack_interval_us = 15 * kMillisecond;
+  // Budget of DATA whose header gives none (latency_budget 0).
+  DurationUs default_latency_budget_us = 400 * kMillisecond;
+  // Retransmit buffer bounds: sequences per stream, and bytes relay-wide
+  // (fixed slots of wire::kMaxPacketBytes each).
+  std::size_t retransmit_buffer_packets = 2048;
+  std::size_t retransmit_buffer_bytes = 64 * 1024 * 1024;
+  // A retransmission goes out on two links (the second and the active one)
+  // when the link it would take has measured at least this much loss; so
+  // does gap-filling DATA, and a SUBSCRIBE goes on every link, when the
+  // active link has.
+  double dual_retransmit_loss = 0.10;
+
+  friend bool operator==(const RecoveryConfig&, const RecoveryConfig&) = default;
+};
+
 struct RelayCoreConfig {
   NodeId node_id = kNoNode;
   std::size_t line_count = 0;  // number of local lines (>= 1; >= 2 in production)
@@ -121,6 +149,7 @@ struct RelayCoreConfig {
   PathChoiceConfig path_choice;
   FailoverConfig failover;
   JoinPolicy join;
+  RecoveryConfig recovery;
 };
 
 }  // namespace overline::relay

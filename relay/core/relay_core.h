@@ -51,6 +51,26 @@
 //    is lost; dedup drops what both branches deliver.
 //  * A client is answered on the line it last used and is forgotten, with its
 //    subscriptions, after Limits::client_expiry_us of silence.
+//  * Loss recovery per hop (RecoveryConfig::nack; docs/architecture.md, "Loss
+//    recovery"): every stream has a NackTracker fed with the DATA its
+//    upstream delivers; due NACKs go to the upstream on the active link and
+//    on duplicateLink(), at most kMaxNackSequences sequences per NACK.
+//    DATA forwarded to neighbour relays is kept in a RetransmitBuffer; a NACK
+//    from a downstream neighbour of the stream is answered with each kept,
+//    unexpired packet, kFlagRetransmit set, on second() (else the active
+//    link), and when that link's measured loss is at least
+//    dual_retransmit_loss also on the active link (or, without a second,
+//    on duplicateLink()). One packet goes to one neighbour at most
+//    once per max(srtt / 2, kMinRetransmitSpacingUs), so a NACK arriving on
+//    two links is answered once. A retransmission received takes the
+//    normal DATA path (upstream check, dedup) and is forwarded with the flag
+//    cleared. A packet that filled a gap here (late or retransmitted) goes to
+//    a neighbour over a lossy active link (loss >= dual_retransmit_loss) on
+//    duplicateLink() too: the neighbour has been missing it all along. NACKs
+//    always go on duplicateLink() too; SUBSCRIBEs over a lossy active link
+//    go on every link to the neighbour (soft state). NACKs from anyone
+//    else are counted drops (not_downstream, malformed_nack; from clients
+//    unsupported_type).
 
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +79,7 @@
 #include <optional>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/endpoint.h"
@@ -67,10 +88,12 @@
 #include "relay/core/dedup_window.h"
 #include "relay/core/failover_table.h"
 #include "relay/core/link_monitor.h"
+#include "relay/core/nack_tracker.h"
 #include "relay/core/packet_sink.h"
 #include "relay/core/path_selector.h"
 #include "relay/core/relay_config.h"
 #include "relay/core/relay_counters.h"
+#include "relay/core/retransmit_buffer.h"
 
 namespace overline::relay {
 
@@ -90,6 +113,12 @@ struct LinkSnapshot {
 
 class RelayCore : private NeighbourHealth {
  public:
+  // Loss recovery timing (see the class comment): the least spacing between
+  // two retransmissions of one packet to one neighbour, and the RTT assumed
+  // toward a neighbour whose active link has no RTT sample yet.
+  static constexpr DurationUs kMinRetransmitSpacingUs = 5 * kMillisecond;
+  static constexpr DurationUs kUnmeasuredSrttUs = 100 * kMillisecond;
+
   // `sink` must outlive this RelayCore and must not call back into it.
   // `config` must name a node id, >= 1 line and neighbours with >= 1 line each
   // (relay/config validates it; violations assert).
@@ -186,6 +215,7 @@ class RelayCore : private NeighbourHealth {
     TimeUs previous_upstream_until_us = 0;
     bool previous_subscribed = false;
     DedupWindow dedup;
+    NackTracker loss;  // gaps in the DATA from upstream (not at the origin)
   };
   using StreamMap = std::unordered_map<StreamId, Stream>;
 
@@ -215,9 +245,28 @@ class RelayCore : private NeighbourHealth {
   void onSubscribe(const PeerId& from, Client* client, const wire::Header& header, TimeUs now);
   void onUnsubscribe(const PeerId& from, const wire::Header& header);
   // Sends one rewritten copy of an admitted DATA packet to every downstream
-  // but `from` (two to neighbours when it is redundant), unless it is a duplicate.
+  // but `from` (two to neighbours when it is redundant), unless it is a
+  // duplicate; keeps it for retransmission when it went to a neighbour, and
+  // feeds the stream's NackTracker when it came from a neighbour.
   void forwardData(const PeerId& from, const wire::Header& header, std::span<const std::byte> datagram,
-                   Stream& stream);
+                   Stream& stream, TimeUs now);
+  // A NACK from neighbour `neighbour`: retransmits what it asks for.
+  void onNack(Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> payload, TimeUs now);
+  // Sends the due NACKs of every stream with missing sequences.
+  void tickRecovery(TimeUs now);
+  void sendNacks(StreamId id, NodeId upstream, std::span<const std::uint32_t> sequences);
+  // A link besides the active one for copies of small or urgent packets
+  // (NACKs, and retransmissions and gap-filling DATA on lossy links):
+  // PathSelector::second() when it has one, else the link on the other
+  // local AND other remote line than the active one (where there are two),
+  // whatever its state: a lossy link keeps flapping DOWN under probing yet
+  // delivers most packets, and a copy into a dead one only costs its bytes.
+  // nullopt when there is a single link.
+  std::optional<std::size_t> duplicateLink(const Neighbour& neighbour) const;
+  // The smoothed RTT of the active link to `neighbour`, or kUnmeasuredSrttUs.
+  DurationUs srttTo(const Neighbour& neighbour) const;
+  // The latency budget of a DATA packet with this header.
+  DurationUs budgetOf(const wire::Header& header) const;
   void answerProbe(LineIndex line, const Endpoint& from, const wire::Header& probe);
   // Probes, link states, path choice and neighbour down/up, for every neighbour.
   void tickLinks(TimeUs now);
@@ -248,7 +297,12 @@ class RelayCore : private NeighbourHealth {
 
   void sendControl(wire::PacketType type, StreamId stream, NodeId neighbour, std::uint8_t hop_limit);
   bool sendToPeer(const PeerId& peer, std::span<const std::byte> packet);
+  // Every packet to a neighbour relay leaves through sendOnLink (probe
+  // answers through sendToNeighbourLine): the one place where bytes to
+  // neighbours are counted by kind.
   bool sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet);
+  bool sendToNeighbourLine(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
+  void countNeighbourBytes(std::span<const std::byte> packet);
   bool send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
   void armDeadline(TimeUs deadline_us);
 
@@ -273,6 +327,11 @@ class RelayCore : private NeighbourHealth {
   std::optional<TimeUs> wall_now_us_;  // setWallClockUs; for join tokens only
   // The one copy of a DATA packet being forwarded, rewritten per hop.
   wire::PacketBuffer forward_buffer_{};
+
+  // Loss recovery; the buffer exists only with RecoveryConfig::nack.
+  std::optional<RetransmitBuffer> retransmit_;
+  std::unordered_set<StreamId> streams_with_missing_;  // whose NackTracker hasMissing()
+  std::vector<std::uint32_t> due_sequences_;           // scratch for tickRecovery
 
  public:
   RelayCore(const RelayCore&) = delete;

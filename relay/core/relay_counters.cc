@@ -20,6 +20,20 @@ std::string_view toString(DropReason reason) {
     case DropReason::kSendFailed: return "send_failed";
     case DropReason::kDuplicate: return "duplicate";
     case DropReason::kBadToken: return "bad_token";
+    case DropReason::kMalformedNack: return "malformed_nack";
+    case DropReason::kNotDownstream: return "not_downstream";
+  }
+  return "unknown";
+}
+
+std::string_view toString(SentKind kind) {
+  switch (kind) {
+    case SentKind::kData: return "data";
+    case SentKind::kRetransmit: return "retransmit";
+    case SentKind::kFec: return "fec";
+    case SentKind::kNack: return "nack";
+    case SentKind::kProbe: return "probe";
+    case SentKind::kControl: return "control";
   }
   return "unknown";
 }

@@ -28,9 +28,19 @@ enum class DropReason : std::uint8_t {
   kSendFailed,          // PacketSink refused the packet
   kDuplicate,           // DATA whose sequence this relay already forwarded, or too old to tell (DedupWindow)
   kBadToken,            // joining HELLO without a valid join token where the JoinPolicy requires one
+  kMalformedNack,       // NACK whose payload is not 1..64 big-endian u32 sequences (wire/nack_payload.h)
+  kNotDownstream,       // NACK from a neighbour that is not a downstream of the stream
 };
-constexpr std::size_t kDropReasonCount = 14;
+constexpr std::size_t kDropReasonCount = 16;
 std::string_view toString(DropReason reason);
+
+// What a packet sent to a neighbour relay is, for the bandwidth overhead:
+// first-transmission DATA (redundant second copies included), DATA
+// retransmitted in answer to a NACK, FEC parity, NACK, PROBE/PROBE_ACK, and
+// SUBSCRIBE/UNSUBSCRIBE.
+enum class SentKind : std::uint8_t { kData, kRetransmit, kFec, kNack, kProbe, kControl };
+constexpr std::size_t kSentKindCount = 6;
+std::string_view toString(SentKind kind);
 
 // *_received count every well-formed packet of that type, whatever its fate;
 // packets_sent, bytes_sent and *_sent count only packets the sink accepted.
@@ -62,6 +72,25 @@ struct RelayCounters {
   std::uint64_t path_switches = 0;  // active link changes toward a neighbour (PathSelector)
   std::uint64_t failovers = 0;      // route next hops moved away from a down neighbour (FailoverTable)
   std::uint64_t failbacks = 0;      // route next hops returned to their primary after the hold
+  // Loss recovery (nack_tracker.h, retransmit_buffer.h).
+  std::uint64_t nack_packets_sent = 0;         // NACK datagrams (one per link they went on)
+  std::uint64_t nack_sequences_sent = 0;       // sequences requested (once per request, not per link)
+  std::uint64_t nack_packets_received = 0;     // every well-formed NACK from a neighbour, whatever its fate
+  std::uint64_t retransmissions_sent = 0;      // DATA copies sent with kFlagRetransmit (one per link)
+  std::uint64_t retransmissions_received = 0;  // DATA with kFlagRetransmit from a neighbour, whatever its fate
+  std::uint64_t recovered_nack = 0;            // missing sequences filled by a retransmission
+  std::uint64_t unrecovered = 0;               // missing sequences given up (budget passed)
+  std::uint64_t nack_misses = 0;               // requested sequences not in the retransmit buffer
+  std::uint64_t retransmit_budget_expired = 0; // requested sequences kept but past their budget
+  std::uint64_t retransmit_buffer_evictions = 0;  // kept packets pushed out before their budget passed
+  // Second copies, on another link, of DATA that filled a gap here (arrived
+  // late or retransmitted) forwarded over a lossy active link.
+  std::uint64_t filled_copies_sent = 0;
+  // Bandwidth overhead: datagram bytes sent to neighbour relays by kind
+  // (index SentKind), and the payload bytes of first-transmission DATA sent
+  // to neighbours (once per downstream neighbour, not per redundant copy).
+  std::array<std::uint64_t, kSentKindCount> neighbour_bytes_sent{};
+  std::uint64_t data_payload_bytes_sent = 0;
   std::array<std::uint64_t, kDropReasonCount> dropped{};
   std::array<std::uint64_t, wire::kParseErrorCount> malformed{};
 

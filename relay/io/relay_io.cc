@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "common/process/log_fields.h"
+
 namespace overline::relay {
 namespace {
 
@@ -53,6 +55,7 @@ void RelayIo::retime() {
 void RelayIo::stop() {
   tick_timer_.close();
   for (auto& line : lines_) line->close();
+  lines_open_ = false;
   core_ = nullptr;
 }
 
@@ -71,8 +74,20 @@ void RelayIo::onDatagram(LineIndex line, const Endpoint& from, std::span<const s
 
 void RelayIo::onTick() {
   if (core_ == nullptr) return;
+  const TimeUs now_us = nowUs();
   core_->setWallClockUs(wallClockUs());
-  core_->onTick(nowUs());
+  core_->onTick(now_us);
+  logDrops(now_us);
+}
+
+void RelayIo::logDrops(TimeUs now_us) {
+  const auto report = drop_log_.poll(core_->counters(), now_us);
+  if (!report) return;
+  const auto window_s = static_cast<std::int64_t>((report->window_us + kSecond / 2) / kSecond);
+  for (const DropLogWindow::Growth& growth : report->growth) {
+    logEvent(spdlog::level::warn, "packets dropped",
+             {{"reason", growth.reason}, {"count", growth.count}, {"window_s", window_s}});
+  }
 }
 
 }  // namespace overline::relay

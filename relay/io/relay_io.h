@@ -21,6 +21,7 @@
 #include "relay/core/packet_sink.h"
 #include "relay/core/relay_config.h"
 #include "relay/core/relay_core.h"
+#include "relay/io/drop_log_window.h"
 #include "relay/io/repeating_timer.h"
 #include "relay/io/udp_line.h"
 
@@ -49,6 +50,8 @@ class RelayIo final : public PacketSink, private UdpLine::Listener {
   // PacketSink: sends on line `line`'s socket; false if the kernel refused.
   bool sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) override;
 
+  // True from bind() until stop(): every line socket bound and open.
+  bool linesOpen() const { return lines_open_; }
   std::size_t lineCount() const { return lines_.size(); }
   const UdpLine& line(LineIndex index) const { return *lines_.at(index); }
 
@@ -60,10 +63,14 @@ class RelayIo final : public PacketSink, private UdpLine::Listener {
   RelayIo(uv_loop_t& loop, std::vector<std::unique_ptr<UdpLine>> lines);
   void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) override;
   void onTick();
+  // Logs the drops of the last window, rate-limited (drop_log_window.h).
+  void logDrops(TimeUs now_us);
 
   std::vector<std::unique_ptr<UdpLine>> lines_;  // index == LineIndex
   RepeatingTimer tick_timer_;
   RelayCore* core_ = nullptr;  // set by start(), cleared by stop()
+  bool lines_open_ = true;     // cleared by stop()
+  DropLogWindow drop_log_;
 };
 
 }  // namespace overline::relay

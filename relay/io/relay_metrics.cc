@@ -1,16 +1,16 @@
 #include "relay/io/relay_metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
-
-#include <exception>
 
 namespace overline::relay {
 namespace {
 
 constexpr std::uint64_t kCopyIntervalMs = 250;
+
+// Monotonic, like the loop's clock; callable from any thread.
+TimeUs monotonicNowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
 
 prometheus::Counter* addCounter(prometheus::Registry& registry, const std::string& name,
                                 const std::string& help, const prometheus::Labels& labels = {}) {
@@ -35,18 +35,13 @@ Result<std::unique_ptr<RelayMetrics>, std::string> RelayMetrics::start(uv_loop_t
                                                                        const RelayIo& io, const Info& info,
                                                                        const ControlStatus* control) {
   std::unique_ptr<RelayMetrics> metrics(new RelayMetrics(loop, core, io, info, control));
-  try {
-    // prometheus-cpp reports a failed listen only by throwing; nothing here is
-    // on the data path.
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen.toString());
-    metrics->exposer_->RegisterCollectable(metrics->registry_);
-  } catch (const std::exception& e) {
-    return Err("metrics: cannot listen on " + listen.toString() + ": " + e.what());
-  }
-  const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-  if (ports.empty()) return Err("metrics: cannot listen on " + listen.toString() + ": no listening port");
-  metrics->bound_ = listen.withPort(static_cast<std::uint16_t>(ports.front()));
+  // Copied before serving, so the first request sees real values.
   metrics->copy();
+  const RelayMetrics* self = metrics.get();  // outlives server_, its member
+  auto server = http::StatusServer::start(
+      listen, *metrics->registry_, [self] { return self->liveness(); }, [self] { return self->readiness(); });
+  if (!server) return Err("metrics: " + server.error());
+  metrics->server_ = std::move(server.value());
   metrics->copy_timer_.start(kCopyIntervalMs);
   return metrics;
 }
@@ -61,13 +56,40 @@ RelayMetrics::RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo
   createMetrics(info);
 }
 
-// Members go in reverse order: the copy timer closes, then the exposer stops
-// serving, then the registry both of them read.
+// Members go in reverse order: the copy timer closes, then the server stops
+// serving, then the registry and health state they read.
 RelayMetrics::~RelayMetrics() = default;
+
+void RelayMetrics::setDraining() {
+  draining_ = true;
+  publishHealth();
+}
 
 void RelayMetrics::stop() {
   copy();
   copy_timer_.close();
+}
+
+void RelayMetrics::publishHealth() {
+  loop_heartbeat_.beat(monotonicNowUs(), kMaxLoopSilenceUs);
+  const RelayReadinessInput input{
+      .lines_open = io_.linesOpen(),
+      .draining = draining_,
+      .controller_configured = control_ != nullptr,
+      .controller_connected = control_ != nullptr && control_->connected,
+      .controller_tables = control_ != nullptr && control_->route_tables_applied > 0,
+  };
+  readiness_.store(decideRelayReadiness(input));
+}
+
+http::ProbeResult RelayMetrics::liveness() const {
+  return loop_heartbeat_.check(monotonicNowUs(), "event loop");
+}
+
+http::ProbeResult RelayMetrics::readiness() const {
+  const RelayReadiness verdict = readiness_.load();
+  if (verdict == RelayReadiness::kReady) return {};
+  return {false, std::string(toString(verdict))};
 }
 
 void RelayMetrics::createMetrics(const Info& info) {
@@ -149,6 +171,7 @@ void RelayMetrics::createMetrics(const Info& info) {
 
   createLinkMetrics();
   createControlMetrics();
+  createRecoveryMetrics();
 
   addGauge(r, "overline_relay_info", "Constant 1, labelled with this relay's identity.",
            {{"node_id", std::to_string(info.node_id)}, {"region", info.region}, {"version", info.version}})
@@ -239,6 +262,46 @@ void RelayMetrics::createControlMetrics() {
       addCounter(r, "overline_relay_peer_lists_applied_total", "Peer lists from the controller applied.");
 }
 
+void RelayMetrics::createRecoveryMetrics() {
+  prometheus::Registry& r = *registry_;
+  nack_packets_sent_.metric =
+      addCounter(r, "overline_relay_nack_packets_sent_total", "NACK packets sent upstream (one per link used).");
+  nack_sequences_sent_.metric =
+      addCounter(r, "overline_relay_nack_sequences_sent_total", "DATA sequences requested again by NACKs sent.");
+  nack_packets_received_.metric =
+      addCounter(r, "overline_relay_nack_packets_received_total", "NACK packets received from neighbours.");
+  retransmissions_sent_.metric = addCounter(r, "overline_relay_retransmissions_sent_total",
+                                            "DATA copies retransmitted in answer to NACKs (one per link used).");
+  retransmissions_received_.metric = addCounter(r, "overline_relay_retransmissions_received_total",
+                                                "Retransmitted DATA received from neighbours.");
+  recovered_nack_.metric =
+      addCounter(r, "overline_relay_recovered_packets_total", "Missing DATA sequences filled, by recovery method.",
+                 {{"method", "nack"}});
+  unrecovered_.metric = addCounter(r, "overline_relay_unrecovered_packets_total",
+                                   "Missing DATA sequences given up once their latency budget ran out.");
+  nack_misses_.metric = addCounter(r, "overline_relay_nack_misses_total",
+                                   "Sequences requested by NACKs that the retransmit buffer did not hold.");
+  retransmit_budget_expired_.metric =
+      addCounter(r, "overline_relay_retransmit_budget_expired_total",
+                 "Sequences requested by NACKs whose latency budget had passed (not retransmitted).");
+  retransmit_buffer_evictions_.metric =
+      addCounter(r, "overline_relay_retransmit_buffer_evictions_total",
+                 "Packets pushed out of the retransmit buffer by its size limits before their budget passed.");
+  filled_copies_sent_.metric =
+      addCounter(r, "overline_relay_filled_copies_sent_total",
+                 "Second copies, on another link, of DATA that filled a gap here, forwarded over a lossy link.");
+  auto& sent_bytes = prometheus::BuildCounter()
+                         .Name("overline_relay_sent_bytes_total")
+                         .Help("Datagram bytes sent to neighbour relays, by kind of packet.")
+                         .Register(r);
+  for (std::size_t i = 0; i < kSentKindCount; ++i) {
+    sent_bytes_.push_back({&sent_bytes.Add({{"kind", std::string(toString(static_cast<SentKind>(i)))}}), 0});
+  }
+  data_payload_bytes_.metric =
+      addCounter(r, "overline_relay_data_payload_bytes_total",
+                 "Payload bytes of first-transmission DATA sent to neighbour relays (once per neighbour).");
+}
+
 double RelayMetrics::stateValue(LinkState state) {
   switch (state) {
     case LinkState::kUp: return 2;
@@ -270,6 +333,19 @@ void RelayMetrics::copy() {
   probe_acks_sent_.copyFrom(c.probe_acks_sent);
   probe_bytes_sent_.copyFrom(c.probe_bytes_sent);
   redundant_copies_sent_.copyFrom(c.redundant_copies_sent);
+  nack_packets_sent_.copyFrom(c.nack_packets_sent);
+  nack_sequences_sent_.copyFrom(c.nack_sequences_sent);
+  nack_packets_received_.copyFrom(c.nack_packets_received);
+  retransmissions_sent_.copyFrom(c.retransmissions_sent);
+  retransmissions_received_.copyFrom(c.retransmissions_received);
+  recovered_nack_.copyFrom(c.recovered_nack);
+  unrecovered_.copyFrom(c.unrecovered);
+  nack_misses_.copyFrom(c.nack_misses);
+  retransmit_budget_expired_.copyFrom(c.retransmit_budget_expired);
+  retransmit_buffer_evictions_.copyFrom(c.retransmit_buffer_evictions);
+  filled_copies_sent_.copyFrom(c.filled_copies_sent);
+  for (std::size_t i = 0; i < sent_bytes_.size(); ++i) sent_bytes_[i].copyFrom(c.neighbour_bytes_sent[i]);
+  data_payload_bytes_.copyFrom(c.data_payload_bytes_sent);
   for (std::size_t i = 0; i < dropped_.size(); ++i) dropped_[i].copyFrom(c.dropped[i]);
   for (std::size_t i = 0; i < malformed_.size(); ++i) malformed_[i].copyFrom(c.malformed[i]);
 
@@ -296,7 +372,7 @@ void RelayMetrics::copy() {
     controller_sessions_.copyFrom(control_->sessions_established);
     route_table_version_->Set(static_cast<double>(control_->route_table_version));
     if (control_->route_table_applied_at_us) {
-      const auto now_us = static_cast<TimeUs>(uv_hrtime() / 1000);
+      const TimeUs now_us = monotonicNowUs();
       route_table_age_->Set(static_cast<double>(now_us - *control_->route_table_applied_at_us) / kSecond);
     }
     route_tables_applied_.copyFrom(control_->route_tables_applied);
@@ -312,6 +388,7 @@ void RelayMetrics::copy() {
     m.bytes_sent.copyFrom(lc.bytes_sent);
     m.send_errors.copyFrom(lc.send_errors);
   }
+  publishHealth();
 }
 
 }  // namespace overline::relay

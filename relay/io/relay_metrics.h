@@ -1,12 +1,18 @@
 #pragma once
-// The relay's Prometheus /metrics endpoint (prometheus-cpp Exposer).
+// The relay's status endpoint on metrics.listen (common/http/status_server.h):
+// Prometheus /metrics, /healthz and /readyz.
 //
-// Threads: scrapes run on the exposer's civetweb threads and read only
-// prometheus-cpp metric objects, which are thread-safe. The core's counters
-// and the per-line counters are plain integers owned by the loop thread, so a
-// 250 ms loop timer (and stop()) copies them into the Prometheus objects: no
-// scrape ever touches core or socket state. Counters are advanced by the
-// delta since the previous copy, since Prometheus counters only go up.
+// Threads: requests run on the status server's civetweb threads and read only
+// prometheus-cpp metric objects, which are thread-safe, and two atomics. The
+// core's counters and the per-line counters are plain integers owned by the
+// loop thread, so a 250 ms loop timer (and stop()) copies them into the
+// Prometheus objects: no request ever touches core or socket state. Counters
+// are advanced by the delta since the previous copy, since Prometheus
+// counters only go up.
+//
+// /healthz: 503 once the loop has not run that timer for kMaxLoopSilenceUs
+// (a stuck loop). /readyz: relay/core/relay_readiness.h, decided on every
+// copy (so it lags by at most 250 ms) and at once by setDraining().
 //
 // Metric names (base units; counters end in _total):
 //   overline_relay_packets_received_total, overline_relay_bytes_received_total,
@@ -51,6 +57,22 @@
 // The link series follow the neighbour set: a neighbour the controller's peer
 // list removes loses its series, a new one gains them.
 //
+// Loss recovery (relay/core/nack_tracker.h, retransmit_buffer.h; counters):
+//   overline_relay_nack_packets_sent_total / _received_total   NACK datagrams
+//   overline_relay_nack_sequences_sent_total   sequences requested
+//   overline_relay_retransmissions_sent_total / _received_total  DATA with kFlagRetransmit
+//   overline_relay_recovered_packets_total{method="nack"}  missing sequences filled
+//   overline_relay_unrecovered_packets_total   missing sequences given up
+//   overline_relay_nack_misses_total           requested, not in the retransmit buffer
+//   overline_relay_retransmit_budget_expired_total  requested, kept but past budget
+//   overline_relay_retransmit_buffer_evictions_total  kept packets pushed out early
+//   overline_relay_filled_copies_sent_total    second copies of gap-filling DATA on lossy links
+// Bandwidth overhead:
+//   overline_relay_sent_bytes_total{kind="data|retransmit|fec|nack|probe|control"}
+//                                              datagram bytes sent to neighbour relays
+//   overline_relay_data_payload_bytes_total    payload bytes of first-transmission DATA
+//                                              sent to neighbour relays
+//
 // Controller session (relay/control; all 0 without a `controller:` section):
 //   gauge overline_relay_controller_connected       1 while a session's hello is
 //                                                   accepted and its stream is up
@@ -64,6 +86,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -72,9 +95,12 @@
 #include <vector>
 
 #include "common/endpoint.h"
+#include "common/http/heartbeat.h"
+#include "common/http/status_server.h"
 #include "common/result.h"
 #include "common/types.h"
 #include "relay/core/relay_core.h"
+#include "relay/core/relay_readiness.h"
 #include "relay/io/control_status.h"
 #include "relay/io/relay_io.h"
 #include "relay/io/repeating_timer.h"
@@ -83,7 +109,6 @@ namespace prometheus {
 class Counter;
 template <typename T>
 class Family;
-class Exposer;
 class Gauge;
 class Registry;
 }  // namespace prometheus
@@ -98,8 +123,8 @@ class RelayMetrics {
     std::string version;
   };
 
-  // Serves /metrics on `listen` (port 0 = ephemeral) and starts copying
-  // every 250 ms. The error names the address, e.g.
+  // Serves /metrics, /healthz and /readyz on `listen` (port 0 = ephemeral)
+  // and starts copying every 250 ms. The error names the address, e.g.
   // `metrics: cannot listen on 127.0.0.1:9464: <reason>`.
   // `loop`, `core`, `io` and `control` (when not null: the relay has a
   // controller) must outlive the returned object.
@@ -112,10 +137,17 @@ class RelayMetrics {
   RelayMetrics& operator=(const RelayMetrics&) = delete;
 
   // The address actually listened on (the kernel's port when asked for 0).
-  const Endpoint& listenEndpoint() const { return bound_; }
-  // Copies the current values once more and stops the timer. The exposer
-  // keeps serving those final values until this object is destroyed.
+  const Endpoint& listenEndpoint() const { return server_->listenEndpoint(); }
+  // A SIGTERM drain has begun: /readyz answers 503 "draining" from now on.
+  void setDraining();
+  // Copies the current values once more and stops the timer. The server
+  // keeps serving those final values (and /readyz 503: the lines are closed
+  // by then) until this object is destroyed.
   void stop();
+
+  // /healthz fails when the loop has not copied for this long (about 20
+  // missed copies): a loop stuck that long is not coming back by itself.
+  static constexpr DurationUs kMaxLoopSilenceUs = 5 * kSecond;
 
  private:
   // A Prometheus counter fed from a monotonic integer.
@@ -143,18 +175,26 @@ class RelayMetrics {
   void createMetrics(const Info& info);
   void createLinkMetrics();
   void createControlMetrics();
+  void createRecoveryMetrics();
   // Adds and removes link series so they match `links`.
   void syncLinkSeries(const std::vector<LinkSnapshot>& links);
   // overline_relay_link_state's value for `state`.
   static double stateValue(LinkState state);
   void copy();
+  // Beats the heartbeat and publishes the readiness verdict. Loop thread.
+  void publishHealth();
+  http::ProbeResult liveness() const;   // status server threads
+  http::ProbeResult readiness() const;  // status server threads
 
   const RelayCore& core_;
   const RelayIo& io_;
   const ControlStatus* control_;  // null: no controller
+  bool draining_ = false;         // loop thread
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  Endpoint bound_;
+  http::Heartbeat loop_heartbeat_;
+  std::atomic<RelayReadiness> readiness_{RelayReadiness::kLinesClosed};
+  // Declared after what its requests read, so it stops before they go.
+  std::unique_ptr<http::StatusServer> server_;
   RepeatingTimer copy_timer_;
 
   CopiedCounter packets_received_, bytes_received_, packets_sent_, bytes_sent_;
@@ -163,6 +203,11 @@ class RelayMetrics {
   CopiedCounter downstreams_expired_, clients_expired_;
   CopiedCounter path_switches_, failovers_, failbacks_;
   CopiedCounter probes_sent_, probe_acks_sent_, probe_bytes_sent_, redundant_copies_sent_;
+  CopiedCounter nack_packets_sent_, nack_sequences_sent_, nack_packets_received_;
+  CopiedCounter retransmissions_sent_, retransmissions_received_, recovered_nack_, unrecovered_;
+  CopiedCounter nack_misses_, retransmit_budget_expired_, retransmit_buffer_evictions_, filled_copies_sent_;
+  std::vector<CopiedCounter> sent_bytes_;  // index == SentKind
+  CopiedCounter data_payload_bytes_;
   std::vector<CopiedCounter> dropped_;    // index == DropReason
   std::vector<CopiedCounter> malformed_;  // index == wire::ParseError
   prometheus::Gauge* streams_ = nullptr;

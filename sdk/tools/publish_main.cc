@@ -7,7 +7,8 @@
 //   {"event":"done","sent":N,"elapsed_s":X}
 // Stops after --duration-s (0 = no limit), after --count send attempts (0 = no
 // limit), or on SIGINT/SIGTERM. --redundant flags every DATA for redundant
-// mode (two disjoint links per relay hop). "sent" counts datagrams the socket accepted;
+// mode (two disjoint links per relay hop). --latency-budget-ms sets the
+// stream's latency budget carried in every DATA header. "sent" counts datagrams the socket accepted;
 // refused ones are reported on stderr. Exit 0; bad flags 2; failed connect 1.
 
 #include <cstdint>
@@ -34,6 +35,7 @@ struct Flags {
   std::uint64_t count = 0;
   std::uint32_t connect_timeout_ms = 3000;
   bool redundant = false;
+  std::uint32_t latency_budget_ms = 400;
 };
 
 int run(const Flags& flags) {
@@ -50,7 +52,14 @@ int run(const Flags& flags) {
     return kExitConnectFailed;
   }
   Client& client = *connected.value();
-  const StreamId stream = client.publish(flags.local_id, {flags.redundant});
+  const auto published = client.publish(
+      flags.local_id, {.redundant = flags.redundant,
+                       .latency_budget_us = static_cast<DurationUs>(flags.latency_budget_ms) * kMillisecond});
+  if (!published) {  // the flag's range check makes this a bug, not bad input
+    std::cerr << "overline-publish: " << published.error() << "\n";
+    return kExitBadFlags;
+  }
+  const StreamId stream = *published;
   printEvent({{"event", "joined"},
               {"edge_node", client.edgeNode()},
               {"stream", formatStreamId(stream)},
@@ -112,6 +121,11 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout-ms", flags.connect_timeout_ms, "Give up connecting after this long")
       ->capture_default_str()
       ->check(CLI::Range(1u, 3'600'000u));
+  app.add_option("--latency-budget-ms", flags.latency_budget_ms,
+                 "How long a packet stays useful: relays and subscribers stop recovering or waiting for it "
+                 "after this (rounded up to 10 ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(10u, 2550u));
   app.add_flag("--redundant", flags.redundant,
                "Redundant mode: relays send every packet on two disjoint links to each downstream relay");
   if (const auto exit_code = parseCommandLine(app, argc, argv)) return *exit_code;

@@ -1,28 +1,39 @@
 // overline-subscribe: subscribes to one stream through an edge relay (given
 // with --edge or allocated with --controller, edge_join.h) and
-// reports loss, duplicates, reordering, jitter and one-way latency.
+// reports loss, duplicates, reordering, jitter and one-way latency as the
+// packets arrive, and what the SDK's playout delivered within the budget.
 //
 // stdout (one JSON object per line):
 //   {"event":"joined","edge_node":N,"edge":"IP:PORT"}
 //   {"event":"progress","elapsed_s":..,"received":..,"unique":..,"lost":..,
 //    "duplicates":..,"reordered":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,
-//    "max_ms":..,"jitter_ms":..,"max_gap_ms":..}                        every report interval
+//    "max_ms":..,"jitter_ms":..,"max_gap_ms":..,"delivered":..,
+//    "within_budget":..,"late":..,"playout_lost":..,"delivery_p50_ms":..,
+//    "delivery_p99_ms":..}                                             every report interval
 //   {"event":"summary", <the same fields>, "first_seq":..,"last_seq":..}
-// first_seq/last_seq are the wire sequences of the lowest and highest packet
-// received, null when none arrived. Latency is arrival wall clock minus the
-// publisher's send timestamp: exact on one machine, valid with synced clocks.
+// The fields up to max_gap_ms describe arrivals (the SDK's on_arrival hook,
+// before playout); first_seq/last_seq are the wire sequences of the lowest
+// and highest packet received, null when none arrived. Latency is arrival
+// wall clock minus the publisher's send timestamp: exact on one machine,
+// valid with synced clocks. delivered .. delivery_p99_ms describe what the
+// playout handed to the application in order (DeliveryStats, ClientCounters).
 //
 // Ends when --duration-s elapses (0 = no limit), when --expect-count unique
 // packets arrived, when no packet came for --idle-exit-ms after the first
-// one, or on SIGINT/SIGTERM; always prints the summary and exits 0. Bad flags
-// exit 2, a failed connect 1.
+// one, or on SIGINT/SIGTERM. Except after a signal it then waits (at most
+// the largest budget, 2.55 s) for packets still held behind a gap to be
+// released. Always prints the summary and exits 0. Bad flags exit 2, a
+// failed connect 1.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <mutex>
 
 #include "common/stream_id_text.h"
 #include "sdk/client.h"
+#include "sdk/core/delivery_stats.h"
 #include "sdk/core/receive_stats.h"
 #include "sdk/tools/edge_join.h"
 #include "sdk/tools/main_loop_waiter.h"
@@ -39,17 +50,20 @@ struct Flags {
   std::uint64_t idle_exit_ms = 0;
   std::uint64_t report_interval_ms = 1000;
   std::uint32_t connect_timeout_ms = 3000;
+  std::uint32_t default_latency_budget_ms = 400;
 };
 
 // Written by the SDK thread's receive callback, read by the main thread.
 struct SharedState {
   std::mutex mutex;
-  ReceiveStats stats;
+  ReceiveStats stats;        // arrivals
+  DeliveryStats delivery;    // deliveries after playout
   std::optional<TimeUs> last_arrival_us;  // monotonicUs() of the latest packet
   bool expected_count_reached = false;
 };
 
-Event statsEvent(const char* name, DurationUs elapsed_us, const ReceiveSnapshot& s) {
+Event statsEvent(const char* name, DurationUs elapsed_us, const ReceiveSnapshot& s, const DeliverySnapshot& d,
+                 const ClientCounters& counters) {
   return {{"event", name},
           {"elapsed_s", toSeconds(elapsed_us)},
           {"received", s.received},
@@ -62,7 +76,20 @@ Event statsEvent(const char* name, DurationUs elapsed_us, const ReceiveSnapshot&
           {"p99_ms", toMs(static_cast<double>(s.latency_p99_us))},
           {"max_ms", toMs(static_cast<double>(s.latency_max_us))},
           {"jitter_ms", toMs(s.jitter_us)},
-          {"max_gap_ms", toMs(static_cast<double>(s.max_gap_us))}};
+          {"max_gap_ms", toMs(static_cast<double>(s.max_gap_us))},
+          {"delivered", d.delivered},
+          {"within_budget", d.within_budget},
+          {"late", counters.playout_late},
+          {"playout_lost", counters.playout_lost},
+          {"delivery_p50_ms", toMs(static_cast<double>(d.latency_p50_us))},
+          {"delivery_p99_ms", toMs(static_cast<double>(d.latency_p99_us))}};
+}
+
+// Wall-clock microseconds, comparable with the publisher's send timestamps.
+std::uint64_t wallClockUs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
 }
 
 int run(const Flags& flags) {
@@ -84,8 +111,11 @@ int run(const Flags& flags) {
   printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"edge", client.edge().toString()}});
 
   const StreamId stream = *parseStreamId(flags.stream);
-  client.subscribe(stream, [&](StreamId, const wire::Header& header, std::span<const std::byte>,
-                               std::uint64_t arrival_us) {
+  SubscribeOptions subscribe_options;
+  subscribe_options.default_latency_budget_us =
+      static_cast<DurationUs>(flags.default_latency_budget_ms) * kMillisecond;
+  subscribe_options.on_arrival = [&](StreamId, const wire::Header& header, std::span<const std::byte>,
+                                     std::uint64_t arrival_us) {
     bool notify = false;
     {
       std::lock_guard lock(shared.mutex);
@@ -97,7 +127,17 @@ int run(const Flags& flags) {
       }
     }
     if (notify) waiter.notify();
-  });
+  };
+  const auto on_delivery = [&](StreamId, const wire::Header& header, std::span<const std::byte>, std::uint64_t) {
+    const DurationUs budget_us =
+        decodeLatencyBudget(header.latency_budget, subscribe_options.default_latency_budget_us);
+    std::lock_guard lock(shared.mutex);
+    shared.delivery.onDelivered(header.timestamp_us, wallClockUs(), budget_us);
+  };
+  if (const auto error = client.subscribe(stream, on_delivery, subscribe_options)) {
+    std::cerr << "overline-subscribe: " << *error << "\n";  // the flag's range check makes this a bug
+    return kExitBadFlags;
+  }
 
   const TimeUs start_us = monotonicUs();
   const DurationUs report_interval_us = static_cast<DurationUs>(flags.report_interval_ms) * kMillisecond;
@@ -125,20 +165,30 @@ int run(const Flags& flags) {
     }
     if (now_us >= next_report_us) {
       ReceiveSnapshot snapshot;
+      DeliverySnapshot delivery;
       {
         std::lock_guard lock(shared.mutex);
         snapshot = shared.stats.snapshot();
+        delivery = shared.delivery.snapshot();
       }
-      printEvent(statsEvent("progress", now_us - start_us, snapshot));
+      printEvent(statsEvent("progress", now_us - start_us, snapshot, delivery, client.counters()));
       // Skip missed slots rather than printing a burst after a stall.
       while (next_report_us <= now_us) next_report_us += report_interval_us;
     }
   }
   const DurationUs elapsed_us = monotonicUs() - start_us;
+  // Packets held behind a gap are released by their gap's deadline, at most
+  // one budget away. A signal (left pending by the waiter) skips this.
+  const TimeUs drain_end_us = monotonicUs() + kMaxLatencyBudgetUs;
+  while (client.counters().playout_held > 0 && monotonicUs() < drain_end_us) {
+    const TimeUs poll_us = std::min(monotonicUs() + 10 * kMillisecond, drain_end_us);
+    if (waiter.waitUntil(poll_us) == MainLoopWaiter::Wake::kSignal) break;
+  }
   client.close();  // joins the SDK thread: no callback runs after this
 
   const ReceiveSnapshot snapshot = shared.stats.snapshot();
-  Event summary = statsEvent("summary", elapsed_us, snapshot);
+  Event summary =
+      statsEvent("summary", elapsed_us, snapshot, shared.delivery.snapshot(), client.counters());
   summary["first_seq"] = snapshot.first_sequence ? Event(*snapshot.first_sequence) : Event(nullptr);
   summary["last_seq"] = snapshot.last_sequence ? Event(*snapshot.last_sequence) : Event(nullptr);
   printEvent(summary);
@@ -187,6 +237,10 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout-ms", flags.connect_timeout_ms, "Give up connecting after this long")
       ->capture_default_str()
       ->check(CLI::Range(1u, 3'600'000u));
+  app.add_option("--default-latency-budget-ms", flags.default_latency_budget_ms,
+                 "Playout budget for a stream whose packets state none")
+      ->capture_default_str()
+      ->check(CLI::Range(10u, 2550u));
   if (const auto exit_code = parseCommandLine(app, argc, argv)) return *exit_code;
   if (const auto error = checkEdgeFlags(flags.edge)) {
     std::cerr << "overline-subscribe: " << *error << "\n";

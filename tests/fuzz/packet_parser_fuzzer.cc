@@ -29,9 +29,11 @@ void checkAccepted(std::span<const std::byte> input, const overline::wire::Packe
   require(view.payload.data() == input.data() + kHeaderBytes);
   require(header.type != overline::wire::PacketType::kHello ||
           view.payload.size() <= overline::wire::kMaxHelloPayloadBytes);
-  // The only flag v1 knows is kFlagRedundant, and only on DATA.
-  require(header.flags == 0 ||
-          (header.flags == overline::wire::kFlagRedundant && header.type == overline::wire::PacketType::kData));
+  // The flags v1 knows are kFlagRedundant and kFlagRetransmit, both DATA only;
+  // so is a latency budget.
+  require((header.flags & ~overline::wire::kKnownFlags) == 0);
+  require((header.flags == 0 && header.latency_budget == 0) ||
+          header.type == overline::wire::PacketType::kData);
 
   overline::wire::PacketBuffer encoded;
   const std::size_t written = overline::wire::encodePacket(header, view.payload, encoded);

@@ -42,9 +42,9 @@ TEST_CASE("the same seed gives the same run; another seed another", "[sim][deter
   const RunFigures again = runLossyDiamond(2024);
   const RunFigures other = runLossyDiamond(2025);
 
-  // Loss really happened, so the comparison is not between two clean runs.
+  // Loss really happened, so the comparison is not between two clean runs
+  // (relays recover it with NACKs: the subscribers may still get everything).
   REQUIRE(first.network.dropped_on_path > 0);
-  REQUIRE(first.arrivals_at_4.size() < 3000);
 
   CHECK(again.arrivals_at_4 == first.arrivals_at_4);
   CHECK(again.arrivals_at_3 == first.arrivals_at_3);

@@ -269,6 +269,9 @@ TEST_CASE("random loss over 2000 packets is close to the configured rate") {
   INFO(stats.dump());
   CHECK(stats["received"] == kPackets);
   CHECK(stats["dropped"]["random_loss"].get<std::uint64_t>() + stats["delivered"].get<std::uint64_t>() == kPackets);
+  constexpr std::uint64_t kDatagramBytes = 100;  // UdpSocket::send's default
+  CHECK(stats["received_bytes"] == kPackets * kDatagramBytes);
+  CHECK(stats["delivered_bytes"] == received_at_b * kDatagramBytes);
   const double loss = 1.0 - static_cast<double>(received_at_b) / kPackets;
   CHECK(loss == Approx(0.10).margin(0.03));  // binomial sd is 0.0067
 }
@@ -524,6 +527,8 @@ TEST_CASE("switchboard: every line pair works, crossed ones too, with the sender
     CHECK(stats["sent"] == 6);
     CHECK(stats["received"] == 6);
     CHECK(stats["dropped"] == 0);
+    CHECK(stats["sent_bytes"] == 6 * 100);  // UdpSocket::send's default size
+    CHECK(stats["received_bytes"] == 6 * 100);
   }
   // The link still works beside it.
   a.send(proxy.aSide(), 1);

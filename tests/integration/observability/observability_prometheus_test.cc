@@ -1,4 +1,5 @@
-// A real Prometheus (OVERLINE_PROMETHEUS, Debian's /usr/bin/prometheus)
+// A real Prometheus (OVERLINE_PROMETHEUS, Debian's /usr/bin/prometheus, run
+// by deploy/localmesh's PrometheusServer as the demo's --prometheus does)
 // scraping a live mesh with a controller every second, queried through its
 // HTTP API: link RTT series exist for every probed link with loopback
 // values, deploy/prometheus/alerts.yml evaluates without errors on real
@@ -8,12 +9,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,10 +16,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "deploy/localmesh/prometheus_server.h"
 #include "tests/integration/controller_mesh/controller_mesh_fixture.h"
 
 namespace overline::localmesh::testing {
@@ -54,94 +51,30 @@ class TempDir {
   std::string path_;
 };
 
-// A TCP port on 127.0.0.1 that was free when asked (the kernel's pick).
-int freeTcpPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
-  close(fd);
-  REQUIRE(ok);
-  return ntohs(addr.sin_port);
-}
-
-// "127.0.0.1:PORT" of "http://127.0.0.1:PORT/metrics".
-std::string hostPort(const std::string& metrics_url) {
-  const std::string scheme = "http://";
-  REQUIRE(metrics_url.rfind(scheme, 0) == 0);
-  return metrics_url.substr(scheme.size(), metrics_url.find('/', scheme.size()) - scheme.size());
-}
-
-std::string urlEncode(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // One instant-vector sample of a query result.
 struct Sample {
   std::map<std::string, std::string> labels;
   double value = 0;
 };
 
-class PrometheusServer {
+// The shared PrometheusServer (deploy/localmesh) scraping every relay
+// (label node="<id>") and the controller every second, evaluating
+// deploy/prometheus/alerts.yml, plus instant queries for the checks below.
+class PrometheusClient {
  public:
-  // Writes a config scraping every relay (label node="<id>") and the
-  // controller every second, evaluating deploy/prometheus/alerts.yml, and
-  // starts Prometheus on it; waits for /-/ready.
-  PrometheusServer(LocalMesh& mesh, const std::string& dir) : port_(freeTcpPort()) {
-    std::ofstream config(dir + "/prometheus.yml");
-    config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n"
-           << "rule_files: [\"" << OVERLINE_SOURCE_DIR << "/deploy/prometheus/alerts.yml\"]\n"
-           << "scrape_configs:\n  - job_name: overline-relay\n    static_configs:\n";
-    for (const auto& node : mesh.spec().nodes) {
-      config << "      - targets: [\"" << hostPort(mesh.relay(node.id).metrics_url) << "\"]\n"
-             << "        labels: {node: \"" << node.id << "\"}\n";
-    }
+  PrometheusClient(LocalMesh& mesh, const std::string& dir) {
     REQUIRE(mesh.controller() != nullptr);
-    config << "  - job_name: overline-controller\n    static_configs:\n"
-           << "      - targets: [\"" << hostPort(mesh.controller()->metrics_url) << "\"]\n";
-    config.close();
-    base_url_ = "http://127.0.0.1:" + std::to_string(port_);
-    std::string error;
-    process_ = ChildProcess::start({OVERLINE_PROMETHEUS, "--config.file=" + dir + "/prometheus.yml",
-                                    "--storage.tsdb.path=" + dir + "/data",
-                                    "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                    "--log.level=warn"},
-                                   dir + "/prometheus.log", &error);
-    INFO(error);
-    REQUIRE(process_.has_value());
-    log_path_ = dir + "/prometheus.log";
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!httpGet(base_url_ + "/-/ready", 1s)) {
-      INFO("prometheus not ready:\n" << logTail());
-      REQUIRE(process_->running());
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::sleep_for(100ms);
-    }
+    PrometheusOptions options;
+    options.binary = OVERLINE_PROMETHEUS;
+    options.dir = dir;
+    options.rule_files = {std::string(OVERLINE_SOURCE_DIR) + "/deploy/prometheus/alerts.yml"};
+    auto started = PrometheusServer::start(meshScrapeTargets(mesh), options);
+    INFO((started ? std::string() : started.error()));
+    REQUIRE(started.ok());
+    server_ = std::move(started.value());
   }
 
-  // GET of an API path; its "data", or nullopt unless "status" is "success".
-  std::optional<Json> api(const std::string& path_and_query) {
-    const auto body = httpGet(base_url_ + path_and_query, 5s);
-    if (!body) return std::nullopt;
-    const auto reply = Json::parse(*body, nullptr, false);
-    if (reply.is_discarded() || reply.value("status", "") != "success") return std::nullopt;
-    return reply["data"];
-  }
+  std::optional<Json> api(const std::string& path_and_query) { return server_->api(path_and_query); }
 
   // Instant query; nullopt when Prometheus did not answer it.
   std::optional<std::vector<Sample>> query(const std::string& promql) {
@@ -170,21 +103,8 @@ class PrometheusServer {
     }
   }
 
-  std::string logTail() const {
-    std::ifstream in(log_path_);
-    std::string line;
-    std::vector<std::string> lines;
-    while (std::getline(in, line)) lines.push_back(line);
-    std::string tail;
-    for (std::size_t i = lines.size() > 20 ? lines.size() - 20 : 0; i < lines.size(); ++i) tail += lines[i] + "\n";
-    return tail;
-  }
-
  private:
-  int port_;
-  std::string base_url_;
-  std::string log_path_;
-  std::optional<ChildProcess> process_;  // SIGTERM (then SIGKILL) when destroyed
+  std::unique_ptr<PrometheusServer> server_;  // stopped when the client goes
 };
 
 // node/neighbour/local_line/remote_line of a link sample.
@@ -218,7 +138,7 @@ TEST_CASE("Prometheus scraping a live mesh sees link RTTs, evaluates the alerts 
   // Declared after the mesh and before the server: the server stops first,
   // then its directory goes, then the mesh.
   TempDir dir;
-  PrometheusServer prometheus(*mesh, dir.path());
+  PrometheusClient prometheus(*mesh, dir.path());
 
   const std::size_t targets = mesh->spec().nodes.size() + 1;
   REQUIRE(prometheus.waitFor("up == 1", 20s, [&](const auto& s) { return s.size() == targets; }));

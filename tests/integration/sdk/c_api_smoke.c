@@ -39,6 +39,7 @@ int main(void) {
   EXPECT(client == NULL);
   EXPECT(overline_edge_node(NULL) == 0);
   EXPECT(overline_publish(NULL, 1, &stream) == OVERLINE_ERR_INVALID_ARGUMENT);
+  EXPECT(overline_publish_with_budget(NULL, 1, 400, &stream) == OVERLINE_ERR_INVALID_ARGUMENT);
   EXPECT(overline_send(NULL, stream, NULL, 0) == OVERLINE_ERR_INVALID_ARGUMENT);
   EXPECT(overline_unsubscribe(NULL, stream) == OVERLINE_ERR_INVALID_ARGUMENT);
   overline_destroy(NULL);

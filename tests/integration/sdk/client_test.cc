@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "sdk/overline.h"
@@ -103,7 +104,7 @@ TEST_CASE("Client::connect learns the edge node id from its HELLO reply") {
   const auto client = connectTo(edge);
   CHECK(client->edgeNode() == 42);
   CHECK(client->edge() == edge.endpoint());
-  CHECK(client->publish(7) == makeStreamId(42, 7));
+  CHECK(client->publish(7).value() == makeStreamId(42, 7));
 }
 
 TEST_CASE("Client sends HELLO keepalives") {
@@ -134,7 +135,7 @@ TEST_CASE("Client sends SUBSCRIBE at once, refreshes it, and stops after UNSUBSC
 TEST_CASE("Client delivers DATA of a subscribed stream to its callback") {
   FakeEdge edge;
   const auto client = connectTo(edge);
-  const StreamId stream = client->publish(7);
+  const StreamId stream = client->publish(7).value();
   Inbox inbox;
   client->subscribe(stream, inbox.callback());  // the fake edge forwards our own DATA back
   REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
@@ -162,7 +163,7 @@ TEST_CASE("Client delivers DATA of a subscribed stream to its callback") {
 TEST_CASE("Client::send rejects what it cannot send") {
   FakeEdge edge;
   const auto client = connectTo(edge);
-  const StreamId stream = client->publish(1);
+  const StreamId stream = client->publish(1).value();
   CHECK_FALSE(client->send(makeStreamId(42, 2), bytes({1})));  // not published
   const std::vector<std::byte> oversize(wire::kMaxPayloadBytes + 1);
   CHECK_FALSE(client->send(stream, oversize));
@@ -174,7 +175,7 @@ TEST_CASE("Client::send rejects what it cannot send") {
 TEST_CASE("Client counts what it drops") {
   FakeEdge edge;
   const auto client = connectTo(edge);
-  const StreamId stream = client->publish(7);
+  const StreamId stream = client->publish(7).value();
   Inbox inbox;
   client->subscribe(stream, inbox.callback());
   REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
@@ -202,7 +203,7 @@ TEST_CASE("Client counts what it drops") {
 TEST_CASE("A callback may unsubscribe itself") {
   FakeEdge edge;
   const auto client = connectTo(edge);
-  const StreamId stream = client->publish(7);
+  const StreamId stream = client->publish(7).value();
   std::mutex mutex;
   std::condition_variable changed;
   int calls = 0;
@@ -234,6 +235,161 @@ TEST_CASE("Client::close unsubscribes every stream") {
   client->close();  // idempotent
   CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, a));
   CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, b));
+}
+
+std::uint64_t wallClockUs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// DATA as a relay would forward it to the client: as if the publisher sent
+// one packet per millisecond from `first_sent_us` on. A copy sent again
+// (duplicate, retransmission) keeps its original timestamp, as relays do.
+wire::Header dataHeader(StreamId stream, std::uint32_t sequence, std::uint64_t first_sent_us,
+                        std::uint8_t budget_units = 0) {
+  wire::Header header;
+  header.type = PacketType::kData;
+  header.sender_node_id = 42;
+  header.stream_id = stream;
+  header.sequence = sequence;
+  header.latency_budget = budget_units;
+  header.timestamp_us = first_sent_us + sequence * 1000;
+  return header;
+}
+
+std::vector<std::uint32_t> sequencesOf(const std::vector<Delivery>& deliveries) {
+  std::vector<std::uint32_t> out;
+  for (const Delivery& d : deliveries) out.push_back(d.header.sequence);
+  return out;
+}
+
+template <typename Condition>
+bool waitUntil(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST_CASE("Client playout delivers reordered DATA in sequence order") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = makeStreamId(9, 1);
+  Inbox inbox;
+  REQUIRE_FALSE(client->subscribe(stream, inbox.callback()));
+  const Endpoint to = client->localEndpoint();
+  const std::uint64_t first_sent_us = wallClockUs();
+  for (const std::uint32_t s : {0u, 2u, 1u, 1u, 3u}) {
+    edge.sendTo(to, dataHeader(stream, s, first_sent_us), bytes({1}));
+  }
+  REQUIRE(inbox.waitForCount(4));
+  CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 1, 2, 3});
+  REQUIRE(waitUntil([&] { return client->counters().playout_duplicates == 1; }));
+  const ClientCounters counters = client->counters();
+  CHECK(counters.playout_reordered == 1);
+  CHECK(counters.playout_lost == 0);
+  CHECK(counters.playout_held == 0);
+  CHECK(counters.data_delivered == 4);
+}
+
+TEST_CASE("Client playout gives up a gap at its deadline on its own thread") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = makeStreamId(9, 2);
+  Inbox inbox;
+  REQUIRE_FALSE(client->subscribe(stream, inbox.callback()));
+  const Endpoint to = client->localEndpoint();
+  constexpr std::uint8_t kBudget50ms = 5;
+  const auto sent = std::chrono::steady_clock::now();
+  const std::uint64_t first_sent_us = wallClockUs();
+  for (const std::uint32_t s : {0u, 2u, 3u}) {
+    edge.sendTo(to, dataHeader(stream, s, first_sent_us, kBudget50ms), bytes({1}));
+  }
+  REQUIRE(inbox.waitForCount(3));  // nothing else arrives: the SDK thread's timer releases 2 and 3
+  const auto released = std::chrono::steady_clock::now();
+  CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 2, 3});
+  CHECK(released - sent >= 45ms);  // 1's deadline: its send time + ~0 path delay + 50 ms
+  CHECK(client->counters().playout_lost == 1);
+  CHECK(client->counters().playout_held == 0);
+
+  edge.sendTo(to, dataHeader(stream, 1, first_sent_us, kBudget50ms), bytes({1}));  // too late now
+  // 4 is stamped now: the gap before it (1..3) is over, so it is released at once.
+  edge.sendTo(to, dataHeader(stream, 4, wallClockUs() - 4000, kBudget50ms), bytes({1}));
+  REQUIRE(inbox.waitForCount(4));
+  CHECK(inbox.deliveries().back().header.sequence == 4);
+  CHECK(client->counters().playout_late == 1);
+}
+
+TEST_CASE("Client without playout delivers DATA as it arrives") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = makeStreamId(9, 3);
+  Inbox inbox;
+  Inbox arrivals;
+  SubscribeOptions options;
+  options.playout = false;
+  options.on_arrival = arrivals.callback();
+  REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
+  const Endpoint to = client->localEndpoint();
+  const std::uint64_t first_sent_us = wallClockUs();
+  for (const std::uint32_t s : {0u, 2u, 1u, 1u}) edge.sendTo(to, dataHeader(stream, s, first_sent_us), bytes({1}));
+  REQUIRE(inbox.waitForCount(4));
+  CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 2, 1, 1});
+  REQUIRE(arrivals.waitForCount(4));
+  CHECK(sequencesOf(arrivals.deliveries()) == std::vector<std::uint32_t>{0, 2, 1, 1});
+  CHECK(client->counters().playout_reordered == 0);
+}
+
+TEST_CASE("Client sees every arrival through on_arrival, before playout") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  const StreamId stream = makeStreamId(9, 4);
+  Inbox inbox;
+  Inbox arrivals;
+  SubscribeOptions options;
+  options.on_arrival = arrivals.callback();
+  REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
+  const Endpoint to = client->localEndpoint();
+  const std::uint64_t first_sent_us = wallClockUs();
+  for (const std::uint32_t s : {0u, 2u, 2u, 1u}) edge.sendTo(to, dataHeader(stream, s, first_sent_us), bytes({1}));
+  REQUIRE(arrivals.waitForCount(4));
+  CHECK(sequencesOf(arrivals.deliveries()) == std::vector<std::uint32_t>{0, 2, 2, 1});
+  REQUIRE(inbox.waitForCount(3));
+  CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 1, 2});
+}
+
+TEST_CASE("Client publishes the latency budget in every DATA header") {
+  FakeEdge edge;
+  const auto client = connectTo(edge);
+  SECTION("rounded up to 10 ms units") {
+    const auto stream = client->publish(7, {.latency_budget_us = 55 * kMillisecond});
+    REQUIRE(stream);
+    REQUIRE(client->send(*stream, bytes({1})));
+    REQUIRE(edge.waitForCount(PacketType::kData, 1, kDeadline, *stream));
+    CHECK(edge.waitFor([](const auto& packets) { return packets.back().header.latency_budget == 6; }, kDeadline));
+  }
+  SECTION("400 ms by default") {
+    const StreamId stream = client->publish(8).value();
+    REQUIRE(client->send(stream, bytes({1})));
+    CHECK(edge.waitFor([&](const auto& packets) {
+      return packets.back().header.stream_id == stream && packets.back().header.latency_budget == 40;
+    }, kDeadline));
+  }
+  SECTION("out of range: a clear error") {
+    for (const DurationUs bad : {DurationUs{0}, 9 * kMillisecond, 2551 * kMillisecond}) {
+      const auto stream = client->publish(9, {.latency_budget_us = bad});
+      REQUIRE_FALSE(stream);
+      CHECK(stream.error().find("latency budget") != std::string::npos);
+    }
+    CHECK_FALSE(client->send(makeStreamId(42, 9), bytes({1})));  // not published
+    SubscribeOptions options;
+    options.default_latency_budget_us = 3 * kSecond;
+    Inbox inbox;
+    CHECK(client->subscribe(makeStreamId(9, 9), inbox.callback(), options));
+  }
 }
 
 // The C API over the same fake edge.
@@ -284,6 +440,15 @@ TEST_CASE("C API: connect, publish, subscribe, send, receive, destroy") {
   }
 
   CHECK(overline_send(client, makeStreamId(42, 8), payload, 1) == OVERLINE_ERR_SEND);
+  std::uint64_t budget_stream = 0;
+  CHECK(overline_publish_with_budget(client, 9, 5, &budget_stream) == OVERLINE_ERR_INVALID_ARGUMENT);
+  CHECK(overline_publish_with_budget(client, 9, 2551, &budget_stream) == OVERLINE_ERR_INVALID_ARGUMENT);
+  REQUIRE(overline_publish_with_budget(client, 9, 100, &budget_stream) == OVERLINE_OK);
+  CHECK(budget_stream == makeStreamId(42, 9));
+  REQUIRE(overline_send(client, budget_stream, payload, 1) == OVERLINE_OK);
+  CHECK(edge.waitFor([&](const auto& packets) {
+    return packets.back().header.stream_id == budget_stream && packets.back().header.latency_budget == 10;
+  }, kDeadline));
   CHECK(overline_send(client, stream, nullptr, 1) == OVERLINE_ERR_INVALID_ARGUMENT);
   CHECK(overline_send(client, stream, payload, OVERLINE_MAX_PAYLOAD_BYTES + 1) ==
         OVERLINE_ERR_INVALID_ARGUMENT);

@@ -55,10 +55,11 @@ std::vector<std::string> keysOf(const ordered_json& event) {
   return keys;
 }
 
-const std::vector<std::string> kStatsKeys = {"event",  "elapsed_s",  "received",  "unique",
-                                             "lost",   "duplicates", "reordered", "p50_ms",
-                                             "p90_ms", "p99_ms",     "max_ms",    "jitter_ms",
-                                             "max_gap_ms"};
+const std::vector<std::string> kStatsKeys = {
+    "event",     "elapsed_s",     "received", "unique",       "lost",           "duplicates",
+    "reordered", "p50_ms",        "p90_ms",   "p99_ms",       "max_ms",         "jitter_ms",
+    "max_gap_ms", "delivered",    "within_budget", "late",    "playout_lost",   "delivery_p50_ms",
+    "delivery_p99_ms"};
 
 std::vector<std::string> summaryKeys() {
   auto keys = kStatsKeys;
@@ -115,6 +116,86 @@ TEST_CASE("overline-publish to overline-subscribe through an edge") {
   CHECK(summary["last_seq"] == 39);
   CHECK(summary["p50_ms"].get<double>() >= 0.0);
   CHECK(summary["max_ms"].get<double>() >= summary["p99_ms"].get<double>());
+  CHECK(summary["delivered"] == 40);
+  CHECK(summary["within_budget"] == 40);  // loopback: well inside 400 ms
+  CHECK(summary["late"] == 0);
+  CHECK(summary["playout_lost"] == 0);
+  CHECK(summary["delivery_p50_ms"].get<double>() >= summary["p50_ms"].get<double>() - 0.1);
+  CHECK(summary["delivery_p99_ms"].get<double>() < 400.0);
+  CHECK(subscriber.waitExit(kDeadline) == 0);
+}
+
+TEST_CASE("overline-publish --latency-budget-ms sets the budget in every DATA header") {
+  FakeEdge edge;
+  const std::string address = edge.endpoint().toString();
+  ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "3", "--count", "5",
+                          "--latency-budget-ms", "125"});
+  CHECK(publisher.waitExit(kDeadline) == 0);
+  REQUIRE(edge.waitForCount(wire::PacketType::kData, 5, kDeadline, makeStreamId(42, 3)));
+  CHECK(edge.waitFor(
+      [](const std::vector<testing::ReceivedPacket>& packets) {
+        for (const auto& packet : packets) {
+          if (packet.header.type == wire::PacketType::kData && packet.header.latency_budget != 13) return false;
+        }
+        return true;
+      },
+      kDeadline));
+}
+
+// A subscriber fed by the fake edge directly: 0, 2 (held behind 1), then 1
+// too late. The playout gives 1 up at its deadline and releases 2. The
+// packets claim to have been sent 150 ms before they were (stamps 30 ms
+// apart): the playout measures deadlines from the smallest delay it saw, so
+// it still delivers 0 and 2, but within_budget compares the wall clocks and
+// counts neither.
+TEST_CASE("overline-subscribe reports what the playout delivered, lost and dropped late") {
+  FakeEdge edge;
+  const std::string address = edge.endpoint().toString();
+  ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "42:4", "--idle-exit-ms",
+                           "600", "--default-latency-budget-ms", "100", "--report-interval-ms", "20"});
+  REQUIRE(subscriber.readLine(kDeadline));
+  const StreamId stream = makeStreamId(42, 4);
+  REQUIRE(edge.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, stream));
+  Endpoint to;
+  REQUIRE(edge.waitFor(
+      [&](const std::vector<testing::ReceivedPacket>& packets) {
+        for (const auto& packet : packets) {
+          if (packet.header.type == wire::PacketType::kSubscribe) to = packet.from;
+        }
+        return to.port() != 0;
+      },
+      kDeadline));
+  const auto now_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  const auto send = [&](std::uint32_t sequence, std::uint64_t timestamp_us) {
+    wire::Header header;
+    header.type = wire::PacketType::kData;
+    header.sender_node_id = 42;
+    header.stream_id = stream;
+    header.sequence = sequence;
+    header.timestamp_us = timestamp_us;  // latency_budget 0: the subscriber's default
+    edge.sendTo(to, header);
+  };
+  const std::uint64_t first_us = now_us - 150'000;
+  send(0, first_us);
+  send(2, first_us + 60'000);
+  // Wait for the give-up: the subscriber's progress lines show delivered == 2.
+  for (;;) {
+    const ordered_json event = parseLine(subscriber.readLine(kDeadline));
+    REQUIRE(event["event"] == "progress");
+    if (event["delivered"] == 2) break;
+  }
+  send(1, first_us + 30'000);
+  const ordered_json summary = readUntilSummary(subscriber);
+  CHECK(summary["received"] == 3);
+  CHECK(summary["unique"] == 3);
+  CHECK(summary["lost"] == 0);  // every sequence arrived...
+  CHECK(summary["delivered"] == 2);  // ...but 1 too late for the application
+  CHECK(summary["playout_lost"] == 1);
+  CHECK(summary["late"] == 1);
+  CHECK(summary["within_budget"] == 0);
+  CHECK(summary["delivery_p50_ms"].get<double>() >= 140.0);
   CHECK(subscriber.waitExit(kDeadline) == 0);
 }
 
@@ -184,6 +265,9 @@ TEST_CASE("SDK tools: bad flags exit 2, a failed connect exits 1, stdout stays e
       {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--packet-bytes", "0"},
       {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--packet-bytes", "1201"},
       {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "x"},
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--latency-budget-ms", "9"},
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--latency-budget-ms", "2551"},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "1:7", "--default-latency-budget-ms", "0"},
       {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "7"},
       {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "0:7"},
       {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "1:7", "--report-interval-ms", "0"},

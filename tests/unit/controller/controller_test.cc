@@ -608,6 +608,45 @@ TEST_CASE("edge allocation without a usable relay is UNAVAILABLE") {
   CHECK(f.controller().allocateEdge(request, response).error_code() == grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST_CASE("updated settings are pushed to connected relays and apply to the next allocation") {
+  Fixture f;
+  f.provision(1);
+  f.provision(2);
+  RecordingChannel& one = f.connect(1);
+  RecordingChannel& two = f.connect(2);
+  const std::size_t before = one.messages().size();
+
+  ControllerSettings settings = f.settings();
+  settings.relays.report_interval_ms = 250;
+  settings.edge.max_candidates = 1;
+  settings.edge.token_ttl_s = 60;
+  settings.edge.token_key = token::parseHexKey("ffeeddccbbaa99887766554433221100").value();
+  f.controller().updateSettings(settings);
+
+  REQUIRE(one.messages().size() == before + 1);
+  CHECK(one.messages().back().config().report_interval_ms() == 250);
+  CHECK(one.messages().back().config().probe_interval_ms() == 20);
+  CHECK(two.messages().back().config().report_interval_ms() == 250);
+
+  v1::AllocateEdgeRequest request;
+  request.set_client_address("203.0.113.5");
+  v1::AllocateEdgeResponse response;
+  REQUIRE(f.controller().allocateEdge(request, response).ok());
+  REQUIRE(response.candidates_size() == 1);
+  CHECK(response.expires_unix_s() == f.nowMs() / 1000 + 60);
+  const NodeId node = response.candidates(0).node_id();
+  CHECK(token::verifyJoinToken(settings.edge.token_key, response.candidates(0).join_token(), node, "203.0.113.5",
+                               f.nowMs() / 1000)
+            .ok());
+  CHECK_FALSE(
+      token::verifyJoinToken(kTokenKey, response.candidates(0).join_token(), node, "203.0.113.5", f.nowMs() / 1000)
+          .ok());
+
+  // Unchanged relay settings push nothing.
+  f.controller().updateSettings(settings);
+  CHECK(one.messages().size() == before + 1);
+}
+
 TEST_CASE("stop closes every session and refuses new ones") {
   Fixture f;
   f.diamond();

@@ -103,8 +103,10 @@ TEST_CASE("a down line drops exactly the pairs it sends or receives on") {
   // Every datagram r1.l0 sent, and every one sent to it, was dropped as line_down.
   const auto totals = board.lineTotals(kR1L0);
   CHECK(totals.sent == 3);
+  CHECK(totals.sent_bytes == 3 * kBytes);  // offered bytes count, dropped or not
   CHECK(totals.dropped == 3);
   CHECK(totals.received == 0);  // the proxy counts deliveries; nothing to deliver here
+  CHECK(totals.received_bytes == 0);
   for (Switchboard::Pair* pair : board.pairs()) {
     INFO(pair->from << " -> " << pair->to);
     const bool touches = pair->from == kR1L0 || pair->to == kR1L0;

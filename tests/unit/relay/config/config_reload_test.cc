@@ -54,11 +54,13 @@ lines:
     bind: 127.0.1.1:40002
 metrics: {listen: off}
 probing: {loss_window: 50, interval_ms: 40}
+recovery: {nack: false}
 )";
   auto loaded = parseRelayProcessConfig(changed);
   REQUIRE(loaded.ok());
   const ReloadPlan plan = planReload(running, loaded.value());
-  CHECK(plan.kept == std::vector<std::string>{"node_id", "region", "lines", "metrics", "probing.loss_window"});
+  CHECK(plan.kept ==
+        std::vector<std::string>{"node_id", "region", "lines", "recovery", "metrics", "probing.loss_window"});
   CHECK(plan.applied == std::vector<std::string>{"probing"});
   CHECK(plan.config.core.node_id == 1);
   CHECK(plan.config.region == "eu-west");
@@ -66,6 +68,7 @@ probing: {loss_window: 50, interval_ms: 40}
   CHECK(plan.config.metrics_listen == running.metrics_listen);
   CHECK(plan.config.core.probing.loss_window == running.core.probing.loss_window);
   CHECK(plan.config.core.probing.interval_us == 40 * kMillisecond);
+  CHECK(plan.config.core.recovery.nack);
 }
 
 }  // namespace

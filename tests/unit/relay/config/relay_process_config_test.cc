@@ -320,6 +320,39 @@ TEST_CASE("probing, path_choice and failover values are range-checked") {
   CHECK(zeros.value().core.probing.recovered_loss == 0);
 }
 
+TEST_CASE("the recovery section is read, defaulted and range-checked") {
+  const std::string base(kMinimal);
+  const auto defaults = parseRelayProcessConfig(base);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.value().core.recovery == RecoveryConfig{});
+  CHECK(defaults.value().core.recovery.nack);
+  CHECK(defaults.value().core.recovery.default_latency_budget_us == 400 * kMillisecond);
+
+  const auto full = parseRelayProcessConfig(
+      base + "recovery: {nack: false, reorder_allowance_ms: 8, default_latency_budget_ms: 250,\n"
+             "           retransmit_buffer_packets: 4096, retransmit_buffer_bytes: 2097152}\n");
+  REQUIRE(full.ok());
+  const RecoveryConfig& recovery = full.value().core.recovery;
+  CHECK_FALSE(recovery.nack);
+  CHECK(recovery.reorder_allowance_us == 8 * kMillisecond);
+  CHECK(recovery.default_latency_budget_us == 250 * kMillisecond);
+  CHECK(recovery.retransmit_buffer_packets == 4096);
+  CHECK(recovery.retransmit_buffer_bytes == 2097152);
+
+  CHECK(parseError(base + "recovery: {nack: yes}\n") == "recovery.nack: expected true or false, got \"yes\"");
+  CHECK(parseError(base + "recovery: {reorder_allowance_ms: 1001}\n") ==
+        "recovery.reorder_allowance_ms: 1001 is out of range 0..1000");
+  CHECK(parseError(base + "recovery: {reorder_allowance_ms: 20, default_latency_budget_ms: 20}\n") ==
+        "recovery.reorder_allowance_ms: 20 must be less than default_latency_budget_ms (20)");
+  CHECK(parseError(base + "recovery: {default_latency_budget_ms: 9}\n") ==
+        "recovery.default_latency_budget_ms: 9 is out of range 10..60000");
+  CHECK(parseError(base + "recovery: {retransmit_buffer_packets: 15}\n") ==
+        "recovery.retransmit_buffer_packets: 15 is out of range 16..65536");
+  CHECK(parseError(base + "recovery: {retransmit_buffer_bytes: 1000}\n") ==
+        "recovery.retransmit_buffer_bytes: 1000 is out of range 1048576..17179869184");
+  CHECK(parseError(base + "recovery: {fec: true}\n") == "recovery.fec: unknown key");
+}
+
 TEST_CASE("subscription expiry must exceed the refresh interval") {
   CHECK(parseError(std::string(kMinimal) + "subscriptions: {refresh_interval_ms: 500, expiry_ms: 500}\n") ==
         "subscriptions.expiry_ms: 500 must be greater than refresh_interval_ms (500)");

@@ -127,7 +127,7 @@ TEST_CASE("Non-HELLO packets from an unknown endpoint are dropped as unknown_sou
   CHECK(relay.core.counters().packets_received == 4);
 }
 
-TEST_CASE("HELLO from a neighbour is unexpected; reserved packet types are unsupported") {
+TEST_CASE("HELLO from a neighbour is unexpected; FEC, and NACK from clients, are unsupported") {
   Relay relay;
   relay.fromNeighbour(kUp, makeControl(PacketType::kHello, 0));
   CHECK(relay.dropped(DropReason::kUnexpectedType) == 1);
@@ -135,10 +135,10 @@ TEST_CASE("HELLO from a neighbour is unexpected; reserved packet types are unsup
   relay.join(1);
   relay.sink.sent.clear();
   for (const PacketType type : {PacketType::kNack, PacketType::kFec}) {
-    relay.fromNeighbour(kUp, makePacket(PacketSpec{type, 0, wire::kDefaultHopLimit, kUp, 0, 8}));
     relay.fromClient(1, makePacket(PacketSpec{type, 0, wire::kDefaultHopLimit, kNoNode, 0, 8}));
   }
-  CHECK(relay.dropped(DropReason::kUnsupportedType) == 4);
+  relay.fromNeighbour(kUp, makePacket(PacketSpec{PacketType::kFec, 0, wire::kDefaultHopLimit, kUp, 0, 8}));
+  CHECK(relay.dropped(DropReason::kUnsupportedType) == 3);
   CHECK(relay.sink.sent.empty());
 }
 

@@ -23,6 +23,8 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kSendFailed, "send_failed"},
       {DropReason::kDuplicate, "duplicate"},
       {DropReason::kBadToken, "bad_token"},
+      {DropReason::kMalformedNack, "malformed_nack"},
+      {DropReason::kNotDownstream, "not_downstream"},
   };
   REQUIRE(expected.size() == kDropReasonCount);
   std::set<std::string_view> labels;
@@ -31,6 +33,12 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
     labels.insert(toString(reason));
   }
   CHECK(labels.size() == kDropReasonCount);
+}
+
+TEST_CASE("Every SentKind has a distinct metric label") {
+  std::set<std::string_view> labels;
+  for (std::size_t i = 0; i < kSentKindCount; ++i) labels.insert(toString(static_cast<SentKind>(i)));
+  CHECK(labels == std::set<std::string_view>{"data", "retransmit", "fec", "nack", "probe", "control"});
 }
 
 TEST_CASE("droppedTotal sums drops and malformed packets") {

@@ -26,6 +26,7 @@ Bytes makePacket(const PacketSpec& spec) {
   header.stream_id = spec.stream;
   header.sequence = spec.sequence;
   header.timestamp_us = spec.timestamp_us;
+  header.latency_budget = spec.latency_budget;
   Bytes payload(spec.payload_bytes);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i * 7 + 3);
   Bytes out(wire::kHeaderBytes + payload.size());
@@ -190,6 +191,7 @@ bool TestNetwork::NodeSink::sendPacket(LineIndex line, const Endpoint& to, std::
       due_us += std::uniform_int_distribution<DurationUs>(0, model.jitter_us)(network_.random_);
     }
   }
+  if (!sent.lost && network_.drop_if) sent.lost = network_.drop_if(sent, packet);
   network_.log_.push_back(sent);
   // A lost packet still left the relay: the sink accepted it.
   if (!sent.lost) network_.enqueue(due_us, InFlight{from, to, Bytes(packet.begin(), packet.end())});

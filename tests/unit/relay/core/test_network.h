@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +42,7 @@ struct PacketSpec {
   std::size_t payload_bytes = 0;  // filled with a recognisable pattern
   std::uint8_t flags = 0;
   std::uint64_t timestamp_us = 42;
+  std::uint8_t latency_budget = 0;  // DATA only, units of 10 ms
 };
 Bytes makePacket(const PacketSpec& spec);
 Bytes makeControl(wire::PacketType type, StreamId stream, std::uint8_t hop_limit = wire::kDefaultHopLimit,
@@ -150,6 +152,10 @@ class TestNetwork {
   void advance(DurationUs duration_us);
 
   const std::vector<Transmission>& log() const { return log_; }
+  // Consulted for every relay-sent packet the path model did not lose, with
+  // its bytes: true loses it too (a targeted loss; tests also use it to see
+  // payloads). Unset: nothing more is lost.
+  std::function<bool(const Transmission&, std::span<const std::byte>)> drop_if;
   // Packets of `type` relay `from` sent to relay `to` (any lines).
   std::size_t countSent(NodeId from, NodeId to, wire::PacketType type) const;
   std::size_t undeliverable() const { return undeliverable_; }

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <utility>
 
+#include "common/wire/fec_payload.h"
 #include "common/wire/nack_payload.h"
 #include "relay/core/join_check.h"
 
@@ -171,6 +172,14 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
       // The new branch works: the old one may go.
       if (stream.upstream == neighbour.id) releasePreviousUpstream(header.stream_id, stream);
       forwardData(peer, header, datagram, stream, now);
+      // The decoder keeps DATA only while its upstream sends FEC.
+      if (stream.upstream == neighbour.id && stream.fec.active()) {
+        stream.fec.setMaxAge(budgetOf(header));
+        const FecDecoderCounters before = stream.fec.counters();
+        fec_recovered_.clear();
+        stream.fec.onData(*wire::parsePacket(datagram), now, fec_recovered_);
+        deliverRecovered(peer, stream, before, now);
+      }
       return;
     }
     case PacketType::kSubscribe: onSubscribe(peer, nullptr, header, now); return;
@@ -190,10 +199,50 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
       ++counters_.nack_packets_received;
       onNack(neighbour, header, datagram.subspan(wire::kHeaderBytes), now);
       return;
-    // FEC parity from a neighbour: the place an FEC decoder takes it (issue
-    // 6, item 2); until then an unsupported type.
-    case PacketType::kFec: ++counters_.drop(DropReason::kUnsupportedType); return;
+    case PacketType::kFec:
+      ++counters_.fec_packets_received;
+      onFec(neighbour, header, datagram, now);
+      return;
   }
+}
+
+void RelayCore::onFec(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
+                      TimeUs now) {
+  const auto it = streams_.find(header.stream_id);
+  if (it == streams_.end()) {
+    ++counters_.drop(DropReason::kNoSubscribers);
+    return;
+  }
+  Stream& stream = it->second;
+  // The decoder belongs to the current upstream: parity from the previous
+  // one (or anyone else) names groups it cannot know.
+  if (stream.upstream != neighbour.id) {
+    ++counters_.drop(DropReason::kNotUpstream);
+    return;
+  }
+  // onDatagram parsed the packet already.
+  const wire::PacketView packet = *wire::parsePacket(datagram);
+  if (!wire::parseFecPayload(packet.payload)) {
+    ++counters_.drop(DropReason::kMalformedFec);
+    return;
+  }
+  const FecDecoderCounters before = stream.fec.counters();
+  fec_recovered_.clear();
+  stream.fec.onFec(packet, now, fec_recovered_);
+  deliverRecovered(PeerId{neighbour.id, {}}, stream, before, now);
+}
+
+void RelayCore::deliverRecovered(const PeerId& from, Stream& stream, const FecDecoderCounters& before,
+                                 TimeUs now) {
+  // forwardData uses fec_out_ and forward_buffer_, never fec_recovered_.
+  for (const FecPacket& packet : fec_recovered_) {
+    // The decoder emits only valid DATA packets.
+    const wire::Header header = wire::parsePacket(packet.view())->header;
+    if (forwardData(from, header, packet.view(), stream, now)) ++counters_.recovered_fec;
+  }
+  const FecDecoderCounters& after = stream.fec.counters();
+  counters_.fec_decode_failures += after.bad_recovered_block - before.bad_recovered_block;
+  counters_.fec_inconsistent += after.inconsistent - before.inconsistent;
 }
 
 void RelayCore::onNack(Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> payload,
@@ -373,25 +422,26 @@ void RelayCore::onUnsubscribe(const PeerId& from, const wire::Header& header) {
   if (it->second.downstreams.empty()) closeStream(it);
 }
 
-void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
+bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
                             std::span<const std::byte> datagram, Stream& stream, TimeUs now) {
   if (header.hop_limit == 0) {
     ++counters_.drop(DropReason::kHopLimitExceeded);
-    return;
+    return false;
   }
   const bool anyone_else = std::any_of(stream.downstreams.begin(), stream.downstreams.end(),
                                        [&](const Downstream& d) { return !(d.peer == from); });
   if (!anyone_else) {
     ++counters_.drop(DropReason::kNoSubscribers);
-    return;
+    return false;
   }
   // Only packets that pass the checks above are recorded, so a copy dropped
   // for them does not shadow a good copy arriving later.
   if (!stream.dedup.accept(header.sequence, header.timestamp_us)) {
     ++counters_.drop(DropReason::kDuplicate);
-    return;
+    return false;
   }
   const DurationUs budget_us = budgetOf(header);
+  stream.budget_us = budget_us;
   bool filled = false;  // this packet was missing here, so downstream relays miss it too
   if (retransmit_ && from.isRelay()) {
     const NackTracker::Arrival arrival = stream.loss.onData(header.sequence, now, budget_us, config_.recovery);
@@ -411,7 +461,7 @@ void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
   bool to_neighbour = false;
 
   bool relay_skipped = false;
-  for (const Downstream& downstream : stream.downstreams) {
+  for (Downstream& downstream : stream.downstreams) {
     if (downstream.peer == from) continue;
     // A relay would drop a hop limit 0 packet; a client is the last hop.
     if (downstream.peer.isRelay() && hop_limit == 0) {
@@ -443,12 +493,56 @@ void RelayCore::forwardData(const PeerId& from, const wire::Header& header,
       counters_.data_payload_bytes_sent += header.payload_length;
       to_neighbour = true;
       if (from.isRelay()) ++counters_.transit_data_forwarded;
+      // The first transmission on this hop (whatever it was upstream) joins
+      // an FEC group once, not once per copy.
+      fec_out_.clear();
+      downstream.fec.onDataSent(copy, now, fec_out_);
+      sendFec(neighbour);
     }
   }
   if (relay_skipped) ++counters_.drop(DropReason::kHopLimitExceeded);
   if (retransmit_ && to_neighbour) {
     retransmit_->store(header.stream_id, header.sequence, copy, now, now + budget_us);
     counters_.retransmit_buffer_evictions = retransmit_->evictions();
+  }
+  return true;
+}
+
+FecPolicyInput RelayCore::fecInput(const Neighbour& neighbour, DurationUs budget_us) const {
+  FecPolicyInput input;
+  input.loss_ratio = neighbour.links[neighbour.path.active()].lossRatio();
+  input.srtt_us = srttTo(neighbour);
+  // Before the first DATA, the budget of DATA that names none.
+  if (budget_us == 0) budget_us = config_.recovery.default_latency_budget_us;
+  input.latency_budget_us = budget_us;
+  // FEC only where NACK is too slow for the budget (WebRTC's hybrid
+  // NACK/FEC): with at least min_nack_rounds NACK rounds in the budget,
+  // NACK alone repairs the losses at no cost on a clean link and ~1x the
+  // loss on a lossy one, so the policy is told of no loss and keeps (or,
+  // after its hold, turns) FEC off. With NACK off every budget is too short.
+  const double rounds = static_cast<double>(budget_us) /
+                        static_cast<double>(input.srtt_us + fec_policy_config_.nack_allowance_us);
+  if (retransmit_ && budget_us > 0 && rounds >= fec_policy_config_.min_nack_rounds) input.loss_ratio = 0.0;
+  return input;
+}
+
+void RelayCore::sendFec(const Neighbour& neighbour) {
+  for (const FecPacket& packet : fec_out_) {
+    if (sendOnLink(neighbour, neighbour.path.active(), packet.view())) ++counters_.fec_packets_sent;
+  }
+}
+
+void RelayCore::tickFec(TimeUs now) {
+  for (auto& [id, stream] : streams_) {
+    stream.fec.onTick(now);
+    for (Downstream& downstream : stream.downstreams) {
+      if (!downstream.peer.isRelay()) continue;
+      const Neighbour& neighbour = neighbours_[neighbour_index_.at(downstream.peer.node)];
+      downstream.fec.setProtection(downstream.fec_policy.update(fecInput(neighbour, stream.budget_us), now));
+      fec_out_.clear();
+      downstream.fec.onTick(now, fec_out_);
+      sendFec(neighbour);
+    }
   }
 }
 
@@ -478,6 +572,16 @@ void RelayCore::tickRecovery(TimeUs now) {
     due_sequences_.clear();
     s.loss.collectDue(now, srtt_us, config_.recovery, due_sequences_);
     counters_.unrecovered += s.loss.takeUnrecovered();
+    // A sequence a pending FEC group may still repair is not asked for now;
+    // the tracker has already scheduled its next NACK, which goes out unless
+    // the repair (or the original) arrives first.
+    if (s.fec.active()) {
+      std::erase_if(due_sequences_, [&](std::uint32_t sequence) {
+        const bool held = s.fec.mayStillRepair(sequence, now);
+        if (held) ++counters_.nacks_held_for_fec;
+        return held;
+      });
+    }
     if (upstream != neighbour_index_.end() && !due_sequences_.empty()) {
       sendNacks(stream->first, s.upstream, due_sequences_);
     }
@@ -513,6 +617,7 @@ void RelayCore::sendNacks(StreamId id, NodeId upstream, std::span<const std::uin
 
 void RelayCore::onTick(TimeUs now) {
   tickLinks(now);
+  tickFec(now);
   if (retransmit_) tickRecovery(now);
   if (failover_dirty_ || failover_.waitingForFailback()) {
     failover_dirty_ = false;
@@ -687,6 +792,8 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
   if (next_hop == stream.upstream && now < stream.next_refresh_us) return;
 
   if (next_hop != stream.upstream) {
+    // The new upstream numbers its FEC groups afresh.
+    stream.fec = FecDecoder(FecDecoderConfig{});
     // A move during the previous one's grace ends that one first; moving back
     // to that upstream must not unsubscribe it.
     if (stream.previous_upstream == next_hop) stream.previous_subscribed = false;
@@ -707,7 +814,7 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
 
 void RelayCore::detachDownstream(StreamId id, Stream& stream, std::size_t index) {
   const PeerId peer = stream.downstreams[index].peer;
-  stream.downstreams[index] = stream.downstreams.back();
+  if (index + 1 != stream.downstreams.size()) stream.downstreams[index] = std::move(stream.downstreams.back());
   stream.downstreams.pop_back();
   if (peer.isRelay()) return;
   const auto client = clients_.find(peer.client);
@@ -744,7 +851,7 @@ void RelayCore::removeClient(std::unordered_map<Endpoint, Client>::iterator it) 
     const std::optional<std::size_t> index = findDownstream(stream->second, peer);
     assert(index);
     // Not detachDownstream: it would edit the list being walked, which goes anyway.
-    downstreams[*index] = downstreams.back();
+    if (*index + 1 != downstreams.size()) downstreams[*index] = std::move(downstreams.back());
     downstreams.pop_back();
     ++counters_.downstreams_expired;
     if (downstreams.empty()) closeStream(stream);

@@ -71,6 +71,20 @@
 //    go on every link to the neighbour (soft state). NACKs from anyone
 //    else are counted drops (not_downstream, malformed_nack; from clients
 //    unsupported_type).
+//  * FEC per hop (docs/architecture.md, "Loss recovery"): every (stream,
+//    downstream neighbour) has an FecPolicy and an FecEncoder fed with the
+//    first transmission of each DATA packet to that neighbour; parity goes
+//    out on the active link right after the group it protects, partial
+//    groups are flushed at the tick. FEC is used only where NACK is too slow
+//    for the stream's budget: fewer than FecPolicyConfig::min_nack_rounds
+//    NACK rounds (budget / (srtt + nack_allowance)) fit, or NACK is off;
+//    then the policy sets the parity from the active link's loss (none
+//    below 1%). Every stream has an FecDecoder for the FEC of its upstream;
+//    it sees every DATA from the upstream while FEC is active, and the
+//    packets it rebuilds take the normal DATA path. A NACK due for a
+//    sequence a pending group may still repair waits for the tracker's next
+//    round. FEC from another neighbour is dropped as not_upstream, a bad
+//    FEC payload as malformed_fec.
 
 #include <cstddef>
 #include <cstdint>
@@ -87,6 +101,9 @@
 #include "common/wire/packet.h"
 #include "relay/core/dedup_window.h"
 #include "relay/core/failover_table.h"
+#include "relay/core/fec_decoder.h"
+#include "relay/core/fec_encoder.h"
+#include "relay/core/fec_policy.h"
 #include "relay/core/link_monitor.h"
 #include "relay/core/nack_tracker.h"
 #include "relay/core/packet_sink.h"
@@ -118,6 +135,8 @@ class RelayCore : private NeighbourHealth {
   // toward a neighbour whose active link has no RTT sample yet.
   static constexpr DurationUs kMinRetransmitSpacingUs = 5 * kMillisecond;
   static constexpr DurationUs kUnmeasuredSrttUs = 100 * kMillisecond;
+  // The longest an FEC group waits for its k packets before the tick flushes it.
+  static constexpr DurationUs kFecMaxGroupDelayUs = 10 * kMillisecond;
 
   // `sink` must outlive this RelayCore and must not call back into it.
   // `config` must name a node id, >= 1 line and neighbours with >= 1 line each
@@ -195,6 +214,10 @@ class RelayCore : private NeighbourHealth {
   struct Downstream {
     PeerId peer;
     TimeUs expires_at_us = 0;
+    // FEC toward a neighbour downstream (unused for clients); the encoder
+    // holds no buffers while its protection is off.
+    FecPolicy fec_policy{FecPolicyConfig{}};
+    FecEncoder fec{kFecMaxGroupDelayUs};
   };
 
   struct Stream {
@@ -216,6 +239,8 @@ class RelayCore : private NeighbourHealth {
     bool previous_subscribed = false;
     DedupWindow dedup;
     NackTracker loss;  // gaps in the DATA from upstream (not at the origin)
+    FecDecoder fec{FecDecoderConfig{}};  // FEC from the current upstream; reset when it changes
+    DurationUs budget_us = 0;  // of the last DATA forwarded; 0 before any (FEC assumes the default)
   };
   using StreamMap = std::unordered_map<StreamId, Stream>;
 
@@ -248,8 +273,24 @@ class RelayCore : private NeighbourHealth {
   // but `from` (two to neighbours when it is redundant), unless it is a
   // duplicate; keeps it for retransmission when it went to a neighbour, and
   // feeds the stream's NackTracker when it came from a neighbour.
-  void forwardData(const PeerId& from, const wire::Header& header, std::span<const std::byte> datagram,
+  // Returns whether the packet was new here (passed dedup).
+  bool forwardData(const PeerId& from, const wire::Header& header, std::span<const std::byte> datagram,
                    Stream& stream, TimeUs now);
+  // An FEC packet from neighbour `neighbour`: feeds the stream's decoder.
+  void onFec(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
+             TimeUs now);
+  // Forwards the packets in fec_recovered_ (rebuilt by `stream`'s decoder,
+  // whose counters were `before` the call) as DATA from `from`, and counts
+  // the decoder's failures since `before`.
+  void deliverRecovered(const PeerId& from, Stream& stream, const FecDecoderCounters& before, TimeUs now);
+  // Updates every downstream hop's FEC protection, flushes due groups, ages
+  // out decoders.
+  void tickFec(TimeUs now);
+  // The policy input for a hop to `neighbour` of a stream with budget
+  // `budget_us`, with the loss zeroed where NACK alone fits the budget.
+  FecPolicyInput fecInput(const Neighbour& neighbour, DurationUs budget_us) const;
+  // Sends fec_out_ to `neighbour` on its active link.
+  void sendFec(const Neighbour& neighbour);
   // A NACK from neighbour `neighbour`: retransmits what it asks for.
   void onNack(Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> payload, TimeUs now);
   // Sends the due NACKs of every stream with missing sequences.
@@ -332,6 +373,10 @@ class RelayCore : private NeighbourHealth {
   std::optional<RetransmitBuffer> retransmit_;
   std::unordered_set<StreamId> streams_with_missing_;  // whose NackTracker hasMissing()
   std::vector<std::uint32_t> due_sequences_;           // scratch for tickRecovery
+  // FEC scratch: parity from an encoder, DATA rebuilt by a decoder.
+  const FecPolicyConfig fec_policy_config_{};
+  std::vector<FecPacket> fec_out_;
+  std::vector<FecPacket> fec_recovered_;
 
  public:
   RelayCore(const RelayCore&) = delete;

@@ -22,6 +22,7 @@ std::string_view toString(DropReason reason) {
     case DropReason::kBadToken: return "bad_token";
     case DropReason::kMalformedNack: return "malformed_nack";
     case DropReason::kNotDownstream: return "not_downstream";
+    case DropReason::kMalformedFec: return "malformed_fec";
   }
   return "unknown";
 }

@@ -18,7 +18,7 @@ enum class DropReason : std::uint8_t {
   kHopLimitExceeded,    // arrived with hop_limit 0 or 1 and would need forwarding
   kNoRoute,             // no next hop toward the stream's origin
   kNoSubscribers,       // DATA for a stream nobody downstream wants
-  kNotUpstream,         // DATA from a neighbour that is not this stream's upstream
+  kNotUpstream,         // DATA or FEC from a neighbour that is not this stream's upstream
   kForeignStream,       // client published a stream whose origin is not this relay
   kClientLimit,         // max_clients reached; HELLO refused
   kStreamLimit,         // max_streams reached; SUBSCRIBE refused
@@ -30,8 +30,9 @@ enum class DropReason : std::uint8_t {
   kBadToken,            // joining HELLO without a valid join token where the JoinPolicy requires one
   kMalformedNack,       // NACK whose payload is not 1..64 big-endian u32 sequences (wire/nack_payload.h)
   kNotDownstream,       // NACK from a neighbour that is not a downstream of the stream
+  kMalformedFec,        // FEC whose payload fails wire::parseFecPayload (wire/fec_payload.h)
 };
-constexpr std::size_t kDropReasonCount = 16;
+constexpr std::size_t kDropReasonCount = 17;
 std::string_view toString(DropReason reason);
 
 // What a packet sent to a neighbour relay is, for the bandwidth overhead:
@@ -86,6 +87,18 @@ struct RelayCounters {
   // Second copies, on another link, of DATA that filled a gap here (arrived
   // late or retransmitted) forwarded over a lossy active link.
   std::uint64_t filled_copies_sent = 0;
+  // FEC (fec_encoder.h, fec_decoder.h): parity packets sent to downstream
+  // neighbours (bytes under SentKind::kFec) and received from neighbours
+  // (every well-formed one, whatever its fate); DATA rebuilt from parity
+  // that was new here; NACKs held back because a pending FEC group may
+  // still repair the sequence; decoded blocks that were not a valid DATA
+  // block, and parity or data contradicting its group.
+  std::uint64_t fec_packets_sent = 0;
+  std::uint64_t fec_packets_received = 0;
+  std::uint64_t recovered_fec = 0;
+  std::uint64_t nacks_held_for_fec = 0;
+  std::uint64_t fec_decode_failures = 0;
+  std::uint64_t fec_inconsistent = 0;
   // Bandwidth overhead: datagram bytes sent to neighbour relays by kind
   // (index SentKind), and the payload bytes of first-transmission DATA sent
   // to neighbours (once per downstream neighbour, not per redundant copy).

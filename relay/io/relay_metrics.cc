@@ -274,9 +274,24 @@ void RelayMetrics::createRecoveryMetrics() {
                                             "DATA copies retransmitted in answer to NACKs (one per link used).");
   retransmissions_received_.metric = addCounter(r, "overline_relay_retransmissions_received_total",
                                                 "Retransmitted DATA received from neighbours.");
-  recovered_nack_.metric =
-      addCounter(r, "overline_relay_recovered_packets_total", "Missing DATA sequences filled, by recovery method.",
-                 {{"method", "nack"}});
+  auto& recovered = prometheus::BuildCounter()
+                        .Name("overline_relay_recovered_packets_total")
+                        .Help("Missing DATA sequences filled, by recovery method.")
+                        .Register(r);
+  recovered_nack_.metric = &recovered.Add({{"method", "nack"}});
+  recovered_fec_.metric = &recovered.Add({{"method", "fec"}});
+  fec_packets_sent_.metric =
+      addCounter(r, "overline_relay_fec_packets_sent_total", "FEC parity packets sent to downstream neighbours.");
+  fec_packets_received_.metric =
+      addCounter(r, "overline_relay_fec_packets_received_total", "FEC parity packets received from neighbours.");
+  nacks_held_for_fec_.metric =
+      addCounter(r, "overline_relay_nacks_held_for_fec_total",
+                 "Due NACK sequences deferred to their next round because a pending FEC group may repair them.");
+  fec_decode_failures_.metric =
+      addCounter(r, "overline_relay_fec_decode_failures_total",
+                 "FEC-decoded blocks that were not a valid DATA block (parity not matching the data).");
+  fec_inconsistent_.metric = addCounter(r, "overline_relay_fec_inconsistent_total",
+                                        "FEC parity or DATA contradicting the FEC group it belongs to.");
   unrecovered_.metric = addCounter(r, "overline_relay_unrecovered_packets_total",
                                    "Missing DATA sequences given up once their latency budget ran out.");
   nack_misses_.metric = addCounter(r, "overline_relay_nack_misses_total",
@@ -339,6 +354,12 @@ void RelayMetrics::copy() {
   retransmissions_sent_.copyFrom(c.retransmissions_sent);
   retransmissions_received_.copyFrom(c.retransmissions_received);
   recovered_nack_.copyFrom(c.recovered_nack);
+  recovered_fec_.copyFrom(c.recovered_fec);
+  fec_packets_sent_.copyFrom(c.fec_packets_sent);
+  fec_packets_received_.copyFrom(c.fec_packets_received);
+  nacks_held_for_fec_.copyFrom(c.nacks_held_for_fec);
+  fec_decode_failures_.copyFrom(c.fec_decode_failures);
+  fec_inconsistent_.copyFrom(c.fec_inconsistent);
   unrecovered_.copyFrom(c.unrecovered);
   nack_misses_.copyFrom(c.nack_misses);
   retransmit_budget_expired_.copyFrom(c.retransmit_budget_expired);

@@ -67,6 +67,12 @@
 //   overline_relay_retransmit_budget_expired_total  requested, kept but past budget
 //   overline_relay_retransmit_buffer_evictions_total  kept packets pushed out early
 //   overline_relay_filled_copies_sent_total    second copies of gap-filling DATA on lossy links
+// FEC (relay/core/fec_encoder.h, fec_decoder.h; counters):
+//   overline_relay_fec_packets_sent_total / _received_total  FEC parity packets
+//   overline_relay_recovered_packets_total{method="fec"}  DATA rebuilt from parity
+//   overline_relay_nacks_held_for_fec_total    due NACKs deferred for a pending FEC group
+//   overline_relay_fec_decode_failures_total   decoded blocks that were no valid DATA
+//   overline_relay_fec_inconsistent_total      parity or data contradicting its group
 // Bandwidth overhead:
 //   overline_relay_sent_bytes_total{kind="data|retransmit|fec|nack|probe|control"}
 //                                              datagram bytes sent to neighbour relays
@@ -206,6 +212,8 @@ class RelayMetrics {
   CopiedCounter nack_packets_sent_, nack_sequences_sent_, nack_packets_received_;
   CopiedCounter retransmissions_sent_, retransmissions_received_, recovered_nack_, unrecovered_;
   CopiedCounter nack_misses_, retransmit_budget_expired_, retransmit_buffer_evictions_, filled_copies_sent_;
+  CopiedCounter fec_packets_sent_, fec_packets_received_, recovered_fec_, nacks_held_for_fec_;
+  CopiedCounter fec_decode_failures_, fec_inconsistent_;
   std::vector<CopiedCounter> sent_bytes_;  // index == SentKind
   CopiedCounter data_payload_bytes_;
   std::vector<CopiedCounter> dropped_;    // index == DropReason

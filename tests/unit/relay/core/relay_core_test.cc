@@ -127,7 +127,7 @@ TEST_CASE("Non-HELLO packets from an unknown endpoint are dropped as unknown_sou
   CHECK(relay.core.counters().packets_received == 4);
 }
 
-TEST_CASE("HELLO from a neighbour is unexpected; FEC, and NACK from clients, are unsupported") {
+TEST_CASE("HELLO from a neighbour is unexpected; FEC and NACK from clients are unsupported") {
   Relay relay;
   relay.fromNeighbour(kUp, makeControl(PacketType::kHello, 0));
   CHECK(relay.dropped(DropReason::kUnexpectedType) == 1);
@@ -137,8 +137,11 @@ TEST_CASE("HELLO from a neighbour is unexpected; FEC, and NACK from clients, are
   for (const PacketType type : {PacketType::kNack, PacketType::kFec}) {
     relay.fromClient(1, makePacket(PacketSpec{type, 0, wire::kDefaultHopLimit, kNoNode, 0, 8}));
   }
+  CHECK(relay.dropped(DropReason::kUnsupportedType) == 2);
+  // FEC from a neighbour for a stream nobody here carries.
   relay.fromNeighbour(kUp, makePacket(PacketSpec{PacketType::kFec, 0, wire::kDefaultHopLimit, kUp, 0, 8}));
-  CHECK(relay.dropped(DropReason::kUnsupportedType) == 3);
+  CHECK(relay.dropped(DropReason::kNoSubscribers) == 1);
+  CHECK(relay.core.counters().fec_packets_received == 1);
   CHECK(relay.sink.sent.empty());
 }
 

@@ -25,6 +25,7 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kBadToken, "bad_token"},
       {DropReason::kMalformedNack, "malformed_nack"},
       {DropReason::kNotDownstream, "not_downstream"},
+      {DropReason::kMalformedFec, "malformed_fec"},
   };
   REQUIRE(expected.size() == kDropReasonCount);
   std::set<std::string_view> labels;

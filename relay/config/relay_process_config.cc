@@ -287,19 +287,22 @@ void readFailover(const MapReader& root, RelayProcessConfig& out, ErrorLatch& er
 
 void readRecovery(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
   MapReader section(root.get("recovery"), root.pathOf("recovery"),
-                    {"nack", "reorder_allowance_ms", "default_latency_budget_ms", "retransmit_buffer_packets",
+                    {"nack", "fec", "reorder_allowance_ms", "default_latency_budget_ms", "retransmit_buffer_packets",
                      "retransmit_buffer_bytes"},
                     errors);
   RecoveryConfig& recovery = out.core.recovery;
-  if (section.has("nack")) {
-    const YAML::Node value = section.get("nack");
-    const std::string text = value.IsScalar() ? value.Scalar() : std::string(config::describeKind(value));
+  const auto read_switch = [&](const char* key, bool& value) {
+    if (!section.has(key)) return;
+    const YAML::Node node = section.get(key);
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string(config::describeKind(node));
     if (text == "true" || text == "false") {
-      recovery.nack = text == "true";
+      value = text == "true";
     } else {
-      errors.fail(section.pathOf("nack"), "expected true or false, got \"" + text + "\"");
+      errors.fail(section.pathOf(key), "expected true or false, got \"" + text + "\"");
     }
-  }
+  };
+  read_switch("nack", recovery.nack);
+  read_switch("fec", recovery.fec);
   const std::uint64_t allowance_ms = section.optionalUnsigned("reorder_allowance_ms", 0, kMaxReorderAllowanceMs,
                                                               recovery.reorder_allowance_us / kMillisecond);
   const std::uint64_t budget_ms =

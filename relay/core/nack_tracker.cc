@@ -57,12 +57,15 @@ void NackTracker::collectDue(TimeUs now, DurationUs srtt_us, const RecoveryConfi
                              std::vector<std::uint32_t>& due) {
   const DurationUs retry_us =
       std::max(srtt_us + srtt_us / 4 + config.reorder_allowance_us, config.min_nack_interval_us);
-  const auto past_budget = [&](const Missing& m) { return now + srtt_us / 2 > m.give_up_at_us; };
+  // Past its budget a sequence is given up. Shortly before (a NACK's answer
+  // could no longer arrive in time) it is no longer asked for, but an answer
+  // to an earlier NACK that arrives within the budget still counts as filled.
+  const auto past_budget = [&](const Missing& m) { return now > m.give_up_at_us; };
   const auto given_up = std::remove_if(missing_.begin(), missing_.end(), past_budget);
   unrecovered_ += static_cast<std::uint64_t>(missing_.end() - given_up);
   missing_.erase(given_up, missing_.end());
   for (Missing& m : missing_) {
-    if (now < m.next_nack_us) continue;
+    if (now < m.next_nack_us || now + srtt_us / 2 > m.give_up_at_us) continue;
     due.push_back(m.sequence);
     m.next_nack_us = now + retry_us;
   }

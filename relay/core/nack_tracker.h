@@ -20,10 +20,12 @@
 //    detection, then again every max(1.25 x srtt + reorder_allowance,
 //    min_nack_interval) while it stays missing, where srtt is the current
 //    round trip to the upstream.
-//  * It is given up (counted unrecovered) once now + srtt / 2 > detected +
-//    budget: an answer could no longer arrive within the packet's latency
-//    budget (the stream's budget as of its detection, measured from the
-//    moment this relay noticed the gap).
+//  * It is no longer NACKed once now + srtt / 2 > detected + budget (an
+//    answer could no longer arrive within the packet's latency budget: the
+//    stream's budget as of its detection, measured from the moment this
+//    relay noticed the gap), and given up (counted unrecovered) once now >
+//    detected + budget; an answer to an earlier NACK arriving before that
+//    still fills the gap.
 //  * At most kMaxMissing sequences are tracked; beyond, the oldest is given
 //    up. Tracking restarts (see above) give up everything still missing.
 

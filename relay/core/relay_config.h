@@ -117,6 +117,10 @@ struct RecoveryConfig {
   // forwarded DATA to answer downstream NACKs. Off: neither, and NACKs
   // received are dropped as unsupported_type.
   bool nack = true;
+  // Send FEC parity to downstream neighbours where the FecPolicy asks for it
+  // (a lossy hop whose RTT leaves too few NACK rounds in the budget). Off: no
+  // parity is ever sent; FEC received from upstream is still decoded.
+  bool fec = true;
   // A gap is NACKed only once it has stayed open this long (packets
   // reordered by this much are not requested again).
   DurationUs reorder_allowance_us = 5 * kMillisecond;

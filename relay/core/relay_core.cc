@@ -538,7 +538,9 @@ void RelayCore::tickFec(TimeUs now) {
     for (Downstream& downstream : stream.downstreams) {
       if (!downstream.peer.isRelay()) continue;
       const Neighbour& neighbour = neighbours_[neighbour_index_.at(downstream.peer.node)];
-      downstream.fec.setProtection(downstream.fec_policy.update(fecInput(neighbour, stream.budget_us), now));
+      downstream.fec.setProtection(config_.recovery.fec
+                                       ? downstream.fec_policy.update(fecInput(neighbour, stream.budget_us), now)
+                                       : FecProtection{});
       fec_out_.clear();
       downstream.fec.onTick(now, fec_out_);
       sendFec(neighbour);

@@ -326,20 +326,23 @@ TEST_CASE("the recovery section is read, defaulted and range-checked") {
   REQUIRE(defaults.ok());
   CHECK(defaults.value().core.recovery == RecoveryConfig{});
   CHECK(defaults.value().core.recovery.nack);
+  CHECK(defaults.value().core.recovery.fec);
   CHECK(defaults.value().core.recovery.default_latency_budget_us == 400 * kMillisecond);
 
   const auto full = parseRelayProcessConfig(
-      base + "recovery: {nack: false, reorder_allowance_ms: 8, default_latency_budget_ms: 250,\n"
+      base + "recovery: {nack: false, fec: false, reorder_allowance_ms: 8, default_latency_budget_ms: 250,\n"
              "           retransmit_buffer_packets: 4096, retransmit_buffer_bytes: 2097152}\n");
   REQUIRE(full.ok());
   const RecoveryConfig& recovery = full.value().core.recovery;
   CHECK_FALSE(recovery.nack);
+  CHECK_FALSE(recovery.fec);
   CHECK(recovery.reorder_allowance_us == 8 * kMillisecond);
   CHECK(recovery.default_latency_budget_us == 250 * kMillisecond);
   CHECK(recovery.retransmit_buffer_packets == 4096);
   CHECK(recovery.retransmit_buffer_bytes == 2097152);
 
   CHECK(parseError(base + "recovery: {nack: yes}\n") == "recovery.nack: expected true or false, got \"yes\"");
+  CHECK(parseError(base + "recovery: {fec: [1]}\n") == "recovery.fec: expected true or false, got \"a sequence\"");
   CHECK(parseError(base + "recovery: {reorder_allowance_ms: 1001}\n") ==
         "recovery.reorder_allowance_ms: 1001 is out of range 0..1000");
   CHECK(parseError(base + "recovery: {reorder_allowance_ms: 20, default_latency_budget_ms: 20}\n") ==
@@ -350,7 +353,7 @@ TEST_CASE("the recovery section is read, defaulted and range-checked") {
         "recovery.retransmit_buffer_packets: 15 is out of range 16..65536");
   CHECK(parseError(base + "recovery: {retransmit_buffer_bytes: 1000}\n") ==
         "recovery.retransmit_buffer_bytes: 1000 is out of range 1048576..17179869184");
-  CHECK(parseError(base + "recovery: {fec: true}\n") == "recovery.fec: unknown key");
+  CHECK(parseError(base + "recovery: {arq: true}\n") == "recovery.arq: unknown key");
 }
 
 TEST_CASE("subscription expiry must exceed the refresh interval") {

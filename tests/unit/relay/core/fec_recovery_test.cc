@@ -29,7 +29,8 @@ constexpr std::uint8_t kBudget100Ms = 10;  // latency_budget units of 10 ms
 struct Hop {
   // One-way delay `delay_us` on every line pair; with `probe_loss` every
   // fourth probe (and probe answer) is lost, so links measure ~25% loss.
-  Hop(DurationUs delay_us, bool probe_loss) : net({kUp, kDown}, {{kUp, kDown}}) {
+  Hop(DurationUs delay_us, bool probe_loss, const RelayCoreConfig& base = {})
+      : net({kUp, kDown}, {{kUp, kDown}}, base) {
     net.setPaths(kUp, kDown, PathModel{delay_us});
     net.drop_if = [this, probe_loss](const TestNetwork::Transmission& t, std::span<const std::byte> bytes) {
       if (t.header.type == PacketType::kNack) {
@@ -145,6 +146,25 @@ TEST_CASE("No FEC is sent over a clean link, nor over a lossy one whose budget l
     CHECK(hop.fecBytes(kUp) == 0);
     CHECK(hop.counters(kDown).recovered_nack == 1);
   }
+}
+
+TEST_CASE("recovery.fec false: no parity even where NACK is too slow; NACK still recovers") {
+  RelayCoreConfig base;
+  base.recovery.fec = false;
+  Hop hop(40 * kMillisecond, true, base);  // the set-up that turns FEC on by default
+  hop.lose = [](std::uint32_t sequence) { return sequence == 30; };
+  hop.publishRun(0, 40, kBudget100Ms);
+  hop.net.advance(300 * kMillisecond);
+  CHECK(hop.counters(kUp).fec_packets_sent == 0);
+  CHECK(hop.fecBytes(kUp) == 0);
+  CHECK(hop.net.countSent(kUp, kDown, PacketType::kFec) == 0);
+  CHECK(hop.counters(kDown).recovered_fec == 0);
+  // One NACK round fits the 100 ms budget over an 80 ms RTT.
+  CHECK(hop.received() == sequencesUpTo(40));
+  CHECK(std::find(hop.nacked.begin(), hop.nacked.end(), 30) != hop.nacked.end());
+  CHECK(hop.counters(kUp).retransmissions_sent >= 1);
+  CHECK(hop.counters(kDown).recovered_nack == 1);
+  CHECK(hop.counters(kDown).unrecovered == 0);
 }
 
 TEST_CASE("FEC from a neighbour that is not the upstream, and malformed FEC, are counted drops") {

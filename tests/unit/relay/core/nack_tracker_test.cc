@@ -75,24 +75,32 @@ TEST_CASE("Repeated NACKs are paced by max(1.25 x srtt + allowance, min interval
   CHECK(fast.due(first + 15 * kMillisecond, 0) == Sequences{102});
 }
 
-TEST_CASE("A sequence is given up when an answer could no longer arrive within its budget") {
+TEST_CASE("A sequence is no longer asked for when an answer could not arrive in time, and given up at its budget") {
   Tracker t;
   t.data(101, kStart);
   t.data(103, kStart);
   const DurationUs srtt = 100 * kMillisecond;
-  // Give up once now + srtt / 2 > detected + budget, i.e. after kStart + 350 ms.
+  // No NACK once now + srtt / 2 > detected + budget, i.e. after kStart + 350 ms.
   TimeUs now = kStart + 5 * kMillisecond;
   std::size_t nacks = 0;
-  for (; now <= kStart + 350 * kMillisecond; now += kMillisecond) nacks += t.due(now, srtt).size();
-  CHECK(nacks == 3);  // at 5, 135 and 265 ms (retry 130 ms)
+  for (; now <= kStart + 400 * kMillisecond; now += kMillisecond) nacks += t.due(now, srtt).size();
+  CHECK(nacks == 3);  // at 5, 135 and 265 ms (retry 130 ms); none at 395 ms
+  // Until the budget itself has passed, an answer to an earlier NACK is a recovery.
   CHECK(t.tracker.hasMissing());
   CHECK(t.tracker.takeUnrecovered() == 0);
-  CHECK(t.due(now, srtt).empty());
-  CHECK_FALSE(t.tracker.hasMissing());
-  CHECK(t.tracker.takeUnrecovered() == 1);
-  CHECK(t.tracker.takeUnrecovered() == 0);
-  // Arriving after that is no longer a recovery.
-  CHECK(t.data(102, now) == NackTracker::Arrival::kOld);
+  SECTION("an answer within the budget fills the gap") {
+    CHECK(t.data(102, now) == NackTracker::Arrival::kFilled);
+    CHECK_FALSE(t.tracker.hasMissing());
+    CHECK(t.tracker.takeUnrecovered() == 0);
+  }
+  SECTION("past the budget it is given up, and a later arrival is no recovery") {
+    now += kMillisecond;  // kStart + 401 ms > detected + 400 ms
+    CHECK(t.due(now, srtt).empty());
+    CHECK_FALSE(t.tracker.hasMissing());
+    CHECK(t.tracker.takeUnrecovered() == 1);
+    CHECK(t.tracker.takeUnrecovered() == 0);
+    CHECK(t.data(102, now) == NackTracker::Arrival::kOld);
+  }
 }
 
 TEST_CASE("A huge jump is a restart, not thousands of NACKs") {

@@ -1,0 +1,204 @@
+// RelayCore's per-hop loss recovery (docs/architecture.md, "Loss recovery"):
+// NACKs received and answered from the retransmit buffer, gaps NACKed
+// upstream, FEC parity sent where the FecPolicy asks for it and received
+// parity decoded. The rest of RelayCore is in relay_core.cc; the split is by
+// topic only, the class and its invariants are one.
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include "common/wire/fec_payload.h"
+#include "common/wire/nack_payload.h"
+#include "relay/core/relay_core.h"
+
+namespace overline::relay {
+
+using wire::PacketType;
+
+void RelayCore::onFec(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
+                      TimeUs now) {
+  const auto it = streams_.find(header.stream_id);
+  if (it == streams_.end()) {
+    ++counters_.drop(DropReason::kNoSubscribers);
+    return;
+  }
+  Stream& stream = it->second;
+  // The decoder belongs to the current upstream: parity from the previous
+  // one (or anyone else) names groups it cannot know.
+  if (stream.upstream != neighbour.id) {
+    ++counters_.drop(DropReason::kNotUpstream);
+    return;
+  }
+  // onDatagram parsed the packet already.
+  const wire::PacketView packet = *wire::parsePacket(datagram);
+  if (!wire::parseFecPayload(packet.payload)) {
+    ++counters_.drop(DropReason::kMalformedFec);
+    return;
+  }
+  const FecDecoderCounters before = stream.fec.counters();
+  fec_recovered_.clear();
+  stream.fec.onFec(packet, now, fec_recovered_);
+  deliverRecovered(PeerId{neighbour.id, {}}, stream, before, now);
+}
+
+void RelayCore::deliverRecovered(const PeerId& from, Stream& stream, const FecDecoderCounters& before,
+                                 TimeUs now) {
+  // forwardData uses fec_out_ and forward_buffer_, never fec_recovered_.
+  for (const FecPacket& packet : fec_recovered_) {
+    // The decoder emits only valid DATA packets.
+    const wire::Header header = wire::parsePacket(packet.view())->header;
+    if (forwardData(from, header, packet.view(), stream, now)) ++counters_.recovered_fec;
+  }
+  const FecDecoderCounters& after = stream.fec.counters();
+  counters_.fec_decode_failures += after.bad_recovered_block - before.bad_recovered_block;
+  counters_.fec_inconsistent += after.inconsistent - before.inconsistent;
+}
+
+void RelayCore::onNack(Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> payload,
+                       TimeUs now) {
+  const auto nack = wire::parseNackPayload(payload);
+  if (!nack) {
+    ++counters_.drop(DropReason::kMalformedNack);
+    return;
+  }
+  const auto it = streams_.find(header.stream_id);
+  if (it == streams_.end() || !findDownstream(it->second, PeerId{neighbour.id, {}})) {
+    ++counters_.drop(DropReason::kNotDownstream);
+    return;
+  }
+  // The original most likely went on the active link: answer on another one
+  // when there is one, and on both when the chosen link loses a lot.
+  const std::optional<std::size_t> second = neighbour.path.second();
+  const std::size_t link = second.value_or(neighbour.path.active());
+  std::optional<std::size_t> extra;
+  if (neighbour.links[link].lossRatio() >= config_.recovery.dual_retransmit_loss) {
+    extra = second ? std::optional(neighbour.path.active()) : duplicateLink(neighbour);
+  }
+  const DurationUs spacing_us = std::max(srttTo(neighbour) / 2, kMinRetransmitSpacingUs);
+  for (const std::uint32_t sequence : nack->view()) {
+    RetransmitBuffer::Entry entry;
+    switch (retransmit_->find(header.stream_id, sequence, now, entry)) {
+      case RetransmitBuffer::Lookup::kMissing: ++counters_.nack_misses; continue;
+      case RetransmitBuffer::Lookup::kExpired: ++counters_.retransmit_budget_expired; continue;
+      case RetransmitBuffer::Lookup::kFound: break;
+    }
+    if (!retransmit_->takeRetransmitTurn(header.stream_id, sequence, neighbour.id, now, spacing_us)) continue;
+    std::copy(entry.packet.begin(), entry.packet.end(), forward_buffer_.begin());
+    const std::span<std::byte> copy(forward_buffer_.data(), entry.packet.size());
+    wire::setRetransmitFlag(copy, true);
+    if (sendOnLink(neighbour, link, copy)) ++counters_.retransmissions_sent;
+    if (extra && sendOnLink(neighbour, *extra, copy)) ++counters_.retransmissions_sent;
+  }
+}
+
+FecPolicyInput RelayCore::fecInput(const Neighbour& neighbour, DurationUs budget_us) const {
+  FecPolicyInput input;
+  input.loss_ratio = neighbour.links[neighbour.path.active()].lossRatio();
+  input.srtt_us = srttTo(neighbour);
+  // Before the first DATA, the budget of DATA that names none.
+  if (budget_us == 0) budget_us = config_.recovery.default_latency_budget_us;
+  input.latency_budget_us = budget_us;
+  // FEC only where NACK is too slow for the budget (WebRTC's hybrid
+  // NACK/FEC): with at least min_nack_rounds NACK rounds in the budget,
+  // NACK alone repairs the losses at no cost on a clean link and ~1x the
+  // loss on a lossy one, so the policy is told of no loss and keeps (or,
+  // after its hold, turns) FEC off. With NACK off every budget is too short.
+  const double rounds = static_cast<double>(budget_us) /
+                        static_cast<double>(input.srtt_us + fec_policy_config_.nack_allowance_us);
+  if (retransmit_ && budget_us > 0 && rounds >= fec_policy_config_.min_nack_rounds) input.loss_ratio = 0.0;
+  return input;
+}
+
+void RelayCore::sendFec(const Neighbour& neighbour) {
+  for (const FecPacket& packet : fec_out_) {
+    if (sendOnLink(neighbour, neighbour.path.active(), packet.view())) ++counters_.fec_packets_sent;
+  }
+}
+
+void RelayCore::tickFec(TimeUs now) {
+  for (auto& [id, stream] : streams_) {
+    stream.fec.onTick(now);
+    for (Downstream& downstream : stream.downstreams) {
+      if (!downstream.peer.isRelay()) continue;
+      const Neighbour& neighbour = neighbours_[neighbour_index_.at(downstream.peer.node)];
+      downstream.fec.setProtection(config_.recovery.fec
+                                       ? downstream.fec_policy.update(fecInput(neighbour, stream.budget_us), now)
+                                       : FecProtection{});
+      fec_out_.clear();
+      downstream.fec.onTick(now, fec_out_);
+      sendFec(neighbour);
+    }
+  }
+}
+
+DurationUs RelayCore::budgetOf(const wire::Header& header) const {
+  if (header.latency_budget == 0) return config_.recovery.default_latency_budget_us;
+  return header.latency_budget * wire::kLatencyBudgetUnitUs;
+}
+
+DurationUs RelayCore::srttTo(const Neighbour& neighbour) const {
+  const LinkMonitor& link = neighbour.links[neighbour.path.active()];
+  if (!link.hasRttSample()) return kUnmeasuredSrttUs;
+  return static_cast<DurationUs>(std::lround(link.srttUs()));
+}
+
+void RelayCore::tickRecovery(TimeUs now) {
+  for (auto it = streams_with_missing_.begin(); it != streams_with_missing_.end();) {
+    const auto stream = streams_.find(*it);
+    if (stream == streams_.end()) {
+      it = streams_with_missing_.erase(it);
+      continue;
+    }
+    Stream& s = stream->second;
+    const auto upstream = neighbour_index_.find(s.upstream);
+    // Without an upstream nothing can be asked; the gaps still age out.
+    const DurationUs srtt_us =
+        upstream == neighbour_index_.end() ? kUnmeasuredSrttUs : srttTo(neighbours_[upstream->second]);
+    due_sequences_.clear();
+    s.loss.collectDue(now, srtt_us, config_.recovery, due_sequences_);
+    counters_.unrecovered += s.loss.takeUnrecovered();
+    // A sequence a pending FEC group may still repair is not asked for now;
+    // the tracker has already scheduled its next NACK, which goes out unless
+    // the repair (or the original) arrives first.
+    if (s.fec.active()) {
+      std::erase_if(due_sequences_, [&](std::uint32_t sequence) {
+        const bool held = s.fec.mayStillRepair(sequence, now);
+        if (held) ++counters_.nacks_held_for_fec;
+        return held;
+      });
+    }
+    if (upstream != neighbour_index_.end() && !due_sequences_.empty()) {
+      sendNacks(stream->first, s.upstream, due_sequences_);
+    }
+    it = s.loss.hasMissing() ? std::next(it) : streams_with_missing_.erase(it);
+  }
+}
+
+void RelayCore::sendNacks(StreamId id, NodeId upstream, std::span<const std::uint32_t> sequences) {
+  const Neighbour& neighbour = neighbours_[neighbour_index_.at(upstream)];
+  const std::optional<std::size_t> second = duplicateLink(neighbour);
+  wire::Header header;
+  header.type = PacketType::kNack;
+  header.hop_limit = 1;
+  header.sender_node_id = config_.node_id;
+  header.stream_id = id;
+  std::array<std::byte, wire::kMaxNackPayloadBytes> payload;
+  std::array<std::byte, wire::kHeaderBytes + wire::kMaxNackPayloadBytes> packet;
+  for (std::size_t first = 0; first < sequences.size(); first += wire::kMaxNackSequences) {
+    const auto chunk = sequences.subspan(first, std::min(wire::kMaxNackSequences, sequences.size() - first));
+    const std::size_t payload_size = wire::encodeNackPayload(chunk, payload);
+    const std::size_t size = wire::encodePacket(header, std::span(payload.data(), payload_size), packet);
+    const std::span<const std::byte> bytes(packet.data(), size);
+    // NACKs are small and a lost one costs a round trip: send it twice.
+    bool sent = sendOnLink(neighbour, neighbour.path.active(), bytes);
+    if (sent) ++counters_.nack_packets_sent;
+    if (second && sendOnLink(neighbour, *second, bytes)) {
+      ++counters_.nack_packets_sent;
+      sent = true;
+    }
+    if (sent) counters_.nack_sequences_sent += chunk.size();
+  }
+}
+
+}  // namespace overline::relay

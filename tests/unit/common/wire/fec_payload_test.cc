@@ -9,16 +9,13 @@
 #include <initializer_list>
 #include <vector>
 
+#include "tests/unit/common/wire/hand_written_bytes.h"
+
 namespace overline::wire {
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (const int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using testing::Bytes;
+using testing::bytes;
 
 Bytes concat(Bytes head, const Bytes& tail) {
   head.insert(head.end(), tail.begin(), tail.end());

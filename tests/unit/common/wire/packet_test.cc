@@ -13,17 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/common/wire/hand_written_bytes.h"
+
 namespace overline::wire {
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  out.reserve(values.size());
-  for (const int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using testing::Bytes;
+using testing::bytes;
 
 Bytes filled(std::size_t size, int value) { return Bytes(size, static_cast<std::byte>(value)); }
 

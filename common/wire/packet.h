@@ -53,12 +53,13 @@
 //    configured neighbour; anything else is dropped as unknown_source.
 //
 // Client join (SDK client <-> edge relay):
-//  * HELLO from a client: header fields 0 except type and hop_limit; the
-//    payload is empty or the client's join token (ASCII, at most
+//  * HELLO from a client: header fields 0 except type, hop_limit and
+//    sequence (the client's probe number, opaque to the edge); the payload is empty or the client's join token (ASCII, at most
 //    kMaxHelloPayloadBytes; common/token/join_token.h), which an edge that
 //    requires tokens checks against its own node id and the HELLO's source
 //    address. A longer HELLO is kPayloadTooLarge.
-//  * HELLO from an edge (the answer): header-only, sender_node_id = the edge.
+//  * HELLO from an edge (the answer): header-only, sender_node_id = the edge,
+//    sequence copied from the HELLO it answers.
 //    Never larger than the HELLO it answers, so joins cannot amplify.
 
 #include <array>

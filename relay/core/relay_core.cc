@@ -251,6 +251,7 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
       wire::Header reply;
       reply.type = PacketType::kHello;
       reply.sender_node_id = config_.node_id;
+      reply.sequence = header.sequence;  // lets a client match replies to its probes
       std::array<std::byte, wire::kHeaderBytes> packet;
       const std::size_t size = wire::encodePacket(reply, {}, packet);
       sendToPeer(peer, std::span(packet.data(), size));

@@ -25,7 +25,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }  // namespace
 
 TEST_CASE("labs of killed owners are removed, labs of live owners are kept") {
-  if (nl::test::skipWithoutLab()) return;
+  nl::test::skipWithoutLab();
   auto live = nl::test::startLab(1, 1);
 
   // A child builds a lab and dies by SIGKILL, as under a CTest timeout.

@@ -39,7 +39,7 @@ bool cutOff(const nl::LabLayout& layout, nl::LineRef from, nl::LineRef to) {
 }  // namespace
 
 TEST_CASE("every line reaches every other relay's lines through the core; a downed line is cut off alone") {
-  if (nl::test::skipWithoutLab()) return;
+  nl::test::skipWithoutLab();
   std::string prefix;
   {
     auto lab = nl::test::startLab(3, 2);
@@ -77,7 +77,7 @@ TEST_CASE("every line reaches every other relay's lines through the core; a down
 }
 
 TEST_CASE("a stream crosses two relay hops exactly once, also while an unused line goes down") {
-  if (nl::test::skipWithoutLab()) return;
+  nl::test::skipWithoutLab();
   std::string prefix;
   {
     auto lab = nl::test::startLab(3, 2);

@@ -15,18 +15,17 @@
 #include "deploy/netlab/command.h"
 #include "deploy/netlab/lab_mesh.h"
 #include "deploy/netlab/net_lab.h"
+#include "tests/test_skip.h"
 
 namespace overline::netlab::test {
 
 namespace lm = overline::localmesh;
 
-// True (after a WARN saying why) when this machine cannot run labs: the
-// calling test then returns and passes.
-inline bool skipWithoutLab() {
+// Ends the test binary as skipped (exit 77, see tests/test_skip.h) when this
+// machine cannot run labs, saying why.
+inline void skipWithoutLab() {
   const std::string why = labUnavailableReason();
-  if (why.empty()) return false;
-  WARN("netlab test skipped: " << why);
-  return true;
+  if (!why.empty()) overline::test::skipTest("netlab test: " + why);
 }
 
 inline std::unique_ptr<ScopedNetLab> startLab(int nodes, int lines) {

@@ -1,5 +1,6 @@
 #include "controller/controller_metrics.h"
 
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -7,7 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <vector>
 
+#include "common/check/invariant.h"
 #include "controller/core/controller_readiness.h"
 
 namespace overline::controller {
@@ -28,7 +31,20 @@ TimeUs monotonicNowUs() {
 
 }  // namespace
 
-ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+class ControllerMetrics::Scrape final : public prometheus::Collectable {
+ public:
+  explicit Scrape(ControllerMetrics& metrics) : metrics_(metrics) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    metrics_.copyInvariantViolations();
+    return metrics_.registry_->Collect();
+  }
+
+ private:
+  ControllerMetrics& metrics_;
+};
+
+ControllerMetrics::ControllerMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()), scrape_(std::make_unique<Scrape>(*this)) {
   prometheus::Registry& r = *registry_;
   connected_relays_ = &prometheus::BuildGauge()
                            .Name("overline_controller_connected_relays")
@@ -64,6 +80,12 @@ ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::
                         .Help("Highest route-table version persisted.")
                         .Register(r)
                         .Add({});
+  invariant_violations_ =
+      &prometheus::BuildCounter()
+           .Name("overline_invariant_violations_total")
+           .Help("Broken internal invariants (common/check/invariant.h), each recovered from and logged.")
+           .Register(r)
+           .Add({});
 }
 
 // The server goes first: it reads the registry and the health state.
@@ -71,7 +93,7 @@ ControllerMetrics::~ControllerMetrics() = default;
 
 Result<Endpoint, std::string> ControllerMetrics::serve(const Endpoint& listen) {
   auto server = http::StatusServer::start(
-      listen, *registry_, [this] { return liveness(); }, [this] { return readiness(); });
+      listen, *scrape_, [this] { return liveness(); }, [this] { return readiness(); });
   if (!server) return Err("metrics: " + server.error());
   server_ = std::move(server.value());
   return server_->listenEndpoint();
@@ -93,6 +115,18 @@ http::ProbeResult ControllerMetrics::readiness() const {
       {.store_open = store_open_.load(), .serving = serving_.load(), .stopping = stopping_.load()});
   if (verdict == ControllerReadiness::kReady) return {};
   return {false, std::string(toString(verdict))};
+}
+
+void ControllerMetrics::copyInvariantViolations() {
+  const std::uint64_t total = invariantViolations();
+  std::uint64_t copied = invariant_violations_copied_.load();
+  // Concurrent scrapes: only the one that advances the copied total adds the difference.
+  while (total > copied) {
+    if (invariant_violations_copied_.compare_exchange_weak(copied, total)) {
+      invariant_violations_->Increment(static_cast<double>(total - copied));
+      return;
+    }
+  }
 }
 
 void ControllerMetrics::setConnectedRelays(std::size_t count) { connected_relays_->Set(static_cast<double>(count)); }

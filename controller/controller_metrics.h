@@ -19,6 +19,8 @@
 //   histogram overline_controller_route_computation_seconds  one computeRoutes() run
 //   counter   overline_controller_route_pushes_total      RouteTable messages queued to relays
 //   gauge     overline_controller_route_version           highest route-table version persisted
+//   counter   overline_invariant_violations_total         invariantViolations() of the process
+//             (common/check/invariant.h; grows only in release builds), read at each scrape
 
 #include <atomic>
 #include <cstddef>
@@ -33,6 +35,7 @@
 #include "common/types.h"
 
 namespace prometheus {
+class Collectable;
 class Counter;
 class Gauge;
 class Histogram;
@@ -74,8 +77,15 @@ class ControllerMetrics {
  private:
   http::ProbeResult liveness() const;   // status server threads
   http::ProbeResult readiness() const;  // status server threads
+  // Brings overline_invariant_violations_total up to invariantViolations().
+  // Any thread.
+  void copyInvariantViolations();
+
+  // What the status server collects: registry_, after copyInvariantViolations().
+  class Scrape;
 
   std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Scrape> scrape_;
   http::Heartbeat route_worker_heartbeat_;
   std::atomic<bool> store_open_{false};
   std::atomic<bool> serving_{false};
@@ -88,6 +98,8 @@ class ControllerMetrics {
   prometheus::Histogram* route_computation_ = nullptr;
   prometheus::Counter* route_pushes_ = nullptr;
   prometheus::Gauge* route_version_ = nullptr;
+  prometheus::Counter* invariant_violations_ = nullptr;
+  std::atomic<std::uint64_t> invariant_violations_copied_{0};
 };
 
 }  // namespace overline::controller

@@ -3,8 +3,9 @@
 #include <isa-l/erasure_code.h>
 
 #include <bitset>
-#include <cassert>
 #include <cstdlib>
+
+#include "common/check/invariant.h"
 
 namespace overline::fec {
 namespace {
@@ -40,18 +41,19 @@ ReedSolomon::ReedSolomon(std::size_t k, std::size_t m)
 
 void ReedSolomon::encode(std::span<const std::span<const std::byte>> data,
                          std::span<const std::span<std::byte>> parity) const {
-  assert(data.size() == k_ && parity.size() == m_);
+  // Release: a caller bug leaves the parity blocks as they are.
+  if (!OVERLINE_INVARIANT(data.size() == k_ && parity.size() == m_)) return;
   if (m_ == 0) return;
   const std::size_t length = data[0].size();
-  assert(length >= 1);
+  if (!OVERLINE_INVARIANT(length >= 1)) return;
   std::array<unsigned char*, kMaxDataBlocks> sources{};
   for (std::size_t i = 0; i < k_; ++i) {
-    assert(data[i].size() == length);
+    if (!OVERLINE_INVARIANT(data[i].size() == length)) return;
     sources[i] = mutableBytes(data[i]);
   }
   std::array<unsigned char*, kMaxParityBlocks> outputs{};
   for (std::size_t j = 0; j < m_; ++j) {
-    assert(parity[j].size() == length);
+    if (!OVERLINE_INVARIANT(parity[j].size() == length)) return;
     outputs[j] = reinterpret_cast<unsigned char*>(parity[j].data());
   }
   ec_encode_data(static_cast<int>(length), static_cast<int>(k_), static_cast<int>(m_),
@@ -60,7 +62,7 @@ void ReedSolomon::encode(std::span<const std::span<const std::byte>> data,
 
 Result<std::size_t, DecodeError> ReedSolomon::decode(
     std::span<const IndexedBlock> present, std::span<const std::span<std::byte>> data_out) const {
-  assert(data_out.size() == k_);
+  if (!OVERLINE_INVARIANT(data_out.size() == k_)) return Err{DecodeError::kLengthMismatch};
   std::bitset<kMaxBlocks> seen;
   std::size_t length = 0;
   for (const IndexedBlock& block : present) {

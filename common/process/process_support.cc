@@ -9,9 +9,21 @@
 #include <cstring>
 #include <memory>
 
+#include "common/check/invariant.h"
 #include "common/process/logfmt_formatter.h"
 
 namespace overline {
+namespace {
+
+void logInvariantViolation(const InvariantViolation& violation) {
+  logEvent(spdlog::level::err, "invariant failed",
+           {{"file", violation.file},
+            {"line", violation.line},
+            {"expression", violation.expression},
+            {"suppressed", violation.suppressed}});
+}
+
+}  // namespace
 
 void setUpProcessLogging(const std::string& process_name, const std::string& level,
                          const std::vector<LogField>& context) {
@@ -19,6 +31,7 @@ void setUpProcessLogging(const std::string& process_name, const std::string& lev
   logger->set_formatter(std::make_unique<LogfmtFormatter>(process_name, context));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
+  setInvariantReporter(&logInvariantViolation);
 }
 
 std::optional<std::string> writeFileAtomically(const std::string& path, const std::string& text) {

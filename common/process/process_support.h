@@ -14,7 +14,10 @@ namespace overline {
 // Installs a stderr logger named `process_name` writing logfmt lines
 // (logfmt_formatter.h: ts, level, proc=`process_name`, the `context` fields
 // such as the relay's node id, msg and the event's fields) at `level`
-// (trace|debug|info|warn|error|critical) as the default spdlog logger.
+// (trace|debug|info|warn|error|critical) as the default spdlog logger, and
+// makes it the invariant reporter (common/check/invariant.h): a violation in
+// a release build logs an error line msg="invariant failed" with file, line,
+// expression and suppressed (violations held back by the rate limit).
 void setUpProcessLogging(const std::string& process_name, const std::string& level,
                          const std::vector<LogField>& context = {});
 

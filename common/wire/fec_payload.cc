@@ -1,9 +1,9 @@
 #include "common/wire/fec_payload.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 
+#include "common/check/invariant.h"
 #include "common/wire/byte_order.h"
 
 namespace overline::wire {
@@ -78,11 +78,14 @@ Result<FecPayloadView, FecPayloadError> parseFecPayload(std::span<const std::byt
 std::size_t encodeFecPayload(std::uint8_t parity_count, std::uint8_t parity_index,
                              std::span<const std::uint32_t> sequences, std::span<const std::byte> parity,
                              std::span<std::byte> out) {
-  assert(!sequences.empty() && sequences.size() <= kMaxFecDataPackets);
-  assert(parity_count >= 1 && parity_count <= kMaxFecParityPackets && parity_index < parity_count);
-  assert(parity.size() >= kMinFecBlockBytes && parity.size() <= kMaxFecBlockBytes);
+  // Release: a caller bug writes nothing and returns 0.
+  if (!OVERLINE_INVARIANT(!sequences.empty() && sequences.size() <= kMaxFecDataPackets) ||
+      !OVERLINE_INVARIANT(parity_count >= 1 && parity_count <= kMaxFecParityPackets && parity_index < parity_count) ||
+      !OVERLINE_INVARIANT(parity.size() >= kMinFecBlockBytes && parity.size() <= kMaxFecBlockBytes)) {
+    return 0;
+  }
   const std::size_t size = fecPayloadSize(sequences.size(), parity.size());
-  assert(out.size() >= size);
+  if (!OVERLINE_INVARIANT(out.size() >= size)) return 0;
   out[kOffDataCount] = std::byte{static_cast<std::uint8_t>(sequences.size())};
   out[kOffParityCount] = std::byte{parity_count};
   out[kOffParityIndex] = std::byte{parity_index};
@@ -96,7 +99,7 @@ std::size_t encodeFecPayload(std::uint8_t parity_count, std::uint8_t parity_inde
 
 void writeProtectedBlock(const PacketView& data, std::span<std::byte> out) {
   const std::size_t size = protectedBlockSize(data);
-  assert(out.size() >= size);
+  if (!OVERLINE_INVARIANT(out.size() >= size)) return;  // release: nothing written
   writeBigEndian<std::uint64_t>(out, kBlockOffTimestamp, data.header.timestamp_us);
   out[kBlockOffFlags] = std::byte{static_cast<std::uint8_t>(data.header.flags & ~kFlagRetransmit)};
   out[kBlockOffLatencyBudget] = std::byte{data.header.latency_budget};
@@ -109,7 +112,8 @@ void writeProtectedBlock(const PacketView& data, std::span<std::byte> out) {
 
 Result<std::size_t, FecBlockError> rebuildDataPacket(std::span<const std::byte> block, const Header& fec_header,
                                                      std::uint32_t sequence, std::span<std::byte> out) {
-  assert(out.size() >= kHeaderBytes + kMaxPayloadBytes);
+  // Release: refused as if the block were too large for `out`.
+  if (!OVERLINE_INVARIANT(out.size() >= kHeaderBytes + kMaxPayloadBytes)) return Err{FecBlockError::kPayloadTooLarge};
   if (block.size() < kFecBlockHeaderBytes) return Err{FecBlockError::kTooShort};
   const std::uint8_t flags = byteAt(block, kBlockOffFlags);
   if ((flags & ~kKnownFlags) != 0 || (flags & kFlagRetransmit) != 0) return Err{FecBlockError::kBadFlags};

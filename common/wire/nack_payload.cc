@@ -1,7 +1,6 @@
 #include "common/wire/nack_payload.h"
 
-#include <cassert>
-
+#include "common/check/invariant.h"
 #include "common/wire/byte_order.h"
 
 namespace overline::wire {
@@ -28,8 +27,11 @@ Result<NackList, NackError> parseNackPayload(std::span<const std::byte> payload)
 }
 
 std::size_t encodeNackPayload(std::span<const std::uint32_t> sequences, std::span<std::byte> out) {
-  assert(!sequences.empty() && sequences.size() <= kMaxNackSequences);
-  assert(out.size() >= sequences.size() * kNackSequenceBytes);
+  // Release: a caller bug writes nothing and returns 0.
+  if (!OVERLINE_INVARIANT(!sequences.empty() && sequences.size() <= kMaxNackSequences) ||
+      !OVERLINE_INVARIANT(out.size() >= sequences.size() * kNackSequenceBytes)) {
+    return 0;
+  }
   for (std::size_t i = 0; i < sequences.size(); ++i) {
     writeBigEndian<std::uint32_t>(out, i * kNackSequenceBytes, sequences[i]);
   }

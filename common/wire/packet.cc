@@ -1,8 +1,8 @@
 #include "common/wire/packet.h"
 
-#include <cassert>
 #include <cstring>
 
+#include "common/check/invariant.h"
 #include "common/wire/byte_order.h"
 
 namespace overline::wire {
@@ -99,8 +99,11 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
 
 std::size_t encodePacket(const Header& header, std::span<const std::byte> payload,
                          std::span<std::byte> out) {
-  assert(payload.size() <= kMaxFecPayloadBytes);
-  assert(out.size() >= kHeaderBytes + payload.size());
+  // Release: a caller bug writes nothing and returns 0 (an empty packet).
+  if (!OVERLINE_INVARIANT(payload.size() <= kMaxFecPayloadBytes) ||
+      !OVERLINE_INVARIANT(out.size() >= kHeaderBytes + payload.size())) {
+    return 0;
+  }
   out[kOffMagic] = std::byte{kMagic};
   out[kOffVersion] = std::byte{kVersion};
   out[kOffType] = static_cast<std::byte>(header.type);
@@ -117,13 +120,13 @@ std::size_t encodePacket(const Header& header, std::span<const std::byte> payloa
 }
 
 void rewriteHopFields(std::span<std::byte> packet, NodeId sender_node_id, std::uint8_t hop_limit) {
-  assert(packet.size() >= kHeaderBytes);
+  if (!OVERLINE_INVARIANT(packet.size() >= kHeaderBytes)) return;  // release: left as it is
   packet[kOffHopLimit] = std::byte{hop_limit};
   writeBigEndian<std::uint32_t>(packet, kOffSender, sender_node_id);
 }
 
 void setRetransmitFlag(std::span<std::byte> packet, bool retransmit) {
-  assert(packet.size() >= kHeaderBytes);
+  if (!OVERLINE_INVARIANT(packet.size() >= kHeaderBytes)) return;  // release: left as it is
   auto flags = std::to_integer<std::uint8_t>(packet[kOffFlags]);
   flags = retransmit ? (flags | kFlagRetransmit) : (flags & ~kFlagRetransmit);
   packet[kOffFlags] = std::byte{static_cast<std::uint8_t>(flags)};

@@ -1,13 +1,15 @@
 #include "controller/core/link_cost.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
+
+#include "common/check/invariant.h"
 
 namespace overline::controller {
 
 CostUs linePairCostUs(const LinkMeasurement& link, const CostWeights& weights) {
-  assert(link.state != LinkState::kDown);
+  // RouteGraph prices only links that are not down; release: the figures still give a finite cost.
+  OVERLINE_INVARIANT(link.state != LinkState::kDown);
   const double loss = link.loss;
   double cost = static_cast<double>(link.rtt_us) / 2.0 +
                 weights.jitter_weight * static_cast<double>(link.jitter_us) +

@@ -1,7 +1,8 @@
 #include "controller/core/shortest_path_tree.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "common/check/invariant.h"
 
 namespace overline::controller {
 
@@ -24,11 +25,14 @@ ShortestPathTree::ShortestPathTree(const RouteGraph& graph)
 void ShortestPathTree::compute(NodeIndex destination, std::span<const std::uint8_t> allowed,
                                std::span<const Fixed> fixed) {
   const std::size_t n = graph_.nodeCount();
-  assert(destination < n && (allowed.empty() || allowed[destination] != 0));
   destination_ = destination;
   std::fill(cost_.begin(), cost_.end(), kUnreachable);
   std::fill(next_.begin(), next_.end(), kNoIndex);
   std::fill(edge_.begin(), edge_.end(), RouteGraph::kNoEdge);
+  if (!OVERLINE_INVARIANT(destination < n && (allowed.empty() || allowed[destination] != 0))) {
+    order_.clear();  // release: an empty tree, every node unreachable
+    return;
+  }
   if (allowed.empty()) {
     std::fill(state_.begin(), state_.end(), kOpen);
   } else {
@@ -40,7 +44,8 @@ void ShortestPathTree::compute(NodeIndex destination, std::span<const std::uint8
   cost_[destination] = 0;
   queue(destination);
   for (const Fixed& f : fixed) {
-    assert(state_[f.node] == kOpen && f.node != destination);
+    // Release: a fixed node that cannot be fixed takes its cheapest route instead.
+    if (!OVERLINE_INVARIANT(f.node < n && state_[f.node] == kOpen && f.node != destination)) continue;
     state_[f.node] = kFixed;
     cost_[f.node] = f.cost_us;
     next_[f.node] = f.next;

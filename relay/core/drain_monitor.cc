@@ -1,6 +1,6 @@
 #include "relay/core/drain_monitor.h"
 
-#include <cassert>
+#include "common/check/invariant.h"
 
 namespace overline::relay {
 
@@ -11,7 +11,8 @@ DrainMonitor::DrainMonitor(TimeUs started_us, std::uint64_t transit_forwarded, D
       timeout_us_(timeout_us),
       transit_forwarded_(transit_forwarded),
       last_transit_us_(started_us) {
-  assert(quiet_us_ > 0 && timeout_us_ >= 0);
+  // Release: nothing to repair; update() then ends the drain at once (kQuiet or kTimedOut).
+  OVERLINE_INVARIANT(quiet_us_ > 0 && timeout_us_ >= 0);
 }
 
 DrainMonitor::Verdict DrainMonitor::update(TimeUs now_us, std::uint64_t transit_forwarded) {

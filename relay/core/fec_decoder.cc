@@ -1,9 +1,10 @@
 #include "relay/core/fec_decoder.h"
 
 #include <algorithm>
-#include <cassert>
+#include <bit>
 #include <cstring>
 
+#include "common/check/invariant.h"
 #include "common/fec/reed_solomon.h"
 
 namespace overline::relay {
@@ -21,8 +22,10 @@ std::span<const std::uint32_t> sequencesOf(const std::array<std::uint32_t, wire:
 }  // namespace
 
 FecDecoder::FecDecoder(FecDecoderConfig config) : config_(config) {
-  assert(config_.max_groups >= 1);
-  assert(config_.data_window >= 1 && (config_.data_window & (config_.data_window - 1)) == 0);
+  if (!OVERLINE_INVARIANT(config_.max_groups >= 1)) config_.max_groups = 1;
+  if (!OVERLINE_INVARIANT(std::has_single_bit(config_.data_window))) {
+    config_.data_window = std::bit_ceil(std::max<std::size_t>(config_.data_window, 1));
+  }
 }
 
 void FecDecoder::activate() {
@@ -83,7 +86,10 @@ FecDecoder::Group& FecDecoder::allocateGroup(TimeUs now) {
       chosen = &group;
     }
   }
-  assert(chosen != nullptr);
+  if (!OVERLINE_INVARIANT(chosen != nullptr)) {  // only with no groups at all: make one
+    groups_.resize(1);
+    return groups_.front();
+  }
   if (!chosen->done) ++counters_.groups_evicted;
   release(*chosen);
   return *chosen;
@@ -217,11 +223,15 @@ void FecDecoder::tryRecover(Group& group, TimeUs now, std::vector<FecPacket>& re
       continue;
     }
     packet.size = *size;
-    ++counters_.recovered;
     // Stored like received data, so a late parity of this group or a later
     // group listing the same sequence finds it.
     const auto view = wire::parsePacket(packet.view());
-    assert(view.ok());
+    if (!OVERLINE_INVARIANT(view.ok())) {  // rebuildDataPacket builds valid packets only
+      recovered.pop_back();
+      ++counters_.bad_recovered_block;
+      continue;
+    }
+    ++counters_.recovered;
     store(*view, now);
   }
 }

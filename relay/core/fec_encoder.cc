@@ -1,8 +1,8 @@
 #include "relay/core/fec_encoder.h"
 
 #include <algorithm>
-#include <cassert>
 
+#include "common/check/invariant.h"
 #include "common/fec/reed_solomon.h"
 
 namespace overline::relay {
@@ -91,7 +91,7 @@ const fec::ReedSolomon& FecEncoder::codecFor(std::size_t k, std::size_t m) {
 }
 
 void FecEncoder::closeGroup(std::vector<FecPacket>& out) {
-  assert(state_ && state_->group);
+  if (!OVERLINE_INVARIANT(state_ && state_->group)) return;  // no open group: nothing to close
   const OpenGroup group = *state_->group;
   state_->group.reset();
 

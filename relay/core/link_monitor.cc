@@ -1,8 +1,9 @@
 #include "relay/core/link_monitor.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
+
+#include "common/check/invariant.h"
 
 namespace overline::relay {
 namespace {
@@ -26,12 +27,13 @@ std::string_view toString(LinkState state) {
 
 LinkMonitor::LinkMonitor(const ProbingConfig& config, DurationUs phase_us)
     : config_(config), phase_us_(phase_us), window_(std::max<std::uint32_t>(config.loss_window, 1)) {
-  assert(config_.interval_us > 0);
-  assert(phase_us_ >= 0 && phase_us_ < config_.interval_us);
+  if (!OVERLINE_INVARIANT(config_.interval_us > 0)) config_.interval_us = ProbingConfig{}.interval_us;
+  if (!OVERLINE_INVARIANT(phase_us_ >= 0 && phase_us_ < config_.interval_us)) phase_us_ = 0;
 }
 
 void LinkMonitor::setConfig(const ProbingConfig& config) {
-  assert(config.loss_window == config_.loss_window && config.interval_us > 0);
+  // RelayCore::setProbing keeps the window; release: the change is ignored.
+  if (!OVERLINE_INVARIANT(config.loss_window == config_.loss_window && config.interval_us > 0)) return;
   if (started_) next_probe_us_ += config.interval_us - config_.interval_us;
   phase_us_ %= config.interval_us;
   config_ = config;

@@ -1,8 +1,9 @@
 #include "relay/core/path_selector.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
+
+#include "common/check/invariant.h"
 
 namespace overline::relay {
 namespace {
@@ -42,7 +43,11 @@ LinkQuality qualityOf(const LinkMonitor& link) {
 
 PathSelector::PathSelector(const PathChoiceConfig& config, std::size_t link_count, std::size_t remote_line_count)
     : config_(config), link_count_(link_count), remote_line_count_(remote_line_count) {
-  assert(link_count_ >= 1 && remote_line_count_ >= 1 && link_count_ % remote_line_count_ == 0);
+  if (!OVERLINE_INVARIANT(link_count_ >= 1 && remote_line_count_ >= 1 && link_count_ % remote_line_count_ == 0)) {
+    // Keeps localLineOf() and remoteLineOf() defined; the line split is then only approximate.
+    link_count_ = std::max<std::size_t>(link_count_, 1);
+    remote_line_count_ = 1;
+  }
 }
 
 template <typename Eligible>
@@ -64,7 +69,7 @@ bool PathSelector::muchBetter(const LinkQuality& candidate, const LinkQuality& c
 }
 
 bool PathSelector::update(std::span<const LinkQuality> links, TimeUs now) {
-  assert(links.size() == link_count_);
+  if (!OVERLINE_INVARIANT(links.size() == link_count_)) return false;  // keeps the current choice
   const LinkQuality& current = links[active_];
   const std::size_t top = *best(links, [](std::size_t) { return true; });
   std::optional<std::size_t> next;

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <cmath>
+#include <limits>
 #include <utility>
 
+#include "common/check/invariant.h"
 #include "relay/core/join_check.h"
 
 namespace overline::relay {
@@ -21,9 +22,10 @@ constexpr std::uint8_t kProbeHopLimit = 1;
 
 RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
     : config_(std::move(config)), sink_(sink), failover_(config_.failover) {
-  assert(config_.node_id != kNoNode);
-  assert(config_.line_count >= 1);
-  assert(config_.probing.interval_us > 0);
+  // relay/config validates these; release: a missing id is only reported, the rest clamped.
+  OVERLINE_INVARIANT(config_.node_id != kNoNode);
+  if (!OVERLINE_INVARIANT(config_.line_count >= 1)) config_.line_count = 1;
+  if (!OVERLINE_INVARIANT(config_.probing.interval_us > 0)) config_.probing.interval_us = ProbingConfig{}.interval_us;
   failover_.setRoutes(config_.routes);
   if (config_.recovery.nack) {
     retransmit_.emplace(config_.recovery.retransmit_buffer_packets, config_.recovery.retransmit_buffer_bytes);
@@ -47,8 +49,12 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
   std::size_t ordinal = 0;  // of the link among all links, for the probe stagger
   for (std::size_t i = 0; i < config_.neighbours.size(); ++i) {
     const NeighbourConfig& neighbour = config_.neighbours[i];
-    assert(neighbour.node_id != kNoNode && neighbour.node_id != config_.node_id);
-    assert(!neighbour.lines.empty());
+    // relay/config and relay/control reject these; release: the entry is left out.
+    if (!OVERLINE_INVARIANT(neighbour.node_id != kNoNode && neighbour.node_id != config_.node_id) ||
+        !OVERLINE_INVARIANT(!neighbour.lines.empty())) {
+      continue;
+    }
+    const std::size_t index = neighbours_.size();  // == i unless an entry was left out
     const std::size_t link_count = config_.line_count * neighbour.lines.size();
     const auto kept = std::find_if(previous.begin(), previous.end(), [&](const Neighbour& n) {
       return n.id == neighbour.node_id && n.lines == neighbour.lines;
@@ -67,11 +73,13 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
       neighbours_.push_back(Neighbour{neighbour.node_id, neighbour.lines, std::move(links),
                                       PathSelector(config_.path_choice, link_count, neighbour.lines.size())});
     }
-    const bool inserted = neighbour_index_.emplace(neighbour.node_id, i).second;
-    assert(inserted);
-    (void)inserted;
+    const bool inserted = neighbour_index_.emplace(neighbour.node_id, index).second;
+    if (!OVERLINE_INVARIANT(inserted)) {  // a duplicate id: the first entry stands
+      neighbours_.pop_back();
+      continue;
+    }
     for (std::size_t line = 0; line < neighbour.lines.size(); ++line) {
-      neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{i, static_cast<LineIndex>(line)});
+      neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{index, static_cast<LineIndex>(line)});
     }
   }
 }
@@ -91,7 +99,8 @@ void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {
 }
 
 void RelayCore::setProbing(const ProbingConfig& probing) {
-  assert(probing.loss_window == config_.probing.loss_window);
+  // Reloads keep the window (link state is kept); release: the change is ignored.
+  if (!OVERLINE_INVARIANT(probing.loss_window == config_.probing.loss_window)) return;
   config_.probing = probing;
   for (Neighbour& neighbour : neighbours_) {
     for (LinkMonitor& link : neighbour.links) link.setConfig(probing);
@@ -123,7 +132,7 @@ void RelayCore::forgetNeighbour(NodeId id) {
 
 void RelayCore::onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram,
                            TimeUs now) {
-  assert(line < config_.line_count);
+  if (!OVERLINE_INVARIANT(line < config_.line_count)) return;  // dropped, counted as a violation
   ++counters_.packets_received;
   counters_.bytes_received += datagram.size();
   const auto parsed = wire::parsePacket(datagram);
@@ -395,7 +404,8 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
       continue;
     }
     const auto index = neighbour_index_.find(downstream.peer.node);
-    assert(index != neighbour_index_.end());
+    // forgetNeighbour() detaches a removed neighbour's downstreams; release: no copy for it.
+    if (!OVERLINE_INVARIANT(index != neighbour_index_.end())) continue;
     const Neighbour& neighbour = neighbours_[index->second];
     bool sent = sendOnLink(neighbour, neighbour.path.active(), copy);
     if (const auto second = neighbour.path.second(); redundant && second && sendOnLink(neighbour, *second, copy)) {
@@ -548,7 +558,8 @@ bool RelayCore::isDown(NodeId node) const {
 
 TimeUs RelayCore::upSince(NodeId node) const {
   const auto it = neighbour_index_.find(node);
-  assert(it != neighbour_index_.end());  // FailoverTable asks only about nodes that are not down
+  // FailoverTable asks only about nodes that are not down; release: "not up long", so no failback to it.
+  if (!OVERLINE_INVARIANT(it != neighbour_index_.end())) return std::numeric_limits<TimeUs>::max();
   return neighbours_[it->second].up_since_us;
 }
 
@@ -632,11 +643,12 @@ void RelayCore::detachDownstream(StreamId id, Stream& stream, std::size_t index)
   if (index + 1 != stream.downstreams.size()) stream.downstreams[index] = std::move(stream.downstreams.back());
   stream.downstreams.pop_back();
   if (peer.isRelay()) return;
+  // A client downstream is listed in its client's streams; release: nothing more to unlink.
   const auto client = clients_.find(peer.client);
-  assert(client != clients_.end());
+  if (!OVERLINE_INVARIANT(client != clients_.end())) return;
   std::vector<StreamId>& streams = client->second.streams;
   const auto entry = std::find(streams.begin(), streams.end(), id);
-  assert(entry != streams.end());
+  if (!OVERLINE_INVARIANT(entry != streams.end())) return;
   *entry = streams.back();
   streams.pop_back();
 }
@@ -660,11 +672,12 @@ RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
 void RelayCore::removeClient(std::unordered_map<Endpoint, Client>::iterator it) {
   const PeerId peer{kNoNode, it->first};
   for (const StreamId id : it->second.streams) {
+    // A client's streams list it as a downstream; release: a missing entry is skipped.
     const auto stream = streams_.find(id);
-    assert(stream != streams_.end());
+    if (!OVERLINE_INVARIANT(stream != streams_.end())) continue;
     std::vector<Downstream>& downstreams = stream->second.downstreams;
     const std::optional<std::size_t> index = findDownstream(stream->second, peer);
-    assert(index);
+    if (!OVERLINE_INVARIANT(index.has_value())) continue;
     // Not detachDownstream: it would edit the list being walked, which goes anyway.
     if (*index + 1 != downstreams.size()) downstreams[*index] = std::move(downstreams.back());
     downstreams.pop_back();
@@ -704,12 +717,12 @@ void RelayCore::sendControl(PacketType type, StreamId stream, NodeId neighbour, 
 bool RelayCore::sendToPeer(const PeerId& peer, std::span<const std::byte> packet) {
   if (peer.isRelay()) {
     const auto index = neighbour_index_.find(peer.node);
-    assert(index != neighbour_index_.end());
+    if (!OVERLINE_INVARIANT(index != neighbour_index_.end())) return false;  // peers are neighbours or clients
     const Neighbour& neighbour = neighbours_[index->second];
     return sendOnLink(neighbour, neighbour.path.active(), packet);
   }
   const auto client = clients_.find(peer.client);
-  assert(client != clients_.end());
+  if (!OVERLINE_INVARIANT(client != clients_.end())) return false;
   return send(client->second.line, peer.client, packet);
 }
 

@@ -1,8 +1,9 @@
 #include "relay/core/retransmit_buffer.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
+
+#include "common/check/invariant.h"
 
 namespace overline::relay {
 
@@ -10,13 +11,14 @@ RetransmitBuffer::RetransmitBuffer(std::size_t per_stream_packets, std::size_t b
     : per_stream_packets_(per_stream_packets),
       slot_count_(std::max<std::size_t>(1, bytes_cap / wire::kMaxPacketBytes)),
       storage_(new std::byte[slot_count_ * wire::kMaxPacketBytes]) {
-  assert(per_stream_packets >= 1);
-  assert(slot_count_ < kNoSlot);
+  if (!OVERLINE_INVARIANT(per_stream_packets >= 1)) per_stream_packets_ = 1;
+  // storage_ holds slot_count_ slots, so fewer are safe to use.
+  if (!OVERLINE_INVARIANT(slot_count_ < kNoSlot)) slot_count_ = kNoSlot - 1;
 }
 
 void RetransmitBuffer::store(StreamId stream, std::uint32_t sequence, std::span<const std::byte> packet, TimeUs now,
                              TimeUs expires_at_us) {
-  assert(packet.size() <= wire::kMaxPacketBytes);
+  if (!OVERLINE_INVARIANT(packet.size() <= wire::kMaxPacketBytes)) return;  // not kept: a NACK for it misses
   StreamIndex& index = streams_[stream];
   if (index.empty()) index.assign(per_stream_packets_, kNoSlot);
   const std::size_t position = sequence % per_stream_packets_;

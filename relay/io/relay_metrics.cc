@@ -4,6 +4,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "common/check/invariant.h"
+
 namespace overline::relay {
 namespace {
 
@@ -173,6 +175,10 @@ void RelayMetrics::createMetrics(const Info& info) {
   createControlMetrics();
   createRecoveryMetrics();
 
+  invariant_violations_.metric =
+      addCounter(r, "overline_invariant_violations_total",
+                 "Broken internal invariants (common/check/invariant.h), each recovered from and logged.");
+
   addGauge(r, "overline_relay_info", "Constant 1, labelled with this relay's identity.",
            {{"node_id", std::to_string(info.node_id)}, {"region", info.region}, {"version", info.version}})
       ->Set(1);
@@ -341,6 +347,7 @@ void RelayMetrics::copy() {
   unsubscribes_sent_.copyFrom(c.unsubscribes_sent);
   downstreams_expired_.copyFrom(c.downstreams_expired);
   clients_expired_.copyFrom(c.clients_expired);
+  invariant_violations_.copyFrom(invariantViolations());
   path_switches_.copyFrom(c.path_switches);
   failovers_.copyFrom(c.failovers);
   failbacks_.copyFrom(c.failbacks);

@@ -29,6 +29,8 @@
 //       overline_relay_line_bytes_received_total, overline_relay_line_packets_sent_total,
 //       overline_relay_line_bytes_sent_total, overline_relay_line_send_errors_total
 //   overline_relay_info{node_id,region,version} = 1
+//   overline_invariant_violations_total: invariantViolations() of the process
+//       (common/check/invariant.h; grows only in release builds)
 //
 // Link probing, path choice, failover and redundancy (relay/core/link_monitor.h,
 // path_selector.h, failover_table.h). Per link, labelled
@@ -207,6 +209,7 @@ class RelayMetrics {
   CopiedCounter data_received_, data_forwarded_;
   CopiedCounter subscribes_received_, subscribes_sent_, unsubscribes_received_, unsubscribes_sent_;
   CopiedCounter downstreams_expired_, clients_expired_;
+  CopiedCounter invariant_violations_;
   CopiedCounter path_switches_, failovers_, failbacks_;
   CopiedCounter probes_sent_, probe_acks_sent_, probe_bytes_sent_, redundant_copies_sent_;
   CopiedCounter nack_packets_sent_, nack_sequences_sent_, nack_packets_received_;

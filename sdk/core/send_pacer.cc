@@ -1,6 +1,8 @@
 #include "sdk/core/send_pacer.h"
 
-#include <cassert>
+#include <algorithm>
+
+#include "common/check/invariant.h"
 
 namespace overline::sdk {
 
@@ -12,7 +14,14 @@ SendPacer::SendPacer(const PacerConfig& config, TimeUs start)
       // (ceil((k + 1) * bitrate / divisor) packets after frame k), so frame 0
       // is never empty and the long-run rate stays exact.
       credit_(credit_per_packet_ - 1) {
-  assert(config.bitrate_bps > 0 && config.payload_bytes > 0 && config.fps > 0);
+  if (!OVERLINE_INVARIANT(config.bitrate_bps > 0 && config.payload_bytes > 0 && config.fps > 0)) {
+    // Release: at least 1 (bit/s, byte, frame/s) instead of a division by zero or an endless enterFrame().
+    config_.bitrate_bps = std::max<std::uint64_t>(config_.bitrate_bps, 1);
+    config_.payload_bytes = std::max<std::uint32_t>(config_.payload_bytes, 1);
+    config_.fps = std::max<std::uint32_t>(config_.fps, 1);
+    credit_per_packet_ = std::uint64_t{8} * config_.payload_bytes * config_.fps;
+    credit_ = credit_per_packet_ - 1;
+  }
   enterFrame(0);
 }
 

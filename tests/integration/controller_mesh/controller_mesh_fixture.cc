@@ -103,4 +103,37 @@ double relayMetric(LocalMesh& mesh, NodeId node, const std::string& key) {
   return valueOf(*samples, key).value_or(0);
 }
 
+namespace {
+constexpr const char* kForwarded = "overline_relay_data_packets_forwarded_total";
+double relayForwarded(LocalMesh& mesh, NodeId node) {
+  const auto samples = mesh.scrape(node);
+  REQUIRE(samples.has_value());
+  return sumOf(*samples, kForwarded);
+}
+}  // namespace
+
+std::optional<NodeId> transitCarryingStream(LocalMesh& mesh, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto path = waitForPath(mesh, kSubscriberEdge, kPublisherEdge, left,
+                                  [](const ControllerPath& p) { return p.primary.size() >= 3; });
+    if (!path) return std::nullopt;
+    const NodeId transit = path->primary[1];
+    const double start = relayForwarded(mesh, transit);
+    const bool forwarding = mesh
+                                .waitForMetrics(transit, 2s,
+                                                [&](const auto& s) {
+                                                  return sumOf(s, kForwarded) >= start + kPacketsPerSecond / 2;
+                                                })
+                                .has_value();
+    const auto now_path = mesh.path(kSubscriberEdge, kPublisherEdge);
+    if (forwarding && now_path && now_path.value().primary.size() >= 3 && now_path.value().primary[1] == transit) {
+      return transit;
+    }
+  }
+  return std::nullopt;
+}
+
+
 }  // namespace overline::localmesh::testing

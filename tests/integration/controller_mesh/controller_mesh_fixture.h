@@ -54,6 +54,14 @@ std::optional<ControllerPath> waitForPath(LocalMesh& mesh, NodeId source, NodeId
 
 double relayMetric(LocalMesh& mesh, NodeId node, const std::string& key);
 
+// The transit relay on relay 4's route to relay 1 (kSubscriberEdge to
+// kPublisherEdge) once it forwards a stream already flowing: its id, or
+// nullopt after `timeout`. While link estimates settle after an impairment,
+// the controller may still move that route between equally good transits
+// (probe noise on a loaded machine is enough), so the route is read again
+// until the transit on it is the one forwarding.
+std::optional<NodeId> transitCarryingStream(LocalMesh& mesh, std::chrono::milliseconds timeout);
+
 }  // namespace overline::localmesh::testing
 
 namespace overline::localmesh::testing {

@@ -395,6 +395,8 @@ TEST_CASE("a drained node carries no transit but stays a destination") {
 }
 
 TEST_CASE("a relay's own drain holds until its next hello and is not the operator's drain") {
+  // A session's channel must outlive the controller, which closes it on stop.
+  RecordingChannel back;
   Fixture f;
   f.diamond();
   f.controller().recomputeRoutes();
@@ -419,7 +421,6 @@ TEST_CASE("a relay's own drain holds until its next hello and is not the operato
   f.controller().recomputeRoutes();
   CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 3);
   // ...until it says hello again.
-  RecordingChannel back;
   REQUIRE(f.controller().onHello(Fixture::helloOf(2), "test", back).ok());
   f.controller().recomputeRoutes();
   CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 2);
@@ -464,10 +465,10 @@ TEST_CASE("links not reported within the expiry are left out of routing") {
 }
 
 TEST_CASE("a newer session replaces the older one, whose reports are then ignored") {
+  RecordingChannel newer;  // outlives the controller, which closes it on stop
   Fixture f;
   f.diamond();
   RecordingChannel& old_session = f.channel(1);
-  RecordingChannel newer;
   REQUIRE(f.controller().onHello(Fixture::helloOf(1), "test", newer).ok());
   CHECK(old_session.closed());
   CHECK(old_session.status().error_code() == grpc::StatusCode::ABORTED);

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -10,7 +11,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "sdk/hello_packet.h"
+#include "common/wire/packet.h"
+#include "sdk/core/edge_ranking.h"
 #include "sdk/unique_fd.h"
 
 namespace overline::sdk {
@@ -22,78 +24,154 @@ TimeUs monotonicUs() {
       .count();
 }
 
+// The clock of the kernel's receive timestamps (SO_TIMESTAMPNS).
+TimeUs wallUs() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return now.tv_sec * kSecond + now.tv_nsec / 1000;
+}
+
 std::string errnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// encodeHello (sdk/hello_packet.h) with the probe's number in the header's
+// sequence, which the edge copies into its reply.
+std::size_t encodeProbe(std::string_view join_token, std::uint32_t sequence, wire::PacketBuffer& out) {
+  wire::Header header;
+  header.type = wire::PacketType::kHello;
+  header.sequence = sequence;
+  return wire::encodePacket(header, std::as_bytes(std::span(join_token.data(), join_token.size())), out);
+}
+
+// One HELLO sent; its header sequence is its index in the list of probes + 1
+// (0 is what a client that does not number its HELLOs sends).
+struct Probe {
+  std::size_t candidate;
+  TimeUs sent_wall_us;
+  bool answered = false;
+};
+
+// Receives one datagram without blocking; `arrival_wall_us` is the kernel's
+// receive timestamp, or the time of reading if there is none. -1 when
+// nothing is waiting (or an ICMP error from a candidate that is down).
+ssize_t receive(int fd, std::span<std::byte> buffer, sockaddr_in& from, TimeUs& arrival_wall_us) {
+  iovec iov{buffer.data(), buffer.size()};
+  alignas(cmsghdr) std::array<std::byte, CMSG_SPACE(sizeof(timespec))> control;
+  msghdr message{};
+  message.msg_name = &from;
+  message.msg_namelen = sizeof(from);
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control.data();
+  message.msg_controllen = control.size();
+  const ssize_t n = ::recvmsg(fd, &message, MSG_DONTWAIT);
+  arrival_wall_us = wallUs();
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); n >= 0 && c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec stamp{};
+    std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+    arrival_wall_us = stamp.tv_sec * kSecond + stamp.tv_nsec / 1000;
+  }
+  return n;
+}
 
 }  // namespace
 
 Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const EdgeCandidate> candidates,
-                                                                DurationUs timeout_us,
-                                                                DurationUs rtt_margin_us) {
+                                                                DurationUs timeout_us) {
   std::vector<MeasuredEdge> measured;
-  for (const EdgeCandidate& candidate : candidates) measured.push_back({candidate, std::nullopt});
+  for (const EdgeCandidate& candidate : candidates) measured.push_back({candidate, std::nullopt, 0});
   UniqueFd socket_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!socket_fd.valid()) return Err{errnoText("socket")};
+  // A reply is timed when the kernel received it, not when this thread got
+  // to read it: on a busy client that may be many ms later, for one
+  // candidate's reply and not another's. Without timestamps: reading time.
+  const int on = 1;
+  ::setsockopt(socket_fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 
-  std::vector<std::optional<TimeUs>> sent_at_us(measured.size());  // nullopt: not sent
-  std::size_t waiting = 0;
+  // An unusable candidate is never probed and stays silent; Client::connect reports it.
+  std::vector<std::size_t> probed;
   for (std::size_t i = 0; i < measured.size(); ++i) {
-    const EdgeCandidate& candidate = measured[i].candidate;
-    // An unusable candidate stays silent; Client::connect reports it.
-    if (candidate.join_token.size() > wire::kMaxHelloPayloadBytes) continue;
-    wire::PacketBuffer hello;
-    const std::size_t bytes = encodeHello(candidate.join_token, hello);
-    const sockaddr_in to = candidate.endpoint.toSockaddr();
-    const TimeUs send_us = monotonicUs();
-    const ssize_t n = ::sendto(socket_fd.get(), hello.data(), bytes, MSG_NOSIGNAL,
-                               reinterpret_cast<const sockaddr*>(&to), sizeof(to));
-    if (n != static_cast<ssize_t>(bytes)) continue;
-    sent_at_us[i] = send_us;
-    ++waiting;
+    if (measured[i].candidate.join_token.size() <= wire::kMaxHelloPayloadBytes) probed.push_back(i);
   }
 
-  const TimeUs deadline_us = monotonicUs() + timeout_us;
+  std::vector<Probe> probes;
+  std::size_t unanswered = 0;
+  int rounds_wanted = kEdgeProbesPerCandidate;
+  int rounds_sent = 0;
+  const TimeUs start_us = monotonicUs();
+  const TimeUs deadline_us = start_us + timeout_us;
+  TimeUs next_round_us = start_us;
   std::array<std::byte, wire::kMaxPacketBytes + 1> buffer;
-  while (waiting > 0) {
+  const auto minRtts = [&] {
+    std::vector<std::optional<DurationUs>> rtts;
+    for (const MeasuredEdge& edge : measured) rtts.push_back(edge.rtt_us);
+    return rtts;
+  };
+  for (;;) {
     const TimeUs now_us = monotonicUs();
     if (now_us >= deadline_us) break;
+    if (rounds_sent < rounds_wanted && now_us >= next_round_us) {
+      // Each round starts one candidate further on, so that no candidate is
+      // always the one whose reply waits while the others are sent.
+      for (std::size_t k = 0; k < probed.size(); ++k) {
+        const std::size_t i = probed[(k + static_cast<std::size_t>(rounds_sent)) % probed.size()];
+        const EdgeCandidate& candidate = measured[i].candidate;
+        wire::PacketBuffer hello;
+        const std::size_t bytes =
+            encodeProbe(candidate.join_token, static_cast<std::uint32_t>(probes.size() + 1), hello);
+        const sockaddr_in to = candidate.endpoint.toSockaddr();
+        const TimeUs send_wall_us = wallUs();
+        const ssize_t n = ::sendto(socket_fd.get(), hello.data(), bytes, MSG_NOSIGNAL,
+                                   reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+        if (n != static_cast<ssize_t>(bytes)) continue;  // a lost probe, in effect
+        probes.push_back({i, send_wall_us});
+        ++unanswered;
+      }
+      ++rounds_sent;
+      next_round_us = now_us + kEdgeProbeSpacingUs;
+      continue;
+    }
+    if (rounds_sent == rounds_wanted && unanswered == 0) {
+      // Everyone answered every probe. Overriding the controller takes a
+      // second look: a stall that delayed one candidate's first probes
+      // rarely lasts through the next ones, a really slower path does.
+      if (rounds_wanted == kEdgeProbesPerCandidate && overridesController(minRtts())) {
+        rounds_wanted += kEdgeConfirmProbesPerCandidate;
+        continue;
+      }
+      break;
+    }
+
+    const TimeUs wake_us = rounds_sent < rounds_wanted ? std::min(next_round_us, deadline_us) : deadline_us;
     pollfd pfd{socket_fd.get(), POLLIN, 0};
-    const int timeout_ms = static_cast<int>((deadline_us - now_us + kMillisecond - 1) / kMillisecond);
+    const int timeout_ms = static_cast<int>((wake_us - now_us + kMillisecond - 1) / kMillisecond);
     if (::poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) return Err{errnoText("poll")};
     for (;;) {
       sockaddr_in from{};
-      socklen_t from_len = sizeof(from);
-      const ssize_t n = ::recvfrom(socket_fd.get(), buffer.data(), buffer.size(), MSG_DONTWAIT,
-                                   reinterpret_cast<sockaddr*>(&from), &from_len);
-      if (n < 0) break;  // EAGAIN, or an ICMP error from a candidate that is down
-      const TimeUs arrival_us = monotonicUs();
+      TimeUs arrival_wall_us = 0;
+      const ssize_t n = receive(socket_fd.get(), buffer, from, arrival_wall_us);
+      if (n < 0) break;
       const auto parsed = wire::parsePacket(std::span(buffer.data(), static_cast<std::size_t>(n)));
       if (!parsed || parsed->header.type != wire::PacketType::kHello || parsed->header.sender_node_id == kNoNode) {
         continue;
       }
-      const Endpoint source = Endpoint::fromSockaddr(from);
-      for (std::size_t i = 0; i < measured.size(); ++i) {
-        if (measured[i].candidate.endpoint == source && !measured[i].rtt_us && sent_at_us[i]) {
-          measured[i].rtt_us = arrival_us - *sent_at_us[i];
-          --waiting;
-        }
-      }
+      const std::uint32_t sequence = parsed->header.sequence;
+      if (sequence == 0 || sequence > probes.size()) continue;  // not a probe of ours
+      Probe& probe = probes[sequence - 1];
+      MeasuredEdge& edge = measured[probe.candidate];
+      if (probe.answered || edge.candidate.endpoint != Endpoint::fromSockaddr(from)) continue;
+      probe.answered = true;
+      --unanswered;
+      ++edge.replies;
+      // Negative only if the wall clock was stepped back meanwhile: no sample.
+      const DurationUs rtt_us = arrival_wall_us - probe.sent_wall_us;
+      if (rtt_us >= 0 && (!edge.rtt_us || rtt_us < *edge.rtt_us)) edge.rtt_us = rtt_us;
     }
   }
-  std::optional<DurationUs> fastest_us;
-  for (const MeasuredEdge& edge : measured) {
-    if (edge.rtt_us && (!fastest_us || *edge.rtt_us < *fastest_us)) fastest_us = edge.rtt_us;
-  }
-  // 0: about as fast as the fastest, 1: answered, 2: silent. Within classes 0
-  // and 2 the stable sort keeps the given order; class 1 goes by RTT.
-  const auto rank = [&](const MeasuredEdge& edge) {
-    if (!edge.rtt_us) return 2;
-    return *edge.rtt_us <= *fastest_us + rtt_margin_us ? 0 : 1;
-  };
-  std::stable_sort(measured.begin(), measured.end(), [&](const MeasuredEdge& a, const MeasuredEdge& b) {
-    if (rank(a) != rank(b)) return rank(a) < rank(b);
-    return rank(a) == 1 && *a.rtt_us < *b.rtt_us;
-  });
-  return measured;
+
+  std::vector<MeasuredEdge> ranked;
+  for (const std::size_t i : rankEdges(minRtts())) ranked.push_back(std::move(measured[i]));
+  return ranked;
 }
 
 std::vector<EdgeCandidate> candidatesOf(std::span<const MeasuredEdge> measured) {

@@ -1,7 +1,11 @@
 #pragma once
-// pickFastestEdge: which of the controller's candidate edges answers fastest
-// from here. Blocking; any thread; no state kept between calls.
+// pickFastestEdge: measures the RTT to each of the controller's candidate
+// edges and orders them for Client::connect by rankEdges
+// (sdk/core/edge_ranking.h): the controller's order stands unless a later
+// candidate is clearly faster. Blocking; any thread; no state kept between
+// calls.
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,26 +19,47 @@ namespace overline::sdk {
 
 struct MeasuredEdge {
   EdgeCandidate candidate;
-  std::optional<DurationUs> rtt_us;  // HELLO -> HELLO reply; nullopt: no reply in time
+  // The smallest HELLO -> HELLO reply time over its probes (from just before
+  // the send to the kernel's receive timestamp): queueing and scheduling only
+  // ever add to an RTT. nullopt: no probe answered in time.
+  std::optional<DurationUs> rtt_us;
+  std::uint32_t replies = 0;  // probes answered, each counted once
 };
 
-// Within this much of the fastest reply, candidates keep the given order:
-// the controller's ranking (region, ISP, load) beats measurement noise.
-constexpr DurationUs kDefaultRttMarginUs = 2 * kMillisecond;
+// HELLO probes per candidate, kEdgeProbeSpacingUs apart: a scheduler time
+// slice on a busy client (up to ~10 ms) or a burst of queueing delays one
+// probe, rarely all three, and the minimum ignores the delayed ones.
+constexpr int kEdgeProbesPerCandidate = 3;
+constexpr DurationUs kEdgeProbeSpacingUs = 10 * kMillisecond;
+// Further probes per candidate, sent only when the first ones would
+// override the controller (overridesController): a stall that delayed one
+// edge's first probes has usually passed by then, a slower path has not.
+constexpr int kEdgeConfirmProbesPerCandidate = 3;
 
-// Sends one HELLO, with the candidate's join token, to every candidate from
-// one UDP socket and times the replies (matched by source address: an edge
-// answers from the line it was sent to). Waits until every candidate
-// answered or `timeout_us` passed. Returns every candidate: first those that
-// answered within `rtt_margin_us` of the fastest, in their given order; then
-// the other answering ones, fastest first; then the silent ones in their
-// given order (a HELLO may just have been lost). Ready for Client::connect.
+// Sends rounds of HELLOs, each with the candidate's join token and its own
+// header sequence (unique within this call), to every candidate from one UDP
+// socket, a round every kEdgeProbeSpacingUs: kEdgeProbesPerCandidate rounds,
+// and kEdgeConfirmProbesPerCandidate more if every probe was answered and
+// the RTTs would override the controller. A reply counts once, for the probe
+// whose sequence it copies and only if it comes from that probe's
+// destination (an edge answers from the line it was sent to); replies with
+// an unknown sequence, from another address, or repeated are ignored.
+// Returns when every probe wanted has been sent and answered, or
+// `timeout_us` after the call, whichever is first (rounds not yet due by
+// then are not sent): a silent candidate costs the whole timeout, and the
+// ranking then takes no second look.
+//
+// Returns every candidate, in rankEdges's order of their minimum RTTs:
+// answering ones first (the controller's order unless one is clearly faster
+// than another), then the silent ones in the given order (a HELLO may just
+// have been lost; Client::connect still tries them).
 //
 // An edge that answers has admitted this socket as a client; it forgets it
 // after its client expiry (5 s by default). The error is a socket failure.
+// Edges that do not copy the HELLO's sequence (older than the wire change
+// documented in common/wire/packet.h, "Client join") look silent.
 Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const EdgeCandidate> candidates,
-                                                                DurationUs timeout_us,
-                                                                DurationUs rtt_margin_us = kDefaultRttMarginUs);
+                                                                DurationUs timeout_us);
 
 // The candidates of `measured`, in its order.
 std::vector<EdgeCandidate> candidatesOf(std::span<const MeasuredEdge> measured);

@@ -1,8 +1,9 @@
 #pragma once
 // How the SDK tools reach an edge: `--edge IP:PORT` directly (no token), or
 // `--controller IP:PORT [--region R] [--isp I]`: allocate candidates from
-// the controller's Edge service, pick the fastest (pickFastestEdge) and join
-// it with its token, failing over to the next candidates.
+// the controller's Edge service, order them by pickFastestEdge (the
+// controller's order unless another edge answers clearly faster) and join
+// the first with its token, failing over to the next candidates.
 
 #include <CLI/CLI.hpp>
 #include <memory>

@@ -13,6 +13,7 @@
 
 #include "common/wire/packet.h"
 #include "sdk/core/edge_ranking.h"
+#include "sdk/hello_packet.h"
 #include "sdk/unique_fd.h"
 
 namespace overline::sdk {
@@ -32,15 +33,6 @@ TimeUs wallUs() {
 }
 
 std::string errnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
-
-// encodeHello (sdk/hello_packet.h) with the probe's number in the header's
-// sequence, which the edge copies into its reply.
-std::size_t encodeProbe(std::string_view join_token, std::uint32_t sequence, wire::PacketBuffer& out) {
-  wire::Header header;
-  header.type = wire::PacketType::kHello;
-  header.sequence = sequence;
-  return wire::encodePacket(header, std::as_bytes(std::span(join_token.data(), join_token.size())), out);
-}
 
 // One HELLO sent; its header sequence is its index in the list of probes + 1
 // (0 is what a client that does not number its HELLOs sends).
@@ -118,7 +110,7 @@ Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const E
         const EdgeCandidate& candidate = measured[i].candidate;
         wire::PacketBuffer hello;
         const std::size_t bytes =
-            encodeProbe(candidate.join_token, static_cast<std::uint32_t>(probes.size() + 1), hello);
+            encodeHello(candidate.join_token, hello, static_cast<std::uint32_t>(probes.size() + 1));
         const sockaddr_in to = candidate.endpoint.toSockaddr();
         const TimeUs send_wall_us = wallUs();
         const ssize_t n = ::sendto(socket_fd.get(), hello.data(), bytes, MSG_NOSIGNAL,

@@ -105,10 +105,26 @@ double badTokens(const RunningRelay& relay) {
       .value_or(-1);
 }
 
-// Sends one HELLO carrying `token` to `to` from a fresh socket and reports
-// whether a HELLO came back within `wait`.
-bool helloAnswered(const Endpoint& to, const std::string& token, std::chrono::milliseconds wait) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+// Client sockets that stay open until the test ends: a closed socket's port
+// may be handed to the next one, which a relay that admitted the first would
+// then take for an admitted client (it remembers clients for 5 s).
+struct OpenSockets {
+  ~OpenSockets() {
+    for (int fd : fds) ::close(fd);
+  }
+  int open() {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) fds.push_back(fd);
+    return fd;
+  }
+  std::vector<int> fds;
+};
+
+// Sends one HELLO carrying `token` to `to` from a fresh socket (kept open in
+// `sockets`) and reports whether a HELLO came back within `wait`.
+bool helloAnswered(OpenSockets& sockets, const Endpoint& to, const std::string& token,
+                   std::chrono::milliseconds wait) {
+  const int fd = sockets.open();
   REQUIRE(fd >= 0);
   wire::Header header;
   header.type = wire::PacketType::kHello;
@@ -126,7 +142,6 @@ bool helloAnswered(const Endpoint& to, const std::string& token, std::chrono::mi
                               : Result<wire::PacketView, wire::ParseError>(Err{wire::ParseError::kTooShort});
     answered = parsed && parsed->header.type == wire::PacketType::kHello;
   }
-  ::close(fd);
   return answered;
 }
 
@@ -181,18 +196,19 @@ TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs w
   }
 
   SECTION("a token admits the client at its own relay only; no token admits nobody") {
-    CHECK(helloAnswered(us.line, token_for_us, 5s));
-    CHECK(helloAnswered(eu.line, token_for_eu, 5s));
+    OpenSockets sockets;
+    CHECK(helloAnswered(sockets, us.line, token_for_us, 5s));
+    CHECK(helloAnswered(sockets, eu.line, token_for_eu, 5s));
     REQUIRE(badTokens(eu) == 0);
     REQUIRE(badTokens(us) == 0);
 
     // No reply is expected: each wait is the time a reply would take on
     // loopback, many times over; the counter proves the HELLO arrived.
-    CHECK_FALSE(helloAnswered(eu.line, "", 300ms));
+    CHECK_FALSE(helloAnswered(sockets, eu.line, "", 300ms));
     CHECK(waitFor([&] { return badTokens(eu) == 1; }, kDeadline));
-    CHECK_FALSE(helloAnswered(eu.line, token_for_us, 300ms));
+    CHECK_FALSE(helloAnswered(sockets, eu.line, token_for_us, 300ms));
     CHECK(waitFor([&] { return badTokens(eu) == 2; }, kDeadline));
-    CHECK_FALSE(helloAnswered(us.line, token_for_eu, 300ms));
+    CHECK_FALSE(helloAnswered(sockets, us.line, token_for_eu, 300ms));
     CHECK(waitFor([&] { return badTokens(us) == 1; }, kDeadline));
   }
 }

@@ -116,10 +116,12 @@ TEST_CASE("Client sends HELLO keepalives") {
 }
 
 TEST_CASE("Client sends SUBSCRIBE at once, refreshes it, and stops after UNSUBSCRIBE") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 3);
-  Inbox inbox;
   client->subscribe(stream, inbox.callback());
   CHECK(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
   CHECK(edge.waitForCount(PacketType::kSubscribe, 4, kDeadline, stream));  // refreshed every 50 ms
@@ -134,10 +136,12 @@ TEST_CASE("Client sends SUBSCRIBE at once, refreshes it, and stops after UNSUBSC
 }
 
 TEST_CASE("Client delivers DATA of a subscribed stream to its callback") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = client->publish(7).value();
-  Inbox inbox;
   client->subscribe(stream, inbox.callback());  // the fake edge forwards our own DATA back
   REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
 
@@ -174,10 +178,12 @@ TEST_CASE("Client::send rejects what it cannot send") {
 }
 
 TEST_CASE("Client counts what it drops") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = client->publish(7).value();
-  Inbox inbox;
   client->subscribe(stream, inbox.callback());
   REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
 
@@ -225,9 +231,11 @@ TEST_CASE("A callback may unsubscribe itself") {
 }
 
 TEST_CASE("Client::close unsubscribes every stream") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
-  Inbox inbox;
   const StreamId a = makeStreamId(5, 1);
   const StreamId b = makeStreamId(6, 2);
   client->subscribe(a, inbox.callback());
@@ -276,10 +284,12 @@ bool waitUntil(Condition condition) {
 }
 
 TEST_CASE("Client playout delivers reordered DATA in sequence order") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 1);
-  Inbox inbox;
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback()));
   const Endpoint to = client->localEndpoint();
   const std::uint64_t first_sent_us = wallClockUs();
@@ -297,10 +307,12 @@ TEST_CASE("Client playout delivers reordered DATA in sequence order") {
 }
 
 TEST_CASE("Client playout gives up a gap at its deadline on its own thread") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 2);
-  Inbox inbox;
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback()));
   const Endpoint to = client->localEndpoint();
   constexpr std::uint8_t kBudget50ms = 5;
@@ -325,11 +337,13 @@ TEST_CASE("Client playout gives up a gap at its deadline on its own thread") {
 }
 
 TEST_CASE("Client without playout delivers DATA as it arrives") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
+  Inbox arrivals;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 3);
-  Inbox inbox;
-  Inbox arrivals;
   SubscribeOptions options;
   options.playout = false;
   options.on_arrival = arrivals.callback();
@@ -345,11 +359,13 @@ TEST_CASE("Client without playout delivers DATA as it arrives") {
 }
 
 TEST_CASE("Client sees every arrival through on_arrival, before playout") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
+  Inbox arrivals;
   FakeEdge edge;
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 4);
-  Inbox inbox;
-  Inbox arrivals;
   SubscribeOptions options;
   options.on_arrival = arrivals.callback();
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
@@ -363,6 +379,9 @@ TEST_CASE("Client sees every arrival through on_arrival, before playout") {
 }
 
 TEST_CASE("Client publishes the latency budget in every DATA header") {
+  // Declared before the client: its receive thread may call them until the
+  // client is destroyed.
+  Inbox inbox;
   FakeEdge edge;
   const auto client = connectTo(edge);
   SECTION("rounded up to 10 ms units") {
@@ -396,7 +415,6 @@ TEST_CASE("Client publishes the latency budget in every DATA header") {
     CHECK_FALSE(client->send(makeStreamId(42, 9), bytes({1})));  // not published
     SubscribeOptions options;
     options.default_latency_budget_us = 3 * kSecond;
-    Inbox inbox;
     CHECK(client->subscribe(makeStreamId(9, 9), inbox.callback(), options));
   }
 }

@@ -58,7 +58,7 @@ bool violated(Site& site) {
 
 void violatedAbort(const Site& site) {
   g_violations.fetch_add(1, std::memory_order_relaxed);
-  std::fprintf(stderr, "%s:%d: invariant failed: %s\n", site.file, site.line, site.expression);
+  reportInvariantToStderr(InvariantViolation{site.file, site.line, site.expression, 0});
   std::fflush(stderr);
   std::abort();
 }

@@ -10,6 +10,7 @@
 #include "common/process/log_fields.h"
 #include "common/token/join_token.h"
 #include "controller/edge_ranking.h"
+#include "controller/peer_address.h"
 
 namespace overline::controller {
 namespace {
@@ -554,18 +555,58 @@ grpc::Status Controller::getPath(const v1::GetPathRequest& request, v1::GetPathR
 
 // ---------------------------------------------------------------- edge
 
-grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request,
-                                      v1::AllocateEdgeResponse& response) const {
-  // An address with a port of its own fails to parse with a second one.
-  if (!Endpoint::parse(request.client_address() + ":0")) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "client_address: expected an IPv4 address without port, got \"" +
-                            request.client_address() + "\"");
+namespace {
+
+// The roles and scope `request` asks for, or the INVALID_ARGUMENT status.
+grpc::Status requestedGrant(const v1::AllocateEdgeRequest& request, token::JoinGrant& grant) {
+  grant.roles = 0;
+  for (const int role : request.roles()) {
+    switch (role) {
+      case v1::JOIN_ROLE_PUBLISH: grant.roles |= static_cast<std::uint8_t>(token::Role::kPublish); break;
+      case v1::JOIN_ROLE_SUBSCRIBE: grant.roles |= static_cast<std::uint8_t>(token::Role::kSubscribe); break;
+      default:
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "roles: expected JOIN_ROLE_PUBLISH or JOIN_ROLE_SUBSCRIBE, got " + std::to_string(role));
+    }
   }
+  if (grant.roles == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "roles: ask for JOIN_ROLE_PUBLISH, JOIN_ROLE_SUBSCRIBE or both");
+  }
+  const std::uint32_t prefix_bits = request.scope().prefix_bits();
+  if (prefix_bits > 64) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "scope.prefix_bits: expected 0..64, got " + std::to_string(prefix_bits));
+  }
+  grant.scope = token::StreamScope::prefix(request.scope().value(), static_cast<std::uint8_t>(prefix_bits));
+  if (grant.scope.value != request.scope().value()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "scope.value: bits below the " + std::to_string(prefix_bits) + "-bit prefix must be zero");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request, std::string_view peer,
+                                      v1::AllocateEdgeResponse& response) const {
+  // The token binds the address the client is seen at, never one it claims:
+  // a client cannot obtain a token for somebody else's address.
+  const auto client_address = peerIPv4Address(peer);
+  if (!client_address) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "join tokens bind the client's IPv4 address, and edges take IPv4 clients only: " +
+                            client_address.error());
+  }
+  token::JoinGrant grant;
+  if (grpc::Status invalid = requestedGrant(request, grant); !invalid.ok()) return invalid;
+
   std::lock_guard lock(mutex_);
-  const std::size_t max_count =
-      request.max_candidates() == 0 ? settings_.edge.max_candidates
-                                    : std::min(request.max_candidates(), settings_.edge.max_candidates);
+  // One token names every candidate, and a token names at most kMaxTokenEdges.
+  const std::size_t max_count = std::min<std::size_t>(
+      token::kMaxTokenEdges, request.max_candidates() == 0
+                                 ? settings_.edge.max_candidates
+                                 : std::min(request.max_candidates(), settings_.edge.max_candidates));
   std::vector<EdgeOption> options;
   for (const auto& [id, entry] : nodes_) {
     EdgeOption option{id, entry.provisioned.region, {}, entry.load, entry.session != nullptr, isDrained(entry)};
@@ -583,8 +624,11 @@ grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request,
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "no edge relay available (none connected, or all drained or overloaded)");
   }
-  const std::int64_t expires_unix_s = clock_() / 1000 + settings_.edge.token_ttl_s;
-  response.set_expires_unix_s(expires_unix_s);
+  grant.expires_unix_s = clock_() / 1000 + settings_.edge.token_ttl_s;
+  for (const EdgePick& pick : picks) grant.edges.push_back(pick.node);
+  const std::string join_token = token::signJoinToken(settings_.edge.token_key, grant, client_address.value());
+  response.set_expires_unix_s(grant.expires_unix_s);
+  response.set_observed_address(client_address.value());
   for (const EdgePick& pick : picks) {
     const NodeEntry& entry = *findNode(pick.node);
     v1::EdgeCandidate* candidate = response.add_candidates();
@@ -592,8 +636,7 @@ grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request,
     candidate->set_address(effectiveAddress(entry, pick.line));
     candidate->set_region(entry.provisioned.region);
     candidate->set_isp(entry.provisioned.lines[pick.line].isp);
-    candidate->set_join_token(
-        token::signJoinToken(settings_.edge.token_key, pick.node, request.client_address(), expires_unix_s));
+    candidate->set_join_token(join_token);
   }
   return grpc::Status::OK;
 }

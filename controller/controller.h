@@ -90,8 +90,11 @@ class Controller {
   void listLinks(v1::ListLinksResponse& response) const;
   grpc::Status getPath(const v1::GetPathRequest& request, v1::GetPathResponse& response) const;
 
-  // Edge RPC (edge.proto, edge_ranking.h).
-  grpc::Status allocateEdge(const v1::AllocateEdgeRequest& request, v1::AllocateEdgeResponse& response) const;
+  // Edge RPC (edge.proto, edge_ranking.h). `peer` is the caller as gRPC
+  // names it (ServerContext::peer(), e.g. "ipv4:203.0.113.5:5555"): the
+  // token is bound to its IPv4 address (peer_address.h).
+  grpc::Status allocateEdge(const v1::AllocateEdgeRequest& request, std::string_view peer,
+                            v1::AllocateEdgeResponse& response) const;
 
   // Relay sessions. `channel` must stay valid until onSessionEnded() for it
   // has returned. An accepted hello queues HelloAck, ConfigPush, PeerList and

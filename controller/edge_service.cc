@@ -2,9 +2,9 @@
 
 namespace overline::controller {
 
-grpc::Status EdgeService::AllocateEdge(grpc::ServerContext*, const v1::AllocateEdgeRequest* request,
+grpc::Status EdgeService::AllocateEdge(grpc::ServerContext* context, const v1::AllocateEdgeRequest* request,
                                        v1::AllocateEdgeResponse* response) {
-  return controller_.allocateEdge(*request, *response);
+  return controller_.allocateEdge(*request, context->peer(), *response);
 }
 
 }  // namespace overline::controller

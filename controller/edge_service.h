@@ -1,6 +1,6 @@
 #pragma once
 // The Edge gRPC service (edge.proto) on gRPC's synchronous API; forwards
-// to Controller::allocateEdge.
+// to Controller::allocateEdge with the caller's peer address.
 
 #include <grpcpp/grpcpp.h>
 

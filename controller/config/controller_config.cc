@@ -17,7 +17,8 @@ using config::SequenceReader;
 constexpr std::uint64_t kMaxTimerMs = 3'600'000;  // one hour
 constexpr std::uint64_t kMaxShortMs = 60'000;
 constexpr std::uint64_t kMaxTokenTtlS = 86'400;  // one day
-constexpr std::uint64_t kMaxCandidates = 32;
+// One join token names every candidate of an allocation.
+constexpr std::uint64_t kMaxCandidates = token::kMaxTokenEdges;
 
 DurationUs fromMs(std::uint64_t ms) { return static_cast<DurationUs>(ms) * kMillisecond; }
 

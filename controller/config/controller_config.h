@@ -29,7 +29,7 @@
 //     probe_interval_ms: 20      optional; 5..60000; default 20
 //     report_interval_ms: 1000   optional; 100..60000; default 1000
 //   edge:                        optional section
-//     max_candidates: 3          optional; 1..32; default 3
+//     max_candidates: 3          optional; 1..8 (one token names them all); default 3
 //     max_load_percent: 90       optional; 1..100; default 90
 //   metrics:                     optional section
 //     listen: 127.0.0.1:9465     optional; IPv4:port, port 0 = ephemeral,

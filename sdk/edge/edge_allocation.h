@@ -1,10 +1,12 @@
 #pragma once
 // Edge allocation for the SDK tools: asks the controller's Edge service
-// (proto/overline/v1/edge.proto) which edge relays this client should try.
-// A separate library (overline_edge_allocation) so that overline_sdk itself
-// does not depend on gRPC: applications may fetch candidates any way they
-// like and hand them to pickFastestEdge / Client::connect.
+// (proto/overline/v1/edge.proto) which edge relays this client should try,
+// with one join token good at all of them. A separate library
+// (overline_edge_allocation) so that overline_sdk itself does not depend on
+// gRPC: applications may fetch candidates any way they like and hand them to
+// pickFastestEdge / Client::connect.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,30 +18,40 @@
 namespace overline::sdk {
 
 struct EdgeAllocationRequest {
-  Endpoint controller;         // the controller's gRPC address
-  std::string client_address;  // IPv4 without port; the join tokens bind it
-  std::string region_hint;     // empty: none
-  std::string isp_hint;        // empty: none
+  Endpoint controller;  // the controller's gRPC address
+  // The roles the join token grants: at least one (the controller refuses
+  // a request for none).
+  bool publish = false;
+  bool subscribe = false;
+  // The streams it grants them on: the stream ids whose top
+  // `scope_prefix_bits` bits equal `scope_value`'s; 0 = any stream, 64 =
+  // exactly `scope_value` (bits below the prefix must be zero).
+  std::uint8_t scope_prefix_bits = 0;
+  StreamId scope_value = 0;
+  std::string region_hint;  // empty: none
+  std::string isp_hint;     // empty: none
+  std::uint32_t max_candidates = 0;  // 0: the controller's default
   DurationUs timeout_us = 5 * kSecond;
 };
 
 struct AllocatedEdge {
   NodeId node_id = kNoNode;
-  EdgeCandidate candidate;  // the line to join and its token
+  EdgeCandidate candidate;  // the line to join and the token (the same for every candidate)
   std::string region;
   std::string isp;
 };
 
-// Calls Edge.AllocateEdge; returns the candidates best first (the
-// controller's order). The error is one line: the gRPC status, or a
-// candidate address that does not parse.
-Result<std::vector<AllocatedEdge>, std::string> allocateEdges(const EdgeAllocationRequest& request);
+struct EdgeAllocation {
+  std::vector<AllocatedEdge> edges;  // best first (the controller's order)
+  // This client's IPv4 address as the controller saw it, without port (the
+  // NAT's public address when there is one). The token is bound to it: the
+  // client must reach the edges from the same address.
+  std::string observed_address;
+  std::int64_t expires_unix_s = 0;  // the token's expiry
+};
 
-// The local IPv4 address this host uses to reach `destination` (a UDP
-// connect() without sending anything), e.g. "127.0.0.1" toward a loopback
-// controller. It is the address edges see unless a NAT sits in between, in
-// which case the controller-signed token will not match: pass the public
-// address instead.
-Result<std::string, std::string> localAddressToward(const Endpoint& destination);
+// Calls Edge.AllocateEdge. The error is one line: the gRPC status, or a
+// candidate address that does not parse.
+Result<EdgeAllocation, std::string> allocateEdges(const EdgeAllocationRequest& request);
 
 }  // namespace overline::sdk

@@ -37,21 +37,25 @@ std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const ClientOptions& options) {
+Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
+                                                           const ClientOptions& options) {
   if (!flags.edge.empty()) return Client::connect(*Endpoint::parse(flags.edge), options);
 
   EdgeAllocationRequest request;
   request.controller = *Endpoint::parse(flags.controller);
-  auto client_address = localAddressToward(request.controller);
-  if (!client_address) return Err{client_address.error()};
-  request.client_address = std::move(client_address.value());
+  request.publish = intent.publish;
+  request.subscribe = intent.subscribe;
+  if (intent.stream) {
+    request.scope_prefix_bits = 64;
+    request.scope_value = *intent.stream;
+  }
   request.region_hint = flags.region;
   request.isp_hint = flags.isp;
   request.timeout_us = kAllocationTimeoutUs;
   auto allocated = allocateEdges(request);
   if (!allocated) return Err{allocated.error()};
   std::vector<EdgeCandidate> candidates;
-  for (const AllocatedEdge& edge : allocated.value()) candidates.push_back(edge.candidate);
+  for (const AllocatedEdge& edge : allocated.value().edges) candidates.push_back(edge.candidate);
   auto measured = pickFastestEdge(candidates, kPickTimeoutUs);
   if (!measured) return Err{measured.error()};
   return Client::connect(candidatesOf(measured.value()), options);

@@ -1,9 +1,10 @@
 #pragma once
 // How the SDK tools reach an edge: `--edge IP:PORT` directly (no token), or
 // `--controller IP:PORT [--region R] [--isp I]`: allocate candidates from
-// the controller's Edge service, order them by pickFastestEdge (the
-// controller's order unless another edge answers clearly faster) and join
-// the first with its token, failing over to the next candidates.
+// the controller's Edge service, with one join token for the tool's role and
+// stream, order them by pickFastestEdge (the controller's order unless
+// another edge answers clearly faster) and join the first with the token,
+// failing over to the next candidates.
 
 #include <CLI/CLI.hpp>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/types.h"
 #include "sdk/client.h"
 
 namespace overline::sdk::tools {
@@ -29,8 +31,16 @@ void addEdgeFlags(CLI::App& app, EdgeFlags& flags);
 // After parsing: the message for "neither --edge nor --controller", else nullopt.
 std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags);
 
+// What a tool asks the controller's join token for (--controller only).
+struct JoinIntent {
+  bool publish = false;
+  bool subscribe = false;
+  std::optional<StreamId> stream;  // the one stream the tool uses, if known before joining; else any
+};
+
 // Connects as the flags say. `options.connect_timeout_us` applies per edge
 // tried; the allocation and the RTT probe have their own short timeouts.
-Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const ClientOptions& options);
+Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
+                                                           const ClientOptions& options);
 
 }  // namespace overline::sdk::tools

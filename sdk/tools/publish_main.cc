@@ -46,7 +46,12 @@ int run(const Flags& flags) {
   }
   ClientOptions options;
   options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
-  auto connected = connectToEdge(flags.edge, options);
+  // The stream's id is EDGE_NODE:LOCAL_ID, and the edge is not known before
+  // joining (the token is good at every candidate): the token covers any
+  // stream.
+  JoinIntent intent;
+  intent.publish = true;
+  auto connected = connectToEdge(flags.edge, intent, options);
   if (!connected) {
     std::cerr << "overline-publish: " << connected.error() << "\n";
     return kExitConnectFailed;

@@ -102,7 +102,8 @@ int run(const Flags& flags) {
   SharedState shared;  // outlives the client below, whose callback uses it
   ClientOptions options;
   options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
-  auto connected = connectToEdge(flags.edge, options);
+  const StreamId stream = *parseStreamId(flags.stream);
+  auto connected = connectToEdge(flags.edge, {.subscribe = true, .stream = stream}, options);
   if (!connected) {
     std::cerr << "overline-subscribe: " << connected.error() << "\n";
     return kExitConnectFailed;
@@ -110,7 +111,6 @@ int run(const Flags& flags) {
   Client& client = *connected.value();
   printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"edge", client.edge().toString()}});
 
-  const StreamId stream = *parseStreamId(flags.stream);
   SubscribeOptions subscribe_options;
   subscribe_options.default_latency_budget_us =
       static_cast<DurationUs>(flags.default_latency_budget_ms) * kMillisecond;

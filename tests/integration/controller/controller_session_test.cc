@@ -244,7 +244,7 @@ TEST_CASE("the controller's metrics count relays, reports, computations and push
   CHECK(localmesh::valueOf(samples, "overline_controller_ignored_link_reports_total{reason=\"unknown_node\"}") == 0);
 }
 
-TEST_CASE("edge allocation offers connected relays with tokens bound to node and client") {
+TEST_CASE("edge allocation offers connected relays with one token bound to them and the observed address") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig);
   provisionDiamond(dir, controller->address());
@@ -253,7 +253,9 @@ TEST_CASE("edge allocation offers connected relays with tokens bound to node and
 
   auto edge = v1::Edge::NewStub(grpc::CreateChannel(controller->address(), grpc::InsecureChannelCredentials()));
   v1::AllocateEdgeRequest request;
-  request.set_client_address("198.51.100.7");
+  request.add_roles(v1::JOIN_ROLE_SUBSCRIBE);
+  request.mutable_scope()->set_prefix_bits(64);
+  request.mutable_scope()->set_value(makeStreamId(3, 1));
   request.set_region_hint("eu");
   request.set_isp_hint("isp-b");
   v1::AllocateEdgeResponse response;
@@ -264,15 +266,30 @@ TEST_CASE("edge allocation offers connected relays with tokens bound to node and
   CHECK(response.candidates(0).node_id() == 2);  // 1 is drained
   CHECK(response.candidates(0).isp() == "isp-b");
   CHECK(response.candidates(0).address() == "127.0.2.2:4002");
+  // This test reaches the loopback controller from 127.0.0.1.
+  CHECK(response.observed_address() == "127.0.0.1");
   const auto key = token::parseHexKey(kTokenKeyHex).value();
   const std::int64_t now_s = response.expires_unix_s() - 300;
-  CHECK(token::verifyJoinToken(key, response.candidates(0).join_token(), 2, "198.51.100.7", now_s).ok());
-  CHECK(token::verifyJoinToken(key, response.candidates(0).join_token(), 2, "198.51.100.8", now_s).error() ==
+  const std::string& join_token = response.candidates(0).join_token();
+  for (int i = 0; i < response.candidates_size(); ++i) {
+    const NodeId node = response.candidates(i).node_id();
+    INFO("node " << node);
+    CHECK(response.candidates(i).join_token() == join_token);
+    const auto verified = token::verifyJoinToken(key, join_token, node, "127.0.0.1", now_s);
+    REQUIRE(verified.ok());
+    CHECK(verified.value().allows(token::Role::kSubscribe, makeStreamId(3, 1)));
+    CHECK_FALSE(verified.value().allows(token::Role::kPublish, makeStreamId(3, 1)));
+    CHECK_FALSE(verified.value().allows(token::Role::kSubscribe, makeStreamId(3, 2)));
+  }
+  CHECK(token::verifyJoinToken(key, join_token, 2, "198.51.100.8", now_s).error() ==
         token::TokenError::kBadSignature);
+  CHECK(token::verifyJoinToken(key, join_token, 1, "127.0.0.1", now_s).error() == token::TokenError::kWrongEdge);
 
-  request.set_client_address("not-an-address");
+  request.clear_roles();
   grpc::ClientContext bad_context;
-  CHECK(edge->AllocateEdge(&bad_context, request, &response).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  const grpc::Status bad = edge->AllocateEdge(&bad_context, request, &response);
+  CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(bad.error_message() == "roles: ask for JOIN_ROLE_PUBLISH, JOIN_ROLE_SUBSCRIBE or both");
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // Joining through the controller: two relays (regions eu and us) that
 // require join tokens, a controller that signs them, and overline-subscribe
 // --controller picking an edge of the hinted region. Raw HELLOs check that a
-// relay answers only a valid token for itself: none, or one issued for the
-// other relay, is dropped as bad_token and never answered.
+// relay answers only a valid token that names it: one allocation's token is
+// good at every candidate; none, or one that names only the other relay, is
+// dropped as bad_token and never answered.
 
 #include <catch2/catch.hpp>
 
@@ -159,23 +160,41 @@ TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs w
   RunningRelay eu = startRelay(dir, 1, "eu", grpc);
   RunningRelay us = startRelay(dir, 2, "us", grpc);
 
-  // Both relays connected: the allocation offers both, at their bound lines.
+  // Both relays connected: the allocation offers both, at their bound lines,
+  // with one token that names both.
   sdk::EdgeAllocationRequest request;
   request.controller = grpc;
-  request.client_address = "127.0.0.1";  // the source address of loopback HELLOs
+  request.subscribe = true;
   request.region_hint = "us";
   std::vector<sdk::AllocatedEdge> edges;
+  std::string observed_address;
   REQUIRE(waitFor(
       [&] {
         auto allocated = sdk::allocateEdges(request);
-        if (!allocated || allocated.value().size() != 2) return false;
-        edges = allocated.value();
+        if (!allocated || allocated.value().edges.size() != 2) return false;
+        edges = allocated.value().edges;
+        observed_address = allocated.value().observed_address;
         return edges[0].candidate.endpoint == us.line && edges[1].candidate.endpoint == eu.line;
       },
       kDeadline));
   REQUIRE(edges[0].node_id == 2);
-  const std::string token_for_us = edges[0].candidate.join_token;
-  const std::string token_for_eu = edges[1].candidate.join_token;
+  // The controller saw this process at the source address of its loopback HELLOs.
+  CHECK(observed_address == "127.0.0.1");
+  const std::string token_for_both = edges[0].candidate.join_token;
+  CHECK(edges[1].candidate.join_token == token_for_both);
+  // One candidate each: tokens that name only that relay.
+  request.max_candidates = 1;
+  const auto only_us = sdk::allocateEdges(request);
+  REQUIRE(only_us);
+  REQUIRE(only_us.value().edges.size() == 1);
+  REQUIRE(only_us.value().edges[0].node_id == 2);
+  request.region_hint = "eu";
+  const auto only_eu = sdk::allocateEdges(request);
+  REQUIRE(only_eu);
+  REQUIRE(only_eu.value().edges.size() == 1);
+  REQUIRE(only_eu.value().edges[0].node_id == 1);
+  const std::string token_for_us = only_us.value().edges[0].candidate.join_token;
+  const std::string token_for_eu = only_eu.value().edges[0].candidate.join_token;
 
   SECTION("overline-subscribe --controller --region joins a relay of that region") {
     std::string error;
@@ -195,8 +214,10 @@ TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs w
     CHECK(badTokens(us) == 0);
   }
 
-  SECTION("a token admits the client at its own relay only; no token admits nobody") {
+  SECTION("a token admits the client at the relays it names only; no token admits nobody") {
     OpenSockets sockets;
+    CHECK(helloAnswered(sockets, us.line, token_for_both, 5s));
+    CHECK(helloAnswered(sockets, eu.line, token_for_both, 5s));
     CHECK(helloAnswered(sockets, us.line, token_for_us, 5s));
     CHECK(helloAnswered(sockets, eu.line, token_for_eu, 5s));
     REQUIRE(badTokens(eu) == 0);

@@ -555,7 +555,26 @@ TEST_CASE("provisioning requests are validated field by field") {
   CHECK(problem([](auto& r) { r.set_capacity_bps(0); }) == "capacity_bps: must be greater than 0");
 }
 
-TEST_CASE("edge allocation ranks same region and ISP first and signs a token per candidate") {
+// What the Edge service passes as the caller: gRPC's peer string.
+constexpr const char* kPeer = "ipv4:203.0.113.5:40123";
+constexpr const char* kObserved = "203.0.113.5";
+
+v1::AllocateEdgeRequest subscribeRequest() {
+  v1::AllocateEdgeRequest request;
+  request.add_roles(v1::JOIN_ROLE_SUBSCRIBE);
+  return request;
+}
+
+token::JoinGrant verifiedGrant(const std::string& join_token, NodeId node, std::int64_t now_s,
+                               std::string_view client = kObserved,
+                               const std::vector<std::uint8_t>& key = kTokenKey) {
+  const auto verified = token::verifyJoinToken(key, join_token, node, client, now_s);
+  INFO("token " << join_token << " at node " << node);
+  REQUIRE(verified.ok());
+  return verified.value();
+}
+
+TEST_CASE("edge allocation ranks same region and ISP first and signs one token for all candidates") {
   Fixture f;
   f.provision(1, "eu", {"isp-a", "isp-b"});
   f.provision(2, "eu", {"isp-c", "isp-d"});
@@ -568,12 +587,13 @@ TEST_CASE("edge allocation ranks same region and ISP first and signs a token per
   REQUIRE(f.controller().setDrained(4, true, changed).ok());
   f.report(5, {}, 0.95);  // overloaded
 
-  v1::AllocateEdgeRequest request;
-  request.set_client_address("203.0.113.5");
+  v1::AllocateEdgeRequest request = subscribeRequest();
   request.set_region_hint("eu");
   request.set_isp_hint("isp-b");
+  request.mutable_scope()->set_prefix_bits(64);
+  request.mutable_scope()->set_value(makeStreamId(1, 7));
   v1::AllocateEdgeResponse response;
-  REQUIRE(f.controller().allocateEdge(request, response).ok());
+  REQUIRE(f.controller().allocateEdge(request, kPeer, response).ok());
   REQUIRE(response.candidates_size() == 3);
   CHECK(response.candidates(0).node_id() == 1);
   CHECK(response.candidates(0).address() == "127.0.1.2:4001");  // its isp-b line
@@ -581,32 +601,150 @@ TEST_CASE("edge allocation ranks same region and ISP first and signs a token per
   CHECK(response.candidates(1).node_id() == 2);  // same region
   CHECK(response.candidates(2).node_id() == 3);  // same ISP
   CHECK(response.expires_unix_s() == f.nowMs() / 1000 + 300);
-  const auto verified = token::verifyJoinToken(kTokenKey, response.candidates(0).join_token(), 1, "203.0.113.5",
-                                               f.nowMs() / 1000);
-  REQUIRE(verified.ok());
-  CHECK(verified.value() == response.expires_unix_s());
-  CHECK_FALSE(
-      token::verifyJoinToken(kTokenKey, response.candidates(0).join_token(), 2, "203.0.113.5", f.nowMs() / 1000)
-          .ok());
+  CHECK(response.observed_address() == kObserved);
+
+  // One token on every candidate, good at each of their nodes.
+  const std::string& join_token = response.candidates(0).join_token();
+  token::JoinGrant expected;
+  expected.expires_unix_s = response.expires_unix_s();
+  expected.roles = static_cast<std::uint8_t>(token::Role::kSubscribe);
+  expected.scope = token::StreamScope::exactly(makeStreamId(1, 7));
+  expected.edges = {1, 2, 3};
+  for (int i = 0; i < response.candidates_size(); ++i) {
+    CHECK(response.candidates(i).join_token() == join_token);
+    CHECK(verifiedGrant(join_token, response.candidates(i).node_id(), f.nowMs() / 1000) == expected);
+  }
+  // Not at the relays it did not offer.
+  for (const NodeId other : {4, 5}) {
+    CHECK(token::verifyJoinToken(kTokenKey, join_token, other, kObserved, f.nowMs() / 1000).error() ==
+          token::TokenError::kWrongEdge);
+  }
 
   request.set_max_candidates(1);
   response.Clear();
-  REQUIRE(f.controller().allocateEdge(request, response).ok());
-  CHECK(response.candidates_size() == 1);
+  REQUIRE(f.controller().allocateEdge(request, kPeer, response).ok());
+  REQUIRE(response.candidates_size() == 1);
+  CHECK(verifiedGrant(response.candidates(0).join_token(), 1, f.nowMs() / 1000).edges == std::vector<NodeId>{1});
+  CHECK(token::verifyJoinToken(kTokenKey, response.candidates(0).join_token(), 2, kObserved, f.nowMs() / 1000)
+            .error() == token::TokenError::kWrongEdge);
+}
 
-  request.set_client_address("203.0.113.5:4000");
-  const grpc::Status bad = f.controller().allocateEdge(request, response);
-  CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(bad.error_message() == "client_address: expected an IPv4 address without port, got \"203.0.113.5:4000\"");
+TEST_CASE("the token is bound to the caller's observed address, not to one the request claims") {
+  Fixture f;
+  f.provision(1);
+  f.connect(1);
+  // What an older client sent: field 1, client_address, now reserved, set to
+  // somebody else's address.
+  v1::AllocateEdgeRequest request;
+  const std::string claimed = "198.51.100.7";
+  REQUIRE(request.ParseFromString(std::string("\x0a") + static_cast<char>(claimed.size()) + claimed));
+  REQUIRE(request.ByteSizeLong() > 0);  // kept as an unknown field
+  request.add_roles(v1::JOIN_ROLE_PUBLISH);
+
+  for (const std::string peer : {"ipv4:203.0.113.5:40123", "ipv6:[::ffff:203.0.113.5]:40123",
+                                 "ipv6:%5B::ffff:203.0.113.5%5D:40123", "ipv6:%5b::FFFF:203.0.113.5%5d:1"}) {
+    INFO("peer " << peer);
+    v1::AllocateEdgeResponse response;
+    REQUIRE(f.controller().allocateEdge(request, peer, response).ok());
+    CHECK(response.observed_address() == kObserved);
+    REQUIRE(response.candidates_size() == 1);
+    const std::string& join_token = response.candidates(0).join_token();
+    CHECK(verifiedGrant(join_token, 1, f.nowMs() / 1000).roles == static_cast<std::uint8_t>(token::Role::kPublish));
+    CHECK(token::verifyJoinToken(kTokenKey, join_token, 1, claimed, f.nowMs() / 1000).error() ==
+          token::TokenError::kBadSignature);
+  }
+
+  SECTION("a caller seen at a non-IPv4 address gets no token") {
+    for (const std::string peer : {"ipv6:[2001:db8::1]:40123", "ipv6:%5B::1%5D:40123", "unix:/tmp/controller.sock",
+                                   "ipv4:203.0.113.5", "ipv4:203.0.113:1", "ipv6:::ffff:203.0.113.5:1", ""}) {
+      INFO("peer " << peer);
+      v1::AllocateEdgeResponse response;
+      const grpc::Status status = f.controller().allocateEdge(request, peer, response);
+      CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+      CHECK(status.error_message() ==
+            "join tokens bind the client's IPv4 address, and edges take IPv4 clients only: peer \"" + peer +
+                "\" is not an IPv4 address");
+      CHECK(response.candidates_size() == 0);
+    }
+  }
+}
+
+TEST_CASE("edge allocation grants the roles and stream scope asked for") {
+  Fixture f;
+  f.provision(1);
+  f.connect(1);
+  const auto grantOf = [&](const v1::AllocateEdgeRequest& request) {
+    v1::AllocateEdgeResponse response;
+    const grpc::Status status = f.controller().allocateEdge(request, kPeer, response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return verifiedGrant(response.candidates(0).join_token(), 1, f.nowMs() / 1000);
+  };
+  const auto problem = [&](const v1::AllocateEdgeRequest& request) {
+    v1::AllocateEdgeResponse response;
+    const grpc::Status status = f.controller().allocateEdge(request, kPeer, response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    return status.error_message();
+  };
+
+  v1::AllocateEdgeRequest request;
+  CHECK(problem(request) == "roles: ask for JOIN_ROLE_PUBLISH, JOIN_ROLE_SUBSCRIBE or both");
+  request.add_roles(v1::JOIN_ROLE_UNSPECIFIED);
+  CHECK(problem(request) == "roles: expected JOIN_ROLE_PUBLISH or JOIN_ROLE_SUBSCRIBE, got 0");
+  request.clear_roles();
+  request.add_roles(static_cast<v1::JoinRole>(9));
+  CHECK(problem(request) == "roles: expected JOIN_ROLE_PUBLISH or JOIN_ROLE_SUBSCRIBE, got 9");
+
+  request.clear_roles();
+  request.add_roles(v1::JOIN_ROLE_PUBLISH);
+  token::JoinGrant grant = grantOf(request);
+  CHECK(grant.roles == static_cast<std::uint8_t>(token::Role::kPublish));
+  CHECK(grant.scope == token::StreamScope::any());  // scope unset
+  CHECK(grant.allows(token::Role::kPublish, makeStreamId(9, 9)));
+  CHECK_FALSE(grant.allows(token::Role::kSubscribe, makeStreamId(9, 9)));
+
+  request.add_roles(v1::JOIN_ROLE_SUBSCRIBE);
+  request.add_roles(v1::JOIN_ROLE_PUBLISH);  // repeats are harmless
+  request.mutable_scope()->set_prefix_bits(32);
+  request.mutable_scope()->set_value(makeStreamId(4, 0));
+  grant = grantOf(request);
+  CHECK(grant.roles == token::kAllRoles);
+  CHECK(grant.scope == token::StreamScope::prefix(makeStreamId(4, 0), 32));
+  CHECK(grant.allows(token::Role::kSubscribe, makeStreamId(4, 12)));
+  CHECK_FALSE(grant.allows(token::Role::kSubscribe, makeStreamId(5, 12)));
+
+  request.mutable_scope()->set_value(makeStreamId(4, 1));
+  CHECK(problem(request) == "scope.value: bits below the 32-bit prefix must be zero");
+  request.mutable_scope()->set_prefix_bits(65);
+  CHECK(problem(request) == "scope.prefix_bits: expected 0..64, got 65");
+  request.mutable_scope()->set_prefix_bits(64);
+  CHECK(grantOf(request).scope == token::StreamScope::exactly(makeStreamId(4, 1)));
+}
+
+TEST_CASE("edge allocation offers at most the edges one token can name") {
+  Fixture f;
+  ControllerSettings settings = f.settings();
+  settings.edge.max_candidates = 32;  // beyond what the config file allows
+  f.controller().updateSettings(settings);
+  for (NodeId id = 1; id <= 10; ++id) {
+    f.provision(id);
+    f.connect(id);
+  }
+  v1::AllocateEdgeRequest request = subscribeRequest();
+  request.set_max_candidates(10);
+  v1::AllocateEdgeResponse response;
+  REQUIRE(f.controller().allocateEdge(request, kPeer, response).ok());
+  REQUIRE(response.candidates_size() == static_cast<int>(token::kMaxTokenEdges));
+  const token::JoinGrant grant = verifiedGrant(response.candidates(7).join_token(), 8, f.nowMs() / 1000);
+  CHECK(grant.edges == std::vector<NodeId>{1, 2, 3, 4, 5, 6, 7, 8});
 }
 
 TEST_CASE("edge allocation without a usable relay is UNAVAILABLE") {
   Fixture f;
   f.provision(1);
-  v1::AllocateEdgeRequest request;
-  request.set_client_address("203.0.113.5");
   v1::AllocateEdgeResponse response;
-  CHECK(f.controller().allocateEdge(request, response).error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(f.controller().allocateEdge(subscribeRequest(), kPeer, response).error_code() ==
+        grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_CASE("updated settings are pushed to connected relays and apply to the next allocation") {
@@ -629,19 +767,16 @@ TEST_CASE("updated settings are pushed to connected relays and apply to the next
   CHECK(one.messages().back().config().probe_interval_ms() == 20);
   CHECK(two.messages().back().config().report_interval_ms() == 250);
 
-  v1::AllocateEdgeRequest request;
-  request.set_client_address("203.0.113.5");
   v1::AllocateEdgeResponse response;
-  REQUIRE(f.controller().allocateEdge(request, response).ok());
+  REQUIRE(f.controller().allocateEdge(subscribeRequest(), kPeer, response).ok());
   REQUIRE(response.candidates_size() == 1);
   CHECK(response.expires_unix_s() == f.nowMs() / 1000 + 60);
   const NodeId node = response.candidates(0).node_id();
-  CHECK(token::verifyJoinToken(settings.edge.token_key, response.candidates(0).join_token(), node, "203.0.113.5",
-                               f.nowMs() / 1000)
-            .ok());
-  CHECK_FALSE(
-      token::verifyJoinToken(kTokenKey, response.candidates(0).join_token(), node, "203.0.113.5", f.nowMs() / 1000)
-          .ok());
+  CHECK(verifiedGrant(response.candidates(0).join_token(), node, f.nowMs() / 1000, kObserved,
+                      settings.edge.token_key)
+            .expires_unix_s == response.expires_unix_s());
+  CHECK(token::verifyJoinToken(kTokenKey, response.candidates(0).join_token(), node, kObserved, f.nowMs() / 1000)
+            .error() == token::TokenError::kBadSignature);
 
   // Unchanged relay settings push nothing.
   f.controller().updateSettings(settings);

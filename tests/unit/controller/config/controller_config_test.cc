@@ -97,6 +97,8 @@ TEST_CASE("errors are one line naming the key") {
                    "routes: {region_rules: [{destination_region: eu, allowed_regions: [us]}]}\n") ==
         "routes.region_rules[0].allowed_regions: must include destination_region \"eu\"");
   CHECK(parseError("db_path: x\n" + token + "edge: {max_candidates: 0}\n").starts_with("edge.max_candidates:"));
+  // One join token names every candidate, at most 8.
+  CHECK(parseError("db_path: x\n" + token + "edge: {max_candidates: 9}\n").starts_with("edge.max_candidates:"));
   CHECK(parseError("db_path: x\n" + token + "relays: {probe_ms: 5}\n") == "relays.probe_ms: unknown key");
   CHECK(parseError("db_path: x\n" + token + "metrics: {listen: foo}\n") ==
         "metrics.listen: expected IPv4:port or \"off\", got \"foo\"");

@@ -1,7 +1,11 @@
-// Join tokens at the relay: RelayCore with a JoinPolicy, driven with a fake
-// wall clock. Clients are test::clientEndpoint(n) = 192.168.0.n:(5000 + n).
+// Join tokens at the relay: checkJoin on its own, and RelayCore with a
+// JoinPolicy, driven with a fake wall clock. Clients are
+// test::clientEndpoint(n) = 192.168.0.n:(5000 + n).
+
+#include "relay/core/join_check.h"
 
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 
 #include "common/token/join_token.h"
@@ -37,9 +41,20 @@ Bytes helloWith(std::string_view token) {
   return Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(size));
 }
 
-std::string tokenFor(NodeId node, std::string_view client_address, std::int64_t expires_unix_s) {
-  return token::signJoinToken(kKey, node, client_address, expires_unix_s);
+token::JoinGrant grantFor(std::vector<NodeId> edges, std::int64_t expires_unix_s) {
+  token::JoinGrant grant;
+  grant.expires_unix_s = expires_unix_s;
+  grant.roles = static_cast<std::uint8_t>(token::Role::kSubscribe);
+  grant.scope = token::StreamScope::prefix(makeStreamId(5, 0), 32);
+  grant.edges = std::move(edges);
+  return grant;
 }
+
+std::string tokenFor(NodeId node, std::string_view client_address, std::int64_t expires_unix_s) {
+  return token::signJoinToken(kKey, grantFor({node}, expires_unix_s), client_address);
+}
+
+std::span<const std::byte> bytesOf(std::string_view text) { return std::as_bytes(std::span(text.data(), text.size())); }
 
 struct Relay {
   explicit Relay(JoinPolicy policy) : core(configWith(std::move(policy)), sink) {
@@ -59,9 +74,60 @@ struct Relay {
 
 const JoinPolicy kRequired{kKey, true};
 
-TEST_CASE("A HELLO with a valid join token joins and gets a header-only reply") {
+TEST_CASE("checkJoin returns the grant of a token that verifies for this node, address and time") {
+  const token::JoinGrant grant = grantFor({kSelf + 1, kSelf}, kNowUnixS + 60);
+  const std::string token = token::signJoinToken(kKey, grant, "192.168.0.1");
+  const auto checked = checkJoin(kRequired, kSelf, clientEndpoint(1), bytesOf(token), kNowUnixS * kSecond);
+  REQUIRE(checked.ok());
+  CHECK(checked.value() == grant);
+  CHECK(checked.value().allows(token::Role::kSubscribe, makeStreamId(5, 3)));
+  CHECK_FALSE(checked.value().allows(token::Role::kPublish, makeStreamId(5, 3)));
+  CHECK_FALSE(checked.value().allows(token::Role::kSubscribe, makeStreamId(6, 3)));
+  // Any port of the signed address; the wall clock's microseconds below a second do not matter.
+  CHECK(checkJoin(kRequired, kSelf, clientEndpoint(1).withPort(9999), bytesOf(token),
+                  (kNowUnixS + 59) * kSecond + 999'999)
+            .ok());
+}
+
+TEST_CASE("checkJoin says why it refuses a token") {
+  const std::string token = tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60);
+  const auto error = [&](std::string_view presented, NodeId node, std::uint32_t client,
+                         std::optional<TimeUs> wall_now_us) {
+    const auto checked = checkJoin(kRequired, node, clientEndpoint(client), bytesOf(presented), wall_now_us);
+    REQUIRE_FALSE(checked.ok());
+    return checked.error();
+  };
+  const TimeUs now_us = kNowUnixS * kSecond;
+  CHECK(error("", kSelf, 1, now_us) == token::TokenError::kMalformed);
+  CHECK(error("hello", kSelf, 1, now_us) == token::TokenError::kMalformed);
+  CHECK(error(token, kSelf, 2, now_us) == token::TokenError::kBadSignature);
+  CHECK(error(token, kSelf + 1, 1, now_us) == token::TokenError::kWrongEdge);
+  CHECK(error(token, kSelf, 1, (kNowUnixS + 60) * kSecond) == token::TokenError::kExpired);
+  // No wall clock yet: no expiry can be checked.
+  CHECK(error(token, kSelf, 1, std::nullopt) == token::TokenError::kExpired);
+}
+
+TEST_CASE("without a key or a required token checkJoin grants everything at this node") {
+  token::JoinGrant unrestricted;
+  unrestricted.expires_unix_s = std::numeric_limits<std::int64_t>::max();
+  unrestricted.roles =
+      static_cast<std::uint8_t>(token::Role::kPublish) | static_cast<std::uint8_t>(token::Role::kSubscribe);
+  unrestricted.scope = token::StreamScope::any();
+  unrestricted.edges = {kSelf};
+  for (const JoinPolicy& policy : {JoinPolicy{}, JoinPolicy{kKey, false}, JoinPolicy{{}, true}}) {
+    for (const std::string_view presented : {std::string_view(), std::string_view("not a token")}) {
+      const auto checked = checkJoin(policy, kSelf, clientEndpoint(1), bytesOf(presented), std::nullopt);
+      REQUIRE(checked.ok());
+      CHECK(checked.value() == unrestricted);
+      CHECK(checked.value().allows(token::Role::kPublish, std::numeric_limits<StreamId>::max()));
+    }
+  }
+}
+
+TEST_CASE("A HELLO with a valid join token (for this node among others) joins and gets a header-only reply") {
   Relay relay(kRequired);
-  const Bytes hello = helloWith(tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60));
+  const Bytes hello =
+      helloWith(token::signJoinToken(kKey, grantFor({kSelf + 3, kSelf}, kNowUnixS + 60), "192.168.0.1"));
   relay.fromClient(1, hello);
 
   REQUIRE(relay.sink.sent.size() == 1);
@@ -89,11 +155,13 @@ TEST_CASE("A joining HELLO without a valid token is dropped as bad_token, unansw
     token = tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60);
     token.back() = token.back() == 'A' ? 'B' : 'A';
   }
-  SECTION("for another node") { token = tokenFor(kSelf + 1, "192.168.0.1", kNowUnixS + 60); }
+  SECTION("for other nodes") {
+    token = token::signJoinToken(kKey, grantFor({kSelf + 1, kSelf + 2}, kNowUnixS + 60), "192.168.0.1");
+  }
   SECTION("for another client address") { token = tokenFor(kSelf, "192.168.0.2", kNowUnixS + 60); }
   SECTION("signed with another key") {
     const std::vector<std::uint8_t> other(kKey.size(), 0x55);
-    token = token::signJoinToken(other, kSelf, "192.168.0.1", kNowUnixS + 60);
+    token = token::signJoinToken(other, grantFor({kSelf}, kNowUnixS + 60), "192.168.0.1");
   }
   SECTION("not a token") { token = "hello"; }
   relay.fromClient(1, helloWith(token));

@@ -10,6 +10,9 @@ namespace overline {
 
 template <typename E>
 struct Err {
+  // A constructor, not only an aggregate: clang 14 (the fuzzers' compiler)
+  // has no parenthesised aggregate initialisation, and `Err(x)` is common.
+  explicit Err(E e) : error(std::move(e)) {}
   E error;
 };
 template <typename E>

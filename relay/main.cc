@@ -33,6 +33,7 @@
 //    "metrics":"127.0.0.1:9464"}          ("metrics" is null when disabled)
 // Test harnesses wait for this file instead of sleeping.
 
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -40,6 +41,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <csignal>
 #include <cstring>
@@ -142,6 +144,9 @@ void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore
     io.retime();
   }
   if (!(plan.config.core.join == running.core.join)) core.setJoinPolicy(plan.config.core.join);
+  if (!(plan.config.core.auth.mesh_keys == running.core.auth.mesh_keys)) {
+    core.setMeshKeys(plan.config.core.auth.mesh_keys);
+  }
   std::string applied;
   for (const std::string& key : plan.applied) applied += (applied.empty() ? "" : ",") + key;
   logEvent(spdlog::level::info, "config reloaded",
@@ -166,6 +171,18 @@ int run(RelayProcessConfig config, const Options& options) {
   if (!io) return fail(kExitStartFailed, io.error());
   RelayIo& relay_io = *io.value();
 
+  // The core has no clock and no random source: the process gives it the
+  // client cookie secret and the first packet number (neighbour_auth.h).
+  if (::getrandom(config.core.auth.cookie_secret.data(), config.core.auth.cookie_secret.size(), 0) !=
+      static_cast<ssize_t>(config.core.auth.cookie_secret.size())) {
+    return fail(kExitStartFailed, std::string("getrandom: ") + std::strerror(errno));
+  }
+  config.core.auth.packet_number_base = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  if (config.core.auth.insecure_lab_mode) {
+    logEvent(spdlog::level::warn, "insecure_lab_mode: relay-to-relay packets are not authenticated", {});
+  }
   RelayCore core(config.core, relay_io);
 
   std::unique_ptr<ControlBridge> control_bridge;

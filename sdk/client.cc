@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "common/crypto/packet_auth.h"
 #include "sdk/hello_packet.h"
 
 namespace overline::sdk {
@@ -53,23 +55,36 @@ std::size_t encodeControl(wire::PacketType type, StreamId stream, wire::PacketBu
   return wire::encodePacket(header, {}, buffer);
 }
 
-// Sends HELLO every retry interval and waits for the edge's HELLO reply.
-Result<NodeId, std::string> handshake(int fd, const Endpoint& edge, const ClientOptions& options) {
+// A fresh random nonce for a join (it makes the session key unique).
+Result<HelloNonce, std::string> randomNonce() {
+  HelloNonce nonce{};
+  if (::getrandom(nonce.data(), nonce.size(), 0) != static_cast<ssize_t>(nonce.size())) {
+    return Err{errnoText("getrandom")};
+  }
+  return nonce;
+}
+
+// Runs the join (HELLO, CHALLENGE, HELLO with the cookie, WELCOME),
+// sending the current HELLO every retry interval, until joined or timed out.
+Result<JoinHandshake, std::string> handshake(int fd, const Endpoint& edge, const ClientOptions& options) {
+  auto nonce = randomNonce();
+  if (!nonce) return Err{nonce.error()};
+  JoinHandshake join(*nonce, options.join_token);
   wire::PacketBuffer hello;
-  const std::size_t hello_bytes = encodeHello(options.join_token, hello);
   const TimeUs deadline = monotonicUs() + options.connect_timeout_us;
   TimeUs next_hello = monotonicUs();
   std::array<std::byte, wire::kMaxPacketBytes + 1> buffer;
   for (;;) {
     TimeUs now = monotonicUs();
     if (now >= deadline) {
-      return Err{"no HELLO reply from edge " + edge.toString() + " within " +
-                 std::to_string(options.connect_timeout_us / kMillisecond) + " ms"};
+      return Err{"no WELCOME from edge " + edge.toString() + " within " +
+                 std::to_string(options.connect_timeout_us / kMillisecond) + " ms (wrong address, edge down, " +
+                 "or join token refused)"};
     }
     if (now >= next_hello) {
       // A failed send (e.g. ECONNREFUSED after an ICMP port unreachable) is
       // retried like a lost HELLO: the edge may be starting.
-      (void)::send(fd, hello.data(), hello_bytes, MSG_NOSIGNAL);
+      (void)::send(fd, hello.data(), join.hello(hello, 0), MSG_NOSIGNAL);
       next_hello = now + options.hello_retry_us;
     }
     pollfd pfd{fd, POLLIN, 0};
@@ -80,9 +95,11 @@ Result<NodeId, std::string> handshake(int fd, const Endpoint& edge, const Client
       const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (n < 0) break;  // EAGAIN, or ECONNREFUSED while the edge is not up
       const auto parsed = wire::parsePacket(std::span(buffer.data(), static_cast<std::size_t>(n)));
-      if (parsed && parsed->header.type == wire::PacketType::kHello &&
-          parsed->header.sender_node_id != kNoNode) {
-        return parsed->header.sender_node_id;
+      if (!parsed) continue;
+      switch (join.onAnswer(*parsed)) {
+        case JoinHandshake::Step::kIgnored: break;
+        case JoinHandshake::Step::kChallenged: next_hello = monotonicUs(); break;  // echo the cookie now
+        case JoinHandshake::Step::kJoined: return join;
       }
     }
   }
@@ -109,8 +126,8 @@ Result<std::unique_ptr<Client>, std::string> Client::connect(const Endpoint& edg
   if (edge.address() == 0 || edge.port() == 0) {
     return Err{"invalid edge endpoint " + edge.toString()};
   }
-  if (options.join_token.size() > wire::kMaxHelloPayloadBytes) {
-    return Err{"join token longer than " + std::to_string(wire::kMaxHelloPayloadBytes) + " bytes"};
+  if (options.join_token.size() > wire::kMaxJoinTokenBytes) {
+    return Err{"join token longer than " + std::to_string(wire::kMaxJoinTokenBytes) + " bytes"};
   }
   UniqueFd socket_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!socket_fd.valid()) return Err{errnoText("socket")};
@@ -129,11 +146,11 @@ Result<std::unique_ptr<Client>, std::string> Client::connect(const Endpoint& edg
   UniqueFd wake_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!wake_fd.valid()) return Err{errnoText("eventfd")};
 
-  auto edge_node = handshake(socket_fd.get(), edge, options);
-  if (!edge_node) return Err{edge_node.error()};
+  auto joined = handshake(socket_fd.get(), edge, options);
+  if (!joined) return Err{joined.error()};
 
   std::unique_ptr<Client> client(new Client(std::move(socket_fd), std::move(wake_fd), edge,
-                                            Endpoint::fromSockaddr(local_addr), *edge_node, options));
+                                            Endpoint::fromSockaddr(local_addr), joined.value(), options));
   try {
     client->thread_ = std::thread([c = client.get()] { c->run(); });
   } catch (const std::system_error& e) {
@@ -143,14 +160,29 @@ Result<std::unique_ptr<Client>, std::string> Client::connect(const Endpoint& edg
   return client;
 }
 
-Client::Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local, NodeId edge_node,
-               const ClientOptions& options)
+Client::Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local,
+               const JoinHandshake& joined, const ClientOptions& options)
     : socket_(std::move(socket)),
       wake_(std::move(wake)),
       edge_(edge),
       local_(local),
-      edge_node_(edge_node),
-      options_(options) {}
+      edge_node_(joined.edgeNode()),
+      options_(options),
+      session_(Session{crypto::Gmac(joined.sessionKey()), 1, joined.nonce()}),
+      reflexive_(joined.reflexiveAddress()),
+      join_token_(options.join_token) {}
+
+bool Client::setJoinToken(std::string token) {
+  if (token.size() > wire::kMaxJoinTokenBytes) return false;
+  std::lock_guard lock(send_mutex_);
+  join_token_ = std::move(token);
+  return true;
+}
+
+Endpoint Client::reflexiveAddress() const {
+  std::lock_guard lock(send_mutex_);
+  return reflexive_;
+}
 
 Client::~Client() { close(); }
 
@@ -178,6 +210,7 @@ ClientCounters Client::counters() const {
   out.send_failed = load(counters_.send_failed);
   out.packets_received = load(counters_.packets_received);
   out.hello_replies = load(counters_.hello_replies);
+  out.rejoins = load(counters_.rejoins);
   out.data_delivered = load(counters_.data_delivered);
   out.malformed = load(counters_.malformed);
   out.unexpected_type = load(counters_.unexpected_type);
@@ -221,7 +254,7 @@ bool Client::send(StreamId stream, std::span<const std::byte> payload) {
   header.timestamp_us = wallClockUs();
   wire::PacketBuffer buffer;
   const std::size_t bytes = wire::encodePacket(header, payload, buffer);
-  return sendDatagram(std::span(buffer.data(), bytes));
+  return sendDatagram(buffer, bytes);
 }
 
 std::optional<std::string> Client::subscribe(StreamId stream, ReceiveCallback callback,
@@ -266,10 +299,16 @@ void Client::waitForRunningCallback() {
 void Client::run() {
   TimeUs next_keepalive = monotonicUs() + options_.keepalive_interval_us;
   TimeUs next_refresh = monotonicUs() + options_.refresh_interval_us;
+  last_answer_us_ = monotonicUs();
   pollfd fds[2] = {{socket_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
   while (!closed_.load(std::memory_order_relaxed)) {
     const TimeUs now = monotonicUs();
     if (now >= next_keepalive) {
+      // Three keepalives unanswered: the edge has forgotten this session
+      // (it restarted) or is gone; join again (a new session key). Tagged
+      // keepalives go on meanwhile, in case only answers were lost.
+      if (!rejoin_ && now - last_answer_us_ > 3 * options_.keepalive_interval_us) startRejoin();
+      if (rejoin_) sendRejoinHello();
       sendHello();
       next_keepalive = now + options_.keepalive_interval_us;
     }
@@ -312,6 +351,11 @@ void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arriv
   switch (parsed->header.type) {
     case wire::PacketType::kHello:
       bump(counters_.hello_replies);
+      last_answer_us_ = now;
+      return;
+    case wire::PacketType::kChallenge:
+    case wire::PacketType::kWelcome:
+      onJoinAnswer(*parsed, now);
       return;
     case wire::PacketType::kData:
       deliver(*parsed, arrival_us, now);
@@ -464,16 +508,74 @@ void Client::refreshSubscriptions() {
 void Client::sendControl(wire::PacketType type, StreamId stream) {
   wire::PacketBuffer buffer;
   const std::size_t bytes = encodeControl(type, stream, buffer);
-  sendDatagram(std::span(buffer.data(), bytes));
+  sendDatagram(buffer, bytes);
 }
 
 void Client::sendHello() {
   wire::PacketBuffer buffer;
-  const std::size_t bytes = encodeHello(options_.join_token, buffer);
-  sendDatagram(std::span(buffer.data(), bytes));
+  HelloNonce nonce;
+  std::string token;
+  {
+    std::lock_guard lock(send_mutex_);
+    nonce = session_.nonce;
+    token = join_token_;
+  }
+  // Tagged, with the token, so the edge can extend the session with a fresh one.
+  const std::size_t bytes = encodeHello(nonce, HelloCookie{}, token, buffer);
+  sendDatagram(buffer, bytes);
 }
 
-bool Client::sendDatagram(std::span<const std::byte> datagram) {
+void Client::startRejoin() {
+  auto nonce = randomNonce();
+  if (!nonce) {
+    bump(counters_.send_failed);
+    return;
+  }
+  std::lock_guard lock(send_mutex_);
+  rejoin_.emplace(*nonce, join_token_);
+}
+
+void Client::sendRejoinHello() {
+  wire::PacketBuffer buffer;
+  const std::size_t bytes = rejoin_->hello(buffer, 0);
+  // Untagged: this is a new join.
+  if (::send(socket_.get(), buffer.data(), bytes, MSG_NOSIGNAL) == static_cast<ssize_t>(bytes)) {
+    bump(counters_.packets_sent);
+  } else {
+    bump(counters_.send_failed);
+  }
+}
+
+void Client::onJoinAnswer(const wire::PacketView& packet, TimeUs now) {
+  if (!rejoin_) {
+    bump(counters_.unexpected_type);  // a stray or forged join answer
+    return;
+  }
+  switch (rejoin_->onAnswer(packet)) {
+    case JoinHandshake::Step::kIgnored: bump(counters_.unexpected_type); return;
+    case JoinHandshake::Step::kChallenged: sendRejoinHello(); return;
+    case JoinHandshake::Step::kJoined: break;
+  }
+  {
+    std::lock_guard lock(send_mutex_);
+    session_ = Session{crypto::Gmac(rejoin_->sessionKey()), 1, rejoin_->nonce()};
+    reflexive_ = rejoin_->reflexiveAddress();
+  }
+  rejoin_.reset();
+  last_answer_us_ = now;
+  bump(counters_.rejoins);
+  // The new session has no subscriptions yet.
+  refreshSubscriptions();
+}
+
+bool Client::sendDatagram(wire::PacketBuffer& buffer, std::size_t size) {
+  std::size_t sealed = 0;
+  {
+    // One session key context and one packet number sequence for every thread.
+    std::lock_guard lock(send_mutex_);
+    sealed = crypto::sealPacket(session_.key, 1, session_.next_packet_number++, buffer, size);
+  }
+  const std::span<const std::byte> datagram(buffer.data(), sealed);
   const ssize_t n = ::send(socket_.get(), datagram.data(), datagram.size(), MSG_NOSIGNAL);
   if (n == static_cast<ssize_t>(datagram.size())) {
     bump(counters_.packets_sent);

@@ -40,6 +40,8 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "common/wire/packet.h"
+#include "common/crypto/gmac.h"
+#include "sdk/core/join_handshake.h"
 #include "sdk/core/latency_budget.h"
 #include "sdk/core/playout_buffer.h"
 #include "sdk/unique_fd.h"
@@ -47,11 +49,14 @@
 namespace overline::sdk {
 
 struct ClientOptions {
-  // connect() gives up when no HELLO reply arrived within this time.
+  // connect() gives up when the join (HELLO, CHALLENGE, HELLO with the
+  // cookie, WELCOME) has not completed within this time.
   DurationUs connect_timeout_us = 3 * kSecond;
-  // connect() re-sends HELLO this often until the edge answers.
+  // connect() re-sends its current HELLO this often until the edge answers.
   DurationUs hello_retry_us = 200 * kMillisecond;
   // HELLO keepalive while connected; the edge drops clients silent for 5 s.
+  // After three unanswered keepalives the client joins again (a restarted
+  // edge has forgotten its session).
   DurationUs keepalive_interval_us = 1 * kSecond;
   // SUBSCRIBE refresh; the relay's default (SubscriptionTimers), and the edge
   // expires a subscription not refreshed for 1.5 s.
@@ -60,10 +65,9 @@ struct ClientOptions {
   // SO_RCVBUF requested for the socket; the kernel caps it at net.core.rmem_max.
   int receive_buffer_bytes = 1 << 20;
   // Join token from the controller's edge allocation for this edge and the
-  // client's address (at most wire::kMaxHelloPayloadBytes; connect() refuses
+  // client's address (at most wire::kMaxJoinTokenBytes; connect() refuses
   // a longer one); empty for edges that admit anyone. Sent in every HELLO,
-  // keepalives included: an edge that restarted forgot the client and
-  // re-admits it on its next keepalive, as long as the token has not expired.
+  // keepalives included (a fresher token extends the session).
   std::string join_token;
 };
 
@@ -80,6 +84,7 @@ struct ClientCounters {
   std::uint64_t send_failed = 0;  // the socket refused a datagram (e.g. buffer full)
   std::uint64_t packets_received = 0;
   std::uint64_t hello_replies = 0;
+  std::uint64_t rejoins = 0;  // joins again after the edge stopped answering keepalives
   std::uint64_t data_delivered = 0;  // DATA handed to a receive callback (in order, unless playout is off)
   // Drops: every received datagram not delivered or a HELLO reply is one of these.
   std::uint64_t malformed = 0;        // parsePacket rejected it
@@ -184,6 +189,14 @@ class Client {
   void close();
 
   ClientCounters counters() const;
+  // This client's address and port as the edge sees them (from its WELCOME):
+  // the public address behind a NAT.
+  Endpoint reflexiveAddress() const;
+  // Replaces the join token sent in keepalives (and in a rejoin): a fresher
+  // token extends the session at the edge, which ends it when the token it
+  // holds expires. Any thread. False (unchanged) if the token is longer than
+  // wire::kMaxJoinTokenBytes.
+  bool setJoinToken(std::string token);
 
  private:
   struct Subscription {
@@ -204,6 +217,7 @@ class Client {
     std::atomic<std::uint64_t> send_failed{0};
     std::atomic<std::uint64_t> packets_received{0};
     std::atomic<std::uint64_t> hello_replies{0};
+    std::atomic<std::uint64_t> rejoins{0};
     std::atomic<std::uint64_t> data_delivered{0};
     std::atomic<std::uint64_t> malformed{0};
     std::atomic<std::uint64_t> unexpected_type{0};
@@ -218,8 +232,14 @@ class Client {
     std::atomic<std::uint64_t> playout_held{0};
   };
 
-  Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local, NodeId edge_node,
+  Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpoint& local, const JoinHandshake& joined,
          const ClientOptions& options);
+  // The session every packet is tagged under (wire/packet.h, "Client join").
+  struct Session {
+    crypto::Gmac key;
+    std::uint64_t next_packet_number = 1;
+    HelloNonce nonce;  // of the join that made it; keepalives carry it
+  };
 
   void run();  // the SDK thread
   void readDatagrams();
@@ -232,8 +252,14 @@ class Client {
   void reportPlayout(StreamPlayout& playout);
   void refreshSubscriptions();
   void sendControl(wire::PacketType type, StreamId stream);
+  // Tagged keepalive HELLO with the join token.
   void sendHello();
-  bool sendDatagram(std::span<const std::byte> datagram);
+  // Joining again after the edge stopped answering (SDK thread).
+  void startRejoin();
+  void sendRejoinHello();
+  void onJoinAnswer(const wire::PacketView& packet, TimeUs now);
+  // Tags the untagged packet buffer[0, size) with the session key and sends it.
+  bool sendDatagram(wire::PacketBuffer& buffer, std::size_t size);
   // Returns once no callback is running, unless called on the SDK thread.
   void waitForRunningCallback();
 
@@ -246,6 +272,13 @@ class Client {
 
   std::atomic<bool> closed_{false};
   AtomicCounters counters_;
+
+  mutable std::mutex send_mutex_;  // guards session_, reflexive_ and join_token_
+  Session session_;
+  Endpoint reflexive_;
+  std::string join_token_;  // sent in keepalives; setJoinToken replaces it
+  std::optional<JoinHandshake> rejoin_;  // SDK thread only
+  TimeUs last_answer_us_ = 0;            // SDK thread only: last keepalive answer
 
   struct Published {
     std::uint32_t next_sequence = 0;

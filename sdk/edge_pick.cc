@@ -83,7 +83,7 @@ Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const E
   // An unusable candidate is never probed and stays silent; Client::connect reports it.
   std::vector<std::size_t> probed;
   for (std::size_t i = 0; i < measured.size(); ++i) {
-    if (measured[i].candidate.join_token.size() <= wire::kMaxHelloPayloadBytes) probed.push_back(i);
+    if (measured[i].candidate.join_token.size() <= wire::kMaxJoinTokenBytes) probed.push_back(i);
   }
 
   std::vector<Probe> probes;
@@ -108,9 +108,12 @@ Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const E
       for (std::size_t k = 0; k < probed.size(); ++k) {
         const std::size_t i = probed[(k + static_cast<std::size_t>(rounds_sent)) % probed.size()];
         const EdgeCandidate& candidate = measured[i].candidate;
+        // A probe is the first step of a join, without the token: the edge
+        // answers every such HELLO with a CHALLENGE at once and keeps no
+        // state, so probing several edges costs none of them anything.
         wire::PacketBuffer hello;
         const std::size_t bytes =
-            encodeHello(candidate.join_token, hello, static_cast<std::uint32_t>(probes.size() + 1));
+            encodeHello(HelloNonce{}, HelloCookie{}, {}, hello, static_cast<std::uint32_t>(probes.size() + 1));
         const sockaddr_in to = candidate.endpoint.toSockaddr();
         const TimeUs send_wall_us = wallUs();
         const ssize_t n = ::sendto(socket_fd.get(), hello.data(), bytes, MSG_NOSIGNAL,
@@ -144,7 +147,8 @@ Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const E
       const ssize_t n = receive(socket_fd.get(), buffer, from, arrival_wall_us);
       if (n < 0) break;
       const auto parsed = wire::parsePacket(std::span(buffer.data(), static_cast<std::size_t>(n)));
-      if (!parsed || parsed->header.type != wire::PacketType::kHello || parsed->header.sender_node_id == kNoNode) {
+      if (!parsed || parsed->header.type != wire::PacketType::kChallenge ||
+          parsed->header.sender_node_id == kNoNode) {
         continue;
       }
       const std::uint32_t sequence = parsed->header.sequence;

@@ -19,7 +19,7 @@ namespace overline::sdk {
 
 struct MeasuredEdge {
   EdgeCandidate candidate;
-  // The smallest HELLO -> HELLO reply time over its probes (from just before
+  // The smallest HELLO -> CHALLENGE time over its probes (from just before
   // the send to the kernel's receive timestamp): queueing and scheduling only
   // ever add to an RTT. nullopt: no probe answered in time.
   std::optional<DurationUs> rtt_us;
@@ -36,8 +36,9 @@ constexpr DurationUs kEdgeProbeSpacingUs = 10 * kMillisecond;
 // edge's first probes has usually passed by then, a slower path has not.
 constexpr int kEdgeConfirmProbesPerCandidate = 3;
 
-// Sends rounds of HELLOs, each with the candidate's join token and its own
-// header sequence (unique within this call), to every candidate from one UDP
+// Sends rounds of HELLOs (the first step of a join, without token: the edge
+// answers with a stateless CHALLENGE), each with its own header sequence
+// (unique within this call), to every candidate from one UDP
 // socket, a round every kEdgeProbeSpacingUs: kEdgeProbesPerCandidate rounds,
 // and kEdgeConfirmProbesPerCandidate more if every probe was answered and
 // the RTTs would override the controller. A reply counts once, for the probe
@@ -54,10 +55,8 @@ constexpr int kEdgeConfirmProbesPerCandidate = 3;
 // than another), then the silent ones in the given order (a HELLO may just
 // have been lost; Client::connect still tries them).
 //
-// An edge that answers has admitted this socket as a client; it forgets it
-// after its client expiry (5 s by default). The error is a socket failure.
-// Edges that do not copy the HELLO's sequence (older than the wire change
-// documented in common/wire/packet.h, "Client join") look silent.
+// Probing admits this socket nowhere and leaves no state on any edge. The
+// error is a socket failure.
 Result<std::vector<MeasuredEdge>, std::string> pickFastestEdge(std::span<const EdgeCandidate> candidates,
                                                                 DurationUs timeout_us);
 

@@ -16,12 +16,10 @@ std::array<std::byte, wire::kHeaderBytes> controlPacket(wire::PacketType type, S
   return packet;
 }
 
-bool isHelloReply(std::span<const std::byte> datagram) {
-  const auto parsed = wire::parsePacket(datagram);
-  return parsed && parsed->header.type == wire::PacketType::kHello;
-}
 
 }  // namespace
+
+TimeUs joinTime(TimeUs start_us) { return start_us - std::min(start_us, kJoinLeadUs); }
 
 // --- SimPublisher ---
 
@@ -31,15 +29,27 @@ SimPublisher::SimPublisher(SimNetwork& network, PublisherConfig config)
       stream_id_(makeStreamId(config.edge, config.stream_local_id)),
       client_(network.addClient(config.edge, config.edge_line,
                                 [this](std::span<const std::byte> datagram, TimeUs) {
-                                  if (isHelloReply(datagram)) edge_answered_ = true;
+                                  const auto parsed = wire::parsePacket(datagram);
+                                  if (!parsed) return;
+                                  const bool was_joined = session_.joined();
+                                  session_.onAnswer(*parsed);
+                                  if (!was_joined && session_.joined()) {
+                                    for (const auto& waiting : waiting_) session_.send(waiting);
+                                    waiting_.clear();
+                                  }
+                                  if (parsed->header.type == wire::PacketType::kHello ||
+                                      parsed->header.type == wire::PacketType::kWelcome) {
+                                    edge_answered_ = true;
+                                  }
                                 })),
+      session_(network, client_),
       payload_(config.payload_bytes, std::byte{0x5a}),
       packet_(wire::kHeaderBytes + config.payload_bytes) {
   assert(config_.packets_per_second > 0 && config_.payload_bytes <= wire::kMaxPayloadBytes);
   Simulator& simulator = network_.simulator();
-  simulator.schedulePeriodic(config_.start_us, config_.keepalive_interval_us, [this] {
+  simulator.schedulePeriodic(joinTime(config_.start_us), config_.keepalive_interval_us, [this] {
     if (network_.simulator().now() >= config_.stop_us) return false;
-    network_.sendFromClient(client_, controlPacket(wire::PacketType::kHello, 0));
+    session_.sendHello();
     return true;
   });
   simulator.schedule(config_.start_us, [this] { sendNext(); });
@@ -60,7 +70,15 @@ bool SimPublisher::sendNext() {
   header.sequence = static_cast<std::uint32_t>(packets_sent_);
   header.timestamp_us = static_cast<std::uint64_t>(simulator.now());
   const std::size_t size = wire::encodePacket(header, payload_, packet_);
-  network_.sendFromClient(client_, std::span(packet_.data(), size));
+  // Until the join completes the packet waits (sdk::Client::connect returns
+  // only once joined, so an application's first packets wait the same way).
+  if (session_.joined()) {
+    session_.send(std::span(packet_.data(), size));
+  } else if (waiting_.size() < kMaxWaiting) {
+    waiting_.emplace_back(packet_.begin(), packet_.begin() + static_cast<std::ptrdiff_t>(size));
+  } else {
+    ++packets_before_join_;
+  }
   ++packets_sent_;
   simulator.schedule(sendTimeOf(packets_sent_), [this] { sendNext(); });
   return true;
@@ -86,10 +104,11 @@ SimSubscriber::SimSubscriber(SimNetwork& network, SubscriberConfig config)
       client_(network.addClient(config.edge, config.edge_line,
                                 [this](std::span<const std::byte> datagram, TimeUs now) {
                                   onDatagram(datagram, now);
-                                })) {
+                                })),
+      session_(network, client_) {
   Simulator& simulator = network_.simulator();
   // HELLO first: the edge admits SUBSCRIBE only from a joined client.
-  simulator.schedulePeriodic(config_.start_us, config_.keepalive_interval_us, [this] {
+  simulator.schedulePeriodic(joinTime(config_.start_us), config_.keepalive_interval_us, [this] {
     sendControl(wire::PacketType::kHello);
     return true;
   });
@@ -100,13 +119,26 @@ SimSubscriber::SimSubscriber(SimNetwork& network, SubscriberConfig config)
 }
 
 void SimSubscriber::sendControl(wire::PacketType type) {
-  network_.sendFromClient(client_, controlPacket(type, type == wire::PacketType::kHello ? 0 : config_.stream));
+  if (type == wire::PacketType::kHello) {
+    session_.sendHello();
+    return;
+  }
+  session_.send(controlPacket(type, config_.stream));
 }
 
 void SimSubscriber::onDatagram(std::span<const std::byte> datagram, TimeUs now) {
   const auto parsed = wire::parsePacket(datagram);
   if (!parsed) return;
   const wire::Header& header = parsed->header;
+  const bool was_joined = session_.joined();
+  if (session_.onAnswer(*parsed)) {
+    // Joined late: subscribe at once rather than at the next refresh.
+    if (!was_joined && session_.joined()) {
+      edge_answered_ = true;
+      if (now >= config_.start_us) sendControl(wire::PacketType::kSubscribe);
+    }
+    return;
+  }
   if (header.type == wire::PacketType::kHello) {
     edge_answered_ = true;
     return;

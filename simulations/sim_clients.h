@@ -15,9 +15,16 @@
 
 #include "common/types.h"
 #include "sdk/core/receive_stats.h"
+#include "simulations/sim_client_session.h"
 #include "simulations/sim_network.h"
 
 namespace overline::sim {
+
+// Clients start joining their edge this long before their start_us (at 0
+// at the earliest), as an application connects before it sends: the join
+// (HELLO, CHALLENGE, HELLO, WELCOME) takes two round trips to the edge.
+constexpr DurationUs kJoinLeadUs = 100 * kMillisecond;
+TimeUs joinTime(TimeUs start_us);
 
 struct PublisherConfig {
   NodeId edge = kNoNode;  // the stream's origin: its id is makeStreamId(edge, stream_local_id)
@@ -32,9 +39,11 @@ struct PublisherConfig {
   DurationUs keepalive_interval_us = 1 * kSecond;  // HELLO, as sdk::Client does
 };
 
-// Sends HELLO at start, then DATA k (sequence k from 0, timestamp_us = the
-// simulated send time) at start_us + k * 1 s / packets_per_second, and a HELLO
-// keepalive every keepalive_interval_us while publishing.
+// Joins its edge kJoinLeadUs before start_us (SimClientSession), then sends
+// DATA k (sequence k from 0, timestamp_us = the simulated send time) at
+// start_us + k * 1 s / packets_per_second (DATA due before the join
+// completed waits for it), and a HELLO keepalive every
+// keepalive_interval_us while publishing.
 class SimPublisher {
  public:
   SimPublisher(SimNetwork& network, PublisherConfig config);
@@ -45,7 +54,8 @@ class SimPublisher {
   std::uint64_t packetsSent() const { return packets_sent_; }
   // When DATA `sequence` is (or was) sent.
   TimeUs sendTimeOf(std::uint64_t sequence) const;
-  bool edgeAnswered() const { return edge_answered_; }  // a HELLO came back
+  bool edgeAnswered() const { return edge_answered_; }  // joined, or a keepalive came back
+  std::uint64_t packetsBeforeJoin() const { return packets_before_join_; }  // dropped: waited too long
 
  private:
   bool sendNext();
@@ -54,7 +64,13 @@ class SimPublisher {
   PublisherConfig config_;
   StreamId stream_id_;
   SimNetwork::ClientId client_;
+  SimClientSession session_;
   std::uint64_t packets_sent_ = 0;
+  // DATA made before the join completed, sent when it does (at most
+  // kMaxWaiting; more are numbered but never sent: packetsBeforeJoin()).
+  static constexpr std::size_t kMaxWaiting = 4096;
+  std::vector<std::vector<std::byte>> waiting_;
+  std::uint64_t packets_before_join_ = 0;
   bool edge_answered_ = false;
   std::vector<std::byte> payload_;  // the same bytes in every DATA
   std::vector<std::byte> packet_;   // reused encode buffer
@@ -64,7 +80,7 @@ struct SubscriberConfig {
   NodeId edge = kNoNode;
   LineIndex edge_line = 0;
   StreamId stream = 0;
-  TimeUs start_us = 0;  // HELLO and the first SUBSCRIBE
+  TimeUs start_us = 0;  // the first SUBSCRIBE (the join starts kJoinLeadUs earlier)
   DurationUs refresh_interval_us = 500 * kMillisecond;  // SUBSCRIBE, as sdk::Client does
   DurationUs keepalive_interval_us = 1 * kSecond;       // HELLO
 };
@@ -88,7 +104,7 @@ struct Gap {
 // overlaps [from_us, to_us]; a zero Gap when there is none.
 Gap largestGap(std::span<const Arrival> arrivals, TimeUs from_us, TimeUs to_us);
 
-// Sends HELLO and SUBSCRIBE(stream) at start, SUBSCRIBE every
+// Joins its edge kJoinLeadUs before start_us, sends SUBSCRIBE(stream) at start, SUBSCRIBE every
 // refresh_interval_us and HELLO every keepalive_interval_us. Each DATA of the
 // stream goes into an sdk::ReceiveStats (send timestamp vs simulated arrival
 // time, so latency is exact); the first arrival of each sequence is also
@@ -113,6 +129,7 @@ class SimSubscriber {
   SimNetwork& network_;
   SubscriberConfig config_;
   SimNetwork::ClientId client_;
+  SimClientSession session_;
   sdk::ReceiveStats stats_;
   std::uint64_t data_received_ = 0;
   std::vector<Arrival> arrivals_;

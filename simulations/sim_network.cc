@@ -97,10 +97,31 @@ void SimNetwork::addRelay(relay::RelayCoreConfig config) {
     hosts_[relayLineEndpoint(node, static_cast<LineIndex>(line))] = Host{node, static_cast<LineIndex>(line), 0};
   }
   Relay& entry = relays_[node];
-  entry.config = std::move(config);
+  entry.config = withSimAuth(std::move(config));
+  entry.config.auth.packet_number_base = packetNumberBase();
   entry.sink = std::make_unique<RelaySink>(*this, node);
   entry.core = std::make_unique<relay::RelayCore>(entry.config, *entry.sink);
   startTicking(node);
+}
+
+relay::RelayCoreConfig SimNetwork::withSimAuth(relay::RelayCoreConfig config) {
+  // Relays authenticate each other as in production: one mesh key, and a
+  // cookie secret per relay (fixed, so runs stay deterministic).
+  if (config.auth.mesh_keys.empty() && !config.auth.insecure_lab_mode) {
+    std::vector<std::uint8_t> secret(relay::kMinMeshSecretBytes);
+    for (std::size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<std::uint8_t>(0x51 + i);
+    config.auth.mesh_keys = {relay::MeshKey{1, std::move(secret), 0}};
+  }
+  for (std::size_t i = 0; i < config.auth.cookie_secret.size(); ++i) {
+    config.auth.cookie_secret[i] = static_cast<std::uint8_t>(config.node_id * 31 + i);
+  }
+  return config;
+}
+
+std::uint64_t SimNetwork::packetNumberBase() const {
+  // As the relay process does: the clock in nanoseconds at start, so a
+  // restarted relay numbers above everything its previous run sent.
+  return static_cast<std::uint64_t>(simulator_.now()) * 1000 + 1;
 }
 
 bool SimNetwork::isAlive(NodeId node) const {
@@ -138,6 +159,7 @@ void SimNetwork::killNode(NodeId node) {
 
 void SimNetwork::restartNode(NodeId node) {
   Relay& entry = relays_.at(node);
+  entry.config.auth.packet_number_base = packetNumberBase();
   entry.core = std::make_unique<relay::RelayCore>(entry.config, *entry.sink);
   ++entry.generation;
   startTicking(node);

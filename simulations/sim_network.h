@@ -166,6 +166,9 @@ class SimNetwork {
   const SimNetworkCounters& counters() const { return counters_; }
 
  private:
+  // `config` with the simulator's mesh key and a per-relay cookie secret.
+  static relay::RelayCoreConfig withSimAuth(relay::RelayCoreConfig config);
+  std::uint64_t packetNumberBase() const;
   class RelaySink : public relay::PacketSink {
    public:
     RelaySink(SimNetwork& network, NodeId node) : network_(network), node_(node) {}

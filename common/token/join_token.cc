@@ -222,28 +222,53 @@ std::string_view toString(TokenError error) {
   return "unknown";
 }
 
+namespace {
+
+struct TokenParts {
+  std::vector<std::uint8_t> body;
+  std::vector<std::uint8_t> mac;
+  JoinGrant grant;
+};
+
+// The format checks: "v2.<body>.<mac>", both canonical base64url, the body
+// a well-formed grant. Nothing is verified.
+std::optional<TokenParts> splitToken(std::string_view token) {
+  if (!token.starts_with(kPrefix)) return std::nullopt;
+  const std::string_view rest = token.substr(kPrefix.size());
+  const std::size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot > kMaxBodyChars) return std::nullopt;
+  const std::string_view body_text = rest.substr(0, dot);
+  const std::string_view mac_text = rest.substr(dot + 1);
+  if (mac_text.size() != kMacChars) return std::nullopt;  // also: a second '.' and anything after
+  auto body = decodeBase64Url(body_text);
+  auto mac = decodeBase64Url(mac_text);
+  if (!body || !mac) return std::nullopt;
+  auto grant = decodeBody(*body);
+  if (!grant) return std::nullopt;
+  return TokenParts{std::move(*body), std::move(*mac), std::move(*grant)};
+}
+
+}  // namespace
+
 Result<JoinGrant, TokenError> verifyJoinToken(std::span<const std::uint8_t> key, std::string_view token,
                                               NodeId node_id, std::string_view client_address,
                                               std::int64_t now_unix_s) {
-  if (!token.starts_with(kPrefix)) return Err(TokenError::kMalformed);
-  const std::string_view rest = token.substr(kPrefix.size());
-  const std::size_t dot = rest.find('.');
-  if (dot == std::string_view::npos || dot > kMaxBodyChars) return Err(TokenError::kMalformed);
-  const std::string_view body_text = rest.substr(0, dot);
-  const std::string_view mac_text = rest.substr(dot + 1);
-  if (mac_text.size() != kMacChars) return Err(TokenError::kMalformed);  // also: a second '.' and anything after
-  const auto body = decodeBase64Url(body_text);
-  const auto mac = decodeBase64Url(mac_text);
-  if (!body || !mac) return Err(TokenError::kMalformed);
-  auto grant = decodeBody(*body);
-  if (!grant) return Err(TokenError::kMalformed);
-  const auto expected = macOf(key, *body, client_address);
-  if (CRYPTO_memcmp(expected.data(), mac->data(), kMacBytes) != 0) return Err(TokenError::kBadSignature);
-  if (std::find(grant->edges.begin(), grant->edges.end(), node_id) == grant->edges.end()) {
+  auto parts = splitToken(token);
+  if (!parts) return Err(TokenError::kMalformed);
+  const auto expected = macOf(key, parts->body, client_address);
+  if (CRYPTO_memcmp(expected.data(), parts->mac.data(), kMacBytes) != 0) return Err(TokenError::kBadSignature);
+  JoinGrant& grant = parts->grant;
+  if (std::find(grant.edges.begin(), grant.edges.end(), node_id) == grant.edges.end()) {
     return Err(TokenError::kWrongEdge);
   }
-  if (now_unix_s >= grant->expires_unix_s) return Err(TokenError::kExpired);
-  return std::move(*grant);
+  if (now_unix_s >= grant.expires_unix_s) return Err(TokenError::kExpired);
+  return std::move(grant);
+}
+
+std::optional<JoinGrant> readUnverifiedGrant(std::string_view token) {
+  auto parts = splitToken(token);
+  if (!parts) return std::nullopt;
+  return std::move(parts->grant);
 }
 
 Result<std::vector<std::uint8_t>, std::string> parseHexKey(std::string_view text) {

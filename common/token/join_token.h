@@ -105,6 +105,11 @@ Result<JoinGrant, TokenError> verifyJoinToken(std::span<const std::uint8_t> key,
                                               NodeId node_id, std::string_view client_address,
                                               std::int64_t now_unix_s);
 
+// The grant a well-formed token carries, NOT verified (no key): for a
+// client to learn when its token expires and renew it in time. nullopt
+// when the token is malformed. Never use it to admit anything.
+std::optional<JoinGrant> readUnverifiedGrant(std::string_view token);
+
 // A key written as hex digits (either case), surrounding whitespace allowed,
 // at least kMinKeyBytes bytes. The error says what is wrong, e.g.
 // "expected hex digits, got 'x' at offset 4".

@@ -19,11 +19,24 @@ constexpr std::size_t kOffSender = 8;
 constexpr std::size_t kOffStream = 12;
 constexpr std::size_t kOffSequence = 20;
 constexpr std::size_t kOffTimestamp = 24;
-static_assert(kOffTimestamp + 8 == kHeaderBytes);
+constexpr std::size_t kOffAge = 32;  // DATA only
+constexpr std::size_t kOffKeyEpoch = 36;
+constexpr std::size_t kOffPacketNumber = 40;
+static_assert(kOffPacketNumber + 8 == kHeaderBytes);
 
 bool carriesNoPayload(PacketType type) {
   return type == PacketType::kProbe || type == PacketType::kProbeAck || type == PacketType::kSubscribe ||
          type == PacketType::kUnsubscribe;
+}
+
+// Payload sizes the join packets must have (see "Client join").
+bool joinPayloadValid(PacketType type, std::size_t payload_length) {
+  switch (type) {
+    case PacketType::kHello: return payload_length == 0 || payload_length >= kMinHelloPayloadBytes;
+    case PacketType::kChallenge: return payload_length == kCookieBytes;
+    case PacketType::kWelcome: return payload_length == kWelcomePayloadBytes;
+    default: return true;
+  }
 }
 
 bool flagsValidFor(PacketType type, std::uint8_t flags) {
@@ -58,6 +71,8 @@ std::string_view toString(PacketType type) {
     case PacketType::kNack: return "nack";
     case PacketType::kFec: return "fec";
     case PacketType::kHello: return "hello";
+    case PacketType::kChallenge: return "challenge";
+    case PacketType::kWelcome: return "welcome";
   }
   return "unknown";
 }
@@ -74,14 +89,18 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
   const auto flags = std::to_integer<std::uint8_t>(datagram[kOffFlags]);
   if (!flagsValidFor(type, flags)) return Err{ParseError::kUnknownFlags};
   const auto latency_budget = std::to_integer<std::uint8_t>(datagram[kOffLatencyBudget]);
-  if (latency_budget != 0 && type != PacketType::kData) return Err{ParseError::kReservedNotZero};
+  const auto age_us = readBigEndian<std::uint32_t>(datagram, kOffAge);
+  if ((latency_budget != 0 || age_us != 0) && type != PacketType::kData) return Err{ParseError::kReservedNotZero};
   const auto payload_length = readBigEndian<std::uint16_t>(datagram, kOffPayloadLength);
   const std::size_t max_payload_bytes = type == PacketType::kHello ? kMaxHelloPayloadBytes
                                         : type == PacketType::kFec ? kMaxFecPayloadBytes
                                                                    : kMaxPayloadBytes;
   if (payload_length > max_payload_bytes) return Err{ParseError::kPayloadTooLarge};
-  if (datagram.size() != kHeaderBytes + payload_length) return Err{ParseError::kLengthMismatch};
+  const auto key_epoch = readBigEndian<std::uint32_t>(datagram, kOffKeyEpoch);
+  const std::size_t tag_bytes = key_epoch != 0 ? kTagBytes : 0;
+  if (datagram.size() != kHeaderBytes + payload_length + tag_bytes) return Err{ParseError::kLengthMismatch};
   if (carriesNoPayload(type) && payload_length != 0) return Err{ParseError::kUnexpectedPayload};
+  if (!joinPayloadValid(type, payload_length)) return Err{ParseError::kUnexpectedPayload};
 
   PacketView view;
   view.header.type = type;
@@ -93,7 +112,12 @@ Result<PacketView, ParseError> parsePacket(std::span<const std::byte> datagram) 
   view.header.stream_id = readBigEndian<std::uint64_t>(datagram, kOffStream);
   view.header.sequence = readBigEndian<std::uint32_t>(datagram, kOffSequence);
   view.header.timestamp_us = readBigEndian<std::uint64_t>(datagram, kOffTimestamp);
+  view.header.age_us = age_us;
+  view.header.key_epoch = key_epoch;
+  view.header.packet_number = readBigEndian<std::uint64_t>(datagram, kOffPacketNumber);
   view.payload = datagram.subspan(kHeaderBytes, payload_length);
+  view.authenticated = datagram.first(kHeaderBytes + payload_length);
+  view.tag = datagram.subspan(kHeaderBytes + payload_length, tag_bytes);
   return view;
 }
 
@@ -115,14 +139,30 @@ std::size_t encodePacket(const Header& header, std::span<const std::byte> payloa
   writeBigEndian<std::uint64_t>(out, kOffStream, header.stream_id);
   writeBigEndian<std::uint32_t>(out, kOffSequence, header.sequence);
   writeBigEndian<std::uint64_t>(out, kOffTimestamp, header.timestamp_us);
+  writeBigEndian<std::uint32_t>(out, kOffAge, header.age_us);
+  writeKeyFields(out, 0, 0);
   if (!payload.empty()) std::memcpy(out.data() + kHeaderBytes, payload.data(), payload.size());
   return kHeaderBytes + payload.size();
 }
 
-void rewriteHopFields(std::span<std::byte> packet, NodeId sender_node_id, std::uint8_t hop_limit) {
+void rewriteHopFields(std::span<std::byte> packet, NodeId sender_node_id, std::uint8_t hop_limit,
+                      std::uint32_t age_us) {
   if (!OVERLINE_INVARIANT(packet.size() >= kHeaderBytes)) return;  // release: left as it is
   packet[kOffHopLimit] = std::byte{hop_limit};
   writeBigEndian<std::uint32_t>(packet, kOffSender, sender_node_id);
+  writeBigEndian<std::uint32_t>(packet, kOffAge, age_us);
+  writeKeyFields(packet, 0, 0);
+}
+
+void setAge(std::span<std::byte> packet, std::uint32_t age_us) {
+  if (!OVERLINE_INVARIANT(packet.size() >= kHeaderBytes)) return;  // release: left as it is
+  writeBigEndian<std::uint32_t>(packet, kOffAge, age_us);
+}
+
+void writeKeyFields(std::span<std::byte> packet, std::uint32_t key_epoch, std::uint64_t packet_number) {
+  if (!OVERLINE_INVARIANT(packet.size() >= kHeaderBytes)) return;  // release: left as it is
+  writeBigEndian<std::uint32_t>(packet, kOffKeyEpoch, key_epoch);
+  writeBigEndian<std::uint64_t>(packet, kOffPacketNumber, packet_number);
 }
 
 void setRetransmitFlag(std::span<std::byte> packet, bool retransmit) {

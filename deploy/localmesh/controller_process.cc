@@ -38,7 +38,7 @@ Result<RunningController, std::string> startController(const std::string& bin_di
                                                        const std::string& token_key_hex,
                                                        const std::string& extra_yaml,
                                                        std::chrono::milliseconds timeout,
-                                                       const Endpoint& listen) {
+                                                       const Endpoint& listen, std::int64_t token_ttl_s) {
   const fs::path dir(work_dir);
   const std::string config = (dir / "controller.yaml").string();
   const std::string ready = (dir / "controller.ready.json").string();
@@ -47,7 +47,8 @@ Result<RunningController, std::string> startController(const std::string& bin_di
     std::ofstream out(config);
     out << "listen: " << listen.toString() << "\n"
         << "db_path: " << (dir / "db").string() << "\n"
-        << "token: {key_hex: \"" << token_key_hex << "\"}\n"
+        << "token: {key_hex: \"" << token_key_hex << "\""
+        << (token_ttl_s > 0 ? ", ttl_s: " + std::to_string(token_ttl_s) : std::string()) << "}\n"
         << "metrics: {listen: 127.0.0.1:0}\n"
         << extra_yaml;
     if (!out) return Err{"controller: cannot write " + config};

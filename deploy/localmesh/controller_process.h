@@ -31,11 +31,13 @@ struct RunningController {
 // section). It serves gRPC on `listen` (port 0 = picked by the kernel; a
 // restart passes the previous port so relays find it where their configs
 // say). The error is one line naming what failed.
+// `token_ttl_s` 0 keeps the controller's default token lifetime.
 Result<RunningController, std::string> startController(const std::string& bin_dir, const std::string& work_dir,
                                                        const std::string& token_key_hex,
                                                        const std::string& extra_yaml = "",
                                                        std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                                                       const Endpoint& listen = Endpoint(0x7f000001, 0));
+                                                       const Endpoint& listen = Endpoint(0x7f000001, 0),
+                                                       std::int64_t token_ttl_s = 0);
 
 // One line of a provisioned node, as `overlinectl provision --line` takes it.
 struct ProvisionedLine {

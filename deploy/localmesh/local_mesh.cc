@@ -96,10 +96,11 @@ std::string tailOf(const std::string& path, std::size_t max_lines) {
 
 // A fresh HMAC key for the controller's join tokens: the harness never
 // issues tokens it checks, but the controller requires a key.
-std::string randomTokenKeyHex() {
+// `bytes` random bytes as hex digits (keys and secrets for the mesh's processes).
+std::string randomHex(int bytes) {
   std::random_device rd;
   std::string hex;
-  for (int i = 0; i < 16; ++i) {
+  for (int i = 0; i < bytes; ++i) {
     char byte[3];
     std::snprintf(byte, sizeof byte, "%02x", static_cast<unsigned>(rd() & 0xff));
     hex += byte;
@@ -146,6 +147,8 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
   std::error_code ec;
   fs::create_directories(work_dir, ec);
   std::unique_ptr<LocalMesh> mesh(new LocalMesh(spec, options, work_dir, temp));
+  // Relays authenticate each other (the issue-11 trust rules) unless a test asks otherwise.
+  if (mesh->spec_.mesh_secret_hex.empty()) mesh->spec_.mesh_secret_hex = randomHex(32);
 
   LineAddresses addresses = options.line_addresses;
   std::uint8_t subnet = 0;
@@ -178,7 +181,7 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     if (options.command_prefix) return Err{std::string("a mesh with a controller runs without command prefixes")};
     mesh->controller_dir_ = work_dir + "/controller";
     fs::create_directories(mesh->controller_dir_, ec);
-    mesh->controller_token_key_hex_ = randomTokenKeyHex();
+    mesh->controller_token_key_hex_ = randomHex(16);
     if (auto error = mesh->launchController(Endpoint(0x7f000001, 0)); !error.empty()) return Err{error};
     // Peers send to the switchboard's stand-ins when impaired, so those are
     // the lines the controller hands out in PeerLists.
@@ -193,7 +196,7 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     relay.log_path = base + ".log";
     {
       std::ofstream config(base + ".yaml");
-      config << relayConfigYaml(spec, addresses, node.id, neighbour_addresses, mesh->controller_grpc_);
+      config << relayConfigYaml(mesh->spec_, addresses, node.id, neighbour_addresses, mesh->controller_grpc_);
     }
     fs::remove(base + ".ready", ec);
     std::string error;

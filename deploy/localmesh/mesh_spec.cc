@@ -142,6 +142,11 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
     if (spec.probe_down_after_ms > 0) y << "  down_after_ms: " << spec.probe_down_after_ms << "\n";
   }
   y << "metrics:\n  listen: \"" << spec.metrics_listen << "\"\n";
+  if (spec.mesh_secret_hex.empty()) {
+    y << "insecure_lab_mode: true\n";
+  } else {
+    y << "auth:\n  mesh_keys:\n    - {epoch: 1, secret_hex: \"" << spec.mesh_secret_hex << "\"}\n";
+  }
   return y.str();
 }
 

@@ -36,6 +36,10 @@ struct MeshSpec {
   // backupNextHops() computes, so a relay can fail over when every link to
   // its next hop is down.
   bool backup_routes = false;
+  // Mesh secret (hex, >= 32 bytes) of every relay's `auth.mesh_keys` (epoch
+  // 1); LocalMesh draws a random one when empty. relayConfigYaml with an
+  // empty one writes `insecure_lab_mode: true` instead.
+  std::string mesh_secret_hex;
   // Relay `probing:` settings; 0 = the relay's default.
   int probe_interval_ms = 0;
   int probe_down_after_ms = 0;

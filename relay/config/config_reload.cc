@@ -42,6 +42,12 @@ ReloadPlan planReload(const RelayProcessConfig& running, const RelayProcessConfi
     plan.config.core.probing = probing;
     plan.applied.emplace_back("probing");
   }
+  // Mesh keys change at run time: that is how keys rotate. Lab mode does not.
+  keep(loaded.core.auth.insecure_lab_mode == running.core.auth.insecure_lab_mode, "insecure_lab_mode");
+  if (!loaded.core.auth.insecure_lab_mode && !(loaded.core.auth.mesh_keys == running.core.auth.mesh_keys)) {
+    plan.config.core.auth.mesh_keys = loaded.core.auth.mesh_keys;
+    plan.applied.emplace_back("auth");
+  }
   if (!(loaded.core.join == running.core.join)) {
     plan.config.core.join = loaded.core.join;
     plan.applied.emplace_back("join");

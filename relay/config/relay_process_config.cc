@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/config/yaml_reader.h"
+#include "relay/config/auth_section.h"
 #include "relay/config/join_section.h"
 
 namespace overline::relay {
@@ -212,11 +213,24 @@ void readSubscriptions(const MapReader& root, RelayProcessConfig& out, ErrorLatc
 
 void readLimits(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
   MapReader section(root.get("limits"), root.pathOf("limits"),
-                    {"max_clients", "max_streams", "max_subscriptions_per_client", "client_expiry_ms"},
+                    {"max_clients", "max_clients_per_ip", "max_streams", "max_client_streams",
+                     "max_subscriptions_per_client", "max_publications_per_client", "client_expiry_ms"},
                     errors);
   Limits& limits = out.core.limits;
   limits.max_clients = section.optionalUnsigned("max_clients", 1, kMaxCount, limits.max_clients);
+  limits.max_clients_per_ip =
+      section.optionalUnsigned("max_clients_per_ip", 1, kMaxCount, limits.max_clients_per_ip);
   limits.max_streams = section.optionalUnsigned("max_streams", 1, kMaxCount, limits.max_streams);
+  // Default: half of max_streams for streams clients create.
+  limits.max_client_streams =
+      section.optionalUnsigned("max_client_streams", 1, kMaxCount, std::max<std::size_t>(limits.max_streams / 2, 1));
+  if (limits.max_client_streams > limits.max_streams) {
+    errors.fail(section.pathOf("max_client_streams"), std::to_string(limits.max_client_streams) +
+                                                          " must not exceed max_streams (" +
+                                                          std::to_string(limits.max_streams) + ")");
+  }
+  limits.max_publications_per_client = section.optionalUnsigned("max_publications_per_client", 1, kMaxCount,
+                                                                 limits.max_publications_per_client);
   limits.max_subscriptions_per_client = section.optionalUnsigned("max_subscriptions_per_client", 1, kMaxCount,
                                                                  limits.max_subscriptions_per_client);
   limits.client_expiry_us =
@@ -387,7 +401,7 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   MapReader root(*document, "",
                  {"node_id", "region", "lines", "neighbours", "routes", "subscriptions", "limits", "probing",
                   "path_choice", "failover", "recovery", "metrics", "controller", "join", "socket_buffer_bytes",
-                  "log_level"},
+                  "log_level", "auth", "insecure_lab_mode"},
                  errors);
   RelayProcessConfig out;
   out.core.node_id = static_cast<NodeId>(root.requiredUnsigned("node_id", 1, kMaxNodeId).value_or(kNoNode));
@@ -408,6 +422,7 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   config::readMetricsSection(root, out.metrics_listen, errors);
   readController(root, out, errors);
   readJoinSection(root, out.core.join, errors);
+  readAuthSection(root, out.core.auth, errors);
   out.socket_buffer_bytes = root.optionalUnsigned("socket_buffer_bytes", kMinSocketBufferBytes,
                                                   kMaxSocketBufferBytes, out.socket_buffer_bytes);
   config::readLogLevel(root, out.log_level, errors);

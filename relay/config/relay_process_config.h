@@ -37,9 +37,17 @@
 //                                default 1500
 //   limits:                      optional section
 //     max_clients: 10000         optional; 1..4294967295; default 10000
+//     max_clients_per_ip: 1024   optional; 1..4294967295; SDK sessions from
+//                                one IPv4 address (NATs); default 1024
 //     max_streams: 100000        optional; 1..4294967295; default 100000
+//     max_client_streams: 50000  optional; 1..max_streams; streams a client's
+//                                SUBSCRIBE may create (the rest is kept for
+//                                transit); default max_streams / 2
 //     max_subscriptions_per_client: 64
 //                                optional; 1..4294967295; default 64
+//     max_publications_per_client: 16
+//                                optional; 1..4294967295; streams one client
+//                                session may own at this origin; default 16
 //     client_expiry_ms: 5000     optional; 1..86400000; default 5000
 //   probing:                     optional section (relay/core/link_monitor.h)
 //     interval_ms: 20            optional; 5..60000; default 20
@@ -100,6 +108,20 @@
 //     require_token: true        optional; true|false; default true. false
 //                                loads the key but admits every client
 //                                (while SDKs are being moved to tokens)
+//   auth:                        required unless insecure_lab_mode is true
+//                                (docs/architecture.md, "Trust")
+//     mesh_keys:                 1..8 entries; every relay of the mesh has
+//                                the same ones; pair keys derive from them
+//       - epoch: 1               required; 1..4294967295; unique
+//         secret_hex: "..."      exactly one of secret_hex and secret_file;
+//         secret_file: /etc/overline/mesh-1.key
+//                                >= 32 bytes as hex digits
+//         activate_at_unix_s: 0  optional; relays send with the newest key
+//                                whose time has passed (every installed key
+//                                is accepted); default 0 = at once.
+//                                Rotation: deploy/README.md
+//   insecure_lab_mode: false     optional; true runs without auth (nothing
+//                                between relays is authenticated; labs only)
 //   socket_buffer_bytes: 4194304 optional; SO_RCVBUF and SO_SNDBUF of every
 //                                line socket; 4096..1073741824; default 4 MiB
 //                                (the kernel may cap it: net.core.rmem_max)

@@ -28,6 +28,11 @@ class DedupWindow {
   static constexpr std::uint32_t kSize = 1024;  // divides 2^32, so slots survive the wrap
 
   bool accept(std::uint32_t sequence, std::uint64_t timestamp_us);
+  // How far `sequence` is ahead of the highest accepted one (serial
+  // arithmetic; negative when behind); 0 before the first.
+  std::int64_t distanceAhead(std::uint32_t sequence) const {
+    return started_ ? static_cast<std::int32_t>(sequence - highest_) : 0;
+  }
 
  private:
   void restart(std::uint32_t sequence, std::uint64_t timestamp_us);

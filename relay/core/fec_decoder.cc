@@ -10,6 +10,14 @@
 namespace overline::relay {
 namespace {
 
+// What every parity packet of one group shares: its header but the
+// per-packet fields of wire v2 (each carries its own packet number and tag).
+wire::Header groupHeader(wire::Header header) {
+  header.key_epoch = 0;
+  header.packet_number = 0;
+  return header;
+}
+
 bool contains(std::span<const std::uint32_t> sequences, std::uint32_t sequence) {
   return std::find(sequences.begin(), sequences.end(), sequence) != sequences.end();
 }
@@ -100,7 +108,7 @@ bool FecDecoder::consistent(const Group& group, const wire::PacketView& fec,
   return group.k == payload.data_count && group.m == payload.parity_count &&
          group.block_length == payload.parity.size() &&
          std::equal(group.sequences.begin(), group.sequences.begin() + group.k, payload.sequences.begin()) &&
-         group.header == fec.header;
+         group.header == groupHeader(fec.header);
 }
 
 void FecDecoder::onData(const wire::PacketView& data, TimeUs now, std::vector<FecPacket>& recovered) {
@@ -155,7 +163,7 @@ void FecDecoder::onFec(const wire::PacketView& fec, TimeUs now, std::vector<FecP
     group->done = false;
     group->id = fec.header.sequence;
     group->first_seen = now;
-    group->header = fec.header;
+    group->header = groupHeader(fec.header);
     group->k = payload.data_count;
     group->m = payload.parity_count;
     group->sequences = payload.sequences;

@@ -55,7 +55,7 @@ void FecEncoder::onDataSent(std::span<const std::byte> data_packet, TimeUs now, 
       return;
     }
   } else {
-    group.emplace();
+    group = OpenGroup{};  // not emplace(): clang 14 sees OpenGroup incomplete there
     group->protection = protection_;
     group->header.type = wire::PacketType::kFec;
     group->header.hop_limit = data.header.hop_limit;

@@ -31,11 +31,4 @@ Result<token::JoinGrant, token::TokenError> checkJoin(const JoinPolicy& policy, 
                                                       std::span<const std::byte> token,
                                                       std::optional<TimeUs> wall_now_us);
 
-// TEMPORARY, for RelayCore until it switches to checkJoin: whether
-// checkJoin admits the client at all. To be deleted with that switch.
-inline bool admitsJoin(const JoinPolicy& policy, NodeId node_id, const Endpoint& from,
-                       std::span<const std::byte> token, std::optional<TimeUs> wall_now_us) {
-  return checkJoin(policy, node_id, from, token, wall_now_us).ok();
-}
-
 }  // namespace overline::relay

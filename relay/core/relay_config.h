@@ -3,6 +3,7 @@
 // Loaded from YAML by the relay process (relay/config) and built directly by
 // unit tests and the simulator.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -61,8 +62,13 @@ struct SubscriptionTimers {
 
 struct Limits {
   std::size_t max_clients = 10000;                 // SDK sessions on this edge
+  std::size_t max_clients_per_ip = 1024;           // sessions from one IPv4 address (NATs share one)
   std::size_t max_streams = 100000;                // streams with state on this relay
+  // Streams a client's SUBSCRIBE may create (the rest of max_streams is
+  // kept for transit: clients can never starve the mesh's own trees).
+  std::size_t max_client_streams = 50000;
   std::size_t max_subscriptions_per_client = 64;   // streams one SDK client may join
+  std::size_t max_publications_per_client = 16;    // streams one SDK client may own (publish)
   DurationUs client_expiry_us = 5 * kSecond;       // a client silent this long is dropped
 
   friend bool operator==(const Limits&, const Limits&) = default;
@@ -70,7 +76,7 @@ struct Limits {
 
 // Link probing and link states (relay/core/link_monitor.h has the rules).
 // Defaults: 20 ms probes notice a dead link within about 120 ms while costing
-// 1,600 B/s of probe headers per link and direction (see link_monitor.h).
+// 3,200 B/s of probes per link and direction (see link_monitor.h).
 struct ProbingConfig {
   DurationUs interval_us = 20 * kMillisecond;     // one probe per link per interval
   DurationUs down_after_us = 100 * kMillisecond;  // unanswered this long -> DOWN (> interval_us)
@@ -99,6 +105,36 @@ struct FailoverConfig {
   DurationUs failback_hold_us = 3 * kSecond;
 
   friend bool operator==(const FailoverConfig&, const FailoverConfig&) = default;
+};
+
+// One key epoch of the mesh secret (config `auth.mesh_keys`), from which
+// every pair of relays derives its key for that epoch
+// (relay/core/neighbour_auth.h).
+struct MeshKey {
+  std::uint32_t epoch = 0;             // >= 1
+  std::vector<std::uint8_t> secret;    // >= kMinMeshSecretBytes
+  TimeUs activate_at_unix_us = 0;      // relays send with it from then on; 0 = at once
+
+  friend bool operator==(const MeshKey&, const MeshKey&) = default;
+};
+constexpr std::size_t kMinMeshSecretBytes = 32;
+
+// Trust between relays and toward clients (docs/architecture.md, "Trust").
+struct AuthConfig {
+  // Keys for the tags on every relay-to-relay packet. Empty only in
+  // insecure lab mode.
+  std::vector<MeshKey> mesh_keys;
+  // Nothing between relays is tagged or checked. For labs only: the relay
+  // process refuses to start without mesh keys unless its config says so.
+  bool insecure_lab_mode = false;
+  // Secret of the stateless client cookies and session keys
+  // (relay/core/client_gate.h); the relay process draws it at random.
+  std::array<std::uint8_t, 32> cookie_secret{};
+  // First packet number toward each neighbour; the relay process passes the
+  // wall clock in nanoseconds at start (neighbour_auth.h says why).
+  std::uint64_t packet_number_base = 1;
+
+  friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
 };
 
 // Who may join as an SDK client (relay/core/join_check.h). The default,
@@ -138,6 +174,16 @@ struct RecoveryConfig {
   // does gap-filling DATA, and a SUBSCRIBE goes on every link, when the
   // active link has.
   double dual_retransmit_loss = 0.10;
+  // Retransmissions toward one neighbour are paid from a byte budget that
+  // grows by this ratio of the DATA bytes sent to it, up to
+  // retransmit_burst_bytes: a neighbour's NACKs can never make this relay
+  // send more than that (at 30% loss answering every NACK on two links
+  // costs about 0.9x).
+  double retransmit_budget_ratio = 2.0;
+  std::size_t retransmit_burst_bytes = 256 * 1024;
+  // Streams whose FEC decoder may hold state at once (each up to ~200 KB);
+  // parity for others is dropped as fec_decoder_limit.
+  std::size_t max_fec_decoders = 1024;
 
   friend bool operator==(const RecoveryConfig&, const RecoveryConfig&) = default;
 };
@@ -154,6 +200,7 @@ struct RelayCoreConfig {
   FailoverConfig failover;
   JoinPolicy join;
   RecoveryConfig recovery;
+  AuthConfig auth;
 };
 
 }  // namespace overline::relay

@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "common/check/invariant.h"
+#include "common/crypto/packet_auth.h"
+#include "common/wire/byte_order.h"
 #include "relay/core/join_check.h"
 
 namespace overline::relay {
@@ -21,7 +23,12 @@ constexpr std::uint8_t kProbeHopLimit = 1;
 }  // namespace
 
 RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
-    : config_(std::move(config)), sink_(sink), failover_(config_.failover) {
+    : config_(std::move(config)),
+      sink_(sink),
+      failover_(config_.failover),
+      auth_(config_.node_id, !config_.auth.insecure_lab_mode, config_.auth.packet_number_base),
+      gate_(config_.auth.cookie_secret) {
+  auth_.setMeshKeys(config_.auth.mesh_keys);
   // relay/config validates these; release: a missing id is only reported, the rest clamped.
   OVERLINE_INVARIANT(config_.node_id != kNoNode);
   if (!OVERLINE_INVARIANT(config_.line_count >= 1)) config_.line_count = 1;
@@ -82,6 +89,10 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
       neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{index, static_cast<LineIndex>(line)});
     }
   }
+  std::vector<NodeId> ids;
+  ids.reserve(neighbours_.size());
+  for (const Neighbour& neighbour : neighbours_) ids.push_back(neighbour.id);
+  auth_.setNeighbours(ids);
 }
 
 void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {
@@ -149,9 +160,16 @@ void RelayCore::onDatagram(LineIndex line, const Endpoint& from, std::span<const
     default: break;
   }
   if (const auto neighbour = neighbour_by_endpoint_.find(from); neighbour != neighbour_by_endpoint_.end()) {
+    // Nothing from a neighbour's address is believed before its tag.
+    switch (auth_.check(neighbours_[neighbour->second.neighbour].id, *parsed)) {
+      case NeighbourAuth::Verdict::kOk: break;
+      case NeighbourAuth::Verdict::kUntagged: ++counters_.drop(DropReason::kUnauthenticated); return;
+      case NeighbourAuth::Verdict::kBadTag: ++counters_.drop(DropReason::kBadTag); return;
+      case NeighbourAuth::Verdict::kReplayed: ++counters_.drop(DropReason::kReplayed); return;
+    }
     onNeighbourPacket(neighbour->second, line, from, header, datagram, now);
   } else {
-    onClientPacket(line, from, header, datagram, now);
+    onClientPacket(line, from, *parsed, datagram, now);
   }
 }
 
@@ -190,20 +208,22 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
     }
     case PacketType::kSubscribe: onSubscribe(peer, nullptr, header, now); return;
     case PacketType::kUnsubscribe: onUnsubscribe(peer, header); return;
-    case PacketType::kProbe: answerProbe(line, from, header); return;
+    case PacketType::kProbe: answerProbe(neighbour.id, line, from, header); return;
     case PacketType::kProbeAck:
       // Unmatched ACKs (stale, duplicated) are ignored: they are no drop.
       neighbour.links[line * neighbour.lines.size() + source.line].onAck(header.sequence, header.timestamp_us,
                                                                          now);
       return;
-    case PacketType::kHello: ++counters_.drop(DropReason::kUnexpectedType); return;
+    case PacketType::kHello:
+    case PacketType::kChallenge:
+    case PacketType::kWelcome: ++counters_.drop(DropReason::kUnexpectedType); return;
     case PacketType::kNack:
       if (!retransmit_) {
         ++counters_.drop(DropReason::kUnsupportedType);
         return;
       }
       ++counters_.nack_packets_received;
-      onNack(neighbour, header, datagram.subspan(wire::kHeaderBytes), now);
+      onNack(neighbour, header, datagram.subspan(wire::kHeaderBytes, header.payload_length), now);
       return;
     case PacketType::kFec:
       ++counters_.fec_packets_received;
@@ -212,7 +232,7 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
   }
 }
 
-void RelayCore::answerProbe(LineIndex line, const Endpoint& from, const wire::Header& probe) {
+void RelayCore::answerProbe(NodeId neighbour, LineIndex line, const Endpoint& from, const wire::Header& probe) {
   // Header-only like the probe (the parser guarantees it carried no payload):
   // the answer is exactly as large as the question.
   wire::Header ack;
@@ -223,69 +243,206 @@ void RelayCore::answerProbe(LineIndex line, const Endpoint& from, const wire::He
   ack.timestamp_us = probe.timestamp_us;
   std::array<std::byte, wire::kHeaderBytes> packet;
   const std::size_t size = wire::encodePacket(ack, {}, packet);
-  if (!sendToNeighbourLine(line, from, std::span(packet.data(), size))) return;
+  if (!sendToNeighbourLine(neighbour, line, from, std::span(packet.data(), size))) return;
   ++counters_.probe_acks_sent;
-  counters_.probe_bytes_sent += size;
 }
 
-void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire::Header& header,
+void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire::PacketView& packet,
                                std::span<const std::byte> datagram, TimeUs now) {
+  const wire::Header& header = packet.header;
   auto it = clients_.find(from);
+  if (!header.tagged()) {
+    // Untagged, only a HELLO means anything: the first step of a join (or
+    // of a rejoin from the same endpoint). It never touches a session.
+    if (header.type == PacketType::kHello) {
+      onClientHello(line, from, packet, now);
+    } else {
+      ++counters_.drop(it == clients_.end() ? DropReason::kUnknownSource : DropReason::kUnauthenticated);
+    }
+    return;
+  }
   if (it == clients_.end()) {
-    if (header.type != PacketType::kHello) {
-      ++counters_.drop(DropReason::kUnknownSource);
-      return;
-    }
-    const std::span<const std::byte> token = datagram.subspan(wire::kHeaderBytes);
-    if (!admitsJoin(config_.join, config_.node_id, from, token, wall_now_us_)) {
-      ++counters_.drop(DropReason::kBadToken);
-      return;
-    }
-    if (clients_.size() >= config_.limits.max_clients) {
-      ++counters_.drop(DropReason::kClientLimit);
-      return;
-    }
-    it = clients_.emplace(from, Client{}).first;
-    armDeadline(now + config_.limits.client_expiry_us);
+    ++counters_.drop(DropReason::kUnknownSource);
+    return;
   }
   Client& client = it->second;
+  if (!client.window.fresh(header.packet_number)) {
+    ++counters_.drop(DropReason::kReplayed);
+    return;
+  }
+  if (header.sender_node_id != kNoNode || !crypto::verifyPacket(client.session_key, packet)) {
+    ++counters_.drop(DropReason::kBadTag);
+    return;
+  }
+  client.window.accept(header.packet_number);
+  if (tokenExpired(client)) {
+    // The session ends; a fresh join (with a fresh token) starts a new one.
+    ++counters_.drop(DropReason::kTokenExpired);
+    ++counters_.client_tokens_expired;
+    removeClient(it);
+    return;
+  }
   client.line = line;
   client.last_seen_us = now;
 
   const PeerId peer{kNoNode, from};
   switch (header.type) {
-    case PacketType::kHello: {
-      // Header-only, so never larger than the HELLO it answers (which may
-      // carry a token): the relay cannot be used as an amplifier.
-      wire::Header reply;
-      reply.type = PacketType::kHello;
-      reply.sender_node_id = config_.node_id;
-      reply.sequence = header.sequence;  // lets a client match replies to its probes
-      std::array<std::byte, wire::kHeaderBytes> packet;
-      const std::size_t size = wire::encodePacket(reply, {}, packet);
-      sendToPeer(peer, std::span(packet.data(), size));
-      return;
-    }
-    case PacketType::kData: {
-      if (streamOrigin(header.stream_id) != config_.node_id) {
-        ++counters_.drop(DropReason::kForeignStream);
+    case PacketType::kHello: onClientKeepalive(from, client, packet); return;
+    case PacketType::kData: onClientData(from, client, header, datagram, now); return;
+    case PacketType::kSubscribe:
+      if (!client.grant.allows(token::Role::kSubscribe, header.stream_id)) {
+        ++counters_.drop(DropReason::kNotPermitted);
         return;
       }
-      const auto stream = streams_.find(header.stream_id);
-      if (stream == streams_.end()) {
-        ++counters_.drop(DropReason::kNoSubscribers);
-        return;
-      }
-      forwardData(peer, header, datagram, stream->second, now);
+      onSubscribe(peer, &client, header, now);
       return;
-    }
-    case PacketType::kSubscribe: onSubscribe(peer, &client, header, now); return;
     case PacketType::kUnsubscribe: onUnsubscribe(peer, header); return;
     case PacketType::kProbe:
     case PacketType::kProbeAck: ++counters_.drop(DropReason::kUnknownSource); return;  // relays only
+    case PacketType::kChallenge:
+    case PacketType::kWelcome: ++counters_.drop(DropReason::kUnexpectedType); return;
     case PacketType::kNack:
     case PacketType::kFec: ++counters_.drop(DropReason::kUnsupportedType); return;
   }
+}
+
+void RelayCore::onClientHello(LineIndex line, const Endpoint& from, const wire::PacketView& packet, TimeUs now) {
+  const std::optional<HelloFields> hello = splitHello(packet.payload);
+  if (!hello) {
+    ++counters_.drop(DropReason::kBadHello);
+    return;
+  }
+  const std::uint32_t sequence = packet.header.sequence;
+  if (!hello->hasCookie() || !gate_.cookieValid(from, hello->nonce, hello->cookie, now)) {
+    // Stateless and smaller than the HELLO: a forged source gains nothing.
+    if (hello->hasCookie()) ++counters_.drop(DropReason::kBadCookie);
+    const Cookie cookie = gate_.cookie(from, hello->nonce, now);
+    sendJoinAnswer(line, from, PacketType::kChallenge, sequence, cookie);
+    ++counters_.challenges_sent;
+    return;
+  }
+  // The client receives at `from`. The same session again (its WELCOME was
+  // lost) is only answered again; another nonce is a new session.
+  auto it = clients_.find(from);
+  const bool same_session =
+      it != clients_.end() && std::equal(it->second.nonce.begin(), it->second.nonce.end(), hello->nonce.begin());
+  if (!same_session) {
+    auto grant = checkJoin(config_.join, config_.node_id, from, hello->token, wall_now_us_);
+    if (!grant) {
+      ++counters_.drop(DropReason::kBadToken);
+      return;
+    }
+    if (it != clients_.end()) {
+      removeClient(it);
+      ++counters_.client_sessions_replaced;
+    } else if (clients_.size() >= config_.limits.max_clients) {
+      ++counters_.drop(DropReason::kClientLimit);
+      return;
+    } else if (clients_per_ip_[from.address()] >= config_.limits.max_clients_per_ip) {
+      ++counters_.drop(DropReason::kClientIpLimit);
+      return;
+    }
+    it = clients_.emplace(from, Client(gate_.sessionKey(from, hello->nonce, hello->cookie))).first;
+    ++clients_per_ip_[from.address()];
+    Client& client = it->second;
+    std::copy(hello->nonce.begin(), hello->nonce.end(), client.nonce.begin());
+    client.grant = std::move(grant.value());
+    armDeadline(now + config_.limits.client_expiry_us);
+    armDeadline(tokenDeadline(client, now));
+  }
+  Client& client = it->second;
+  client.line = line;
+  client.last_seen_us = now;
+  std::array<std::byte, wire::kWelcomePayloadBytes> welcome{};
+  const crypto::Key128 key = gate_.sessionKey(from, hello->nonce, hello->cookie);
+  std::transform(key.begin(), key.end(), welcome.begin(), [](std::uint8_t b) { return std::byte{b}; });
+  wire::writeBigEndian<std::uint32_t>(welcome, wire::kSessionKeyBytes, from.address());
+  wire::writeBigEndian<std::uint16_t>(welcome, wire::kSessionKeyBytes + 4, from.port());
+  sendJoinAnswer(line, from, PacketType::kWelcome, sequence, welcome);
+  ++counters_.welcomes_sent;
+}
+
+void RelayCore::onClientKeepalive(const Endpoint& from, Client& client, const wire::PacketView& packet) {
+  const std::optional<HelloFields> hello = splitHello(packet.payload);
+  // A fresh token extends the session (the SDK renews before expiry); a bad
+  // one changes nothing, the session runs on its current grant.
+  if (hello && !hello->token.empty()) {
+    auto grant = checkJoin(config_.join, config_.node_id, from, hello->token, wall_now_us_);
+    if (grant && grant->expires_unix_s > client.grant.expires_unix_s) {
+      client.grant = std::move(grant.value());
+      ++counters_.client_tokens_renewed;
+    } else if (!grant) {
+      ++counters_.drop(DropReason::kBadToken);
+    }
+  }
+  // Header-only: never larger than the keepalive it answers.
+  sendJoinAnswer(client.line, from, PacketType::kHello, packet.header.sequence, {});
+}
+
+void RelayCore::onClientData(const Endpoint& from, Client& client, const wire::Header& header,
+                             std::span<const std::byte> datagram, TimeUs now) {
+  const StreamId id = header.stream_id;
+  if (streamOrigin(id) != config_.node_id) {
+    ++counters_.drop(DropReason::kForeignStream);
+    return;
+  }
+  if (!client.grant.allows(token::Role::kPublish, id)) {
+    ++counters_.drop(DropReason::kNotPermitted);
+    return;
+  }
+  if (wall_now_us_ && header.timestamp_us > static_cast<std::uint64_t>(*wall_now_us_ + kMaxFutureUs)) {
+    ++counters_.drop(DropReason::kFutureTimestamp);
+    return;
+  }
+  const auto owner = owners_.find(id);
+  const auto stream = streams_.find(id);
+  if (owner == owners_.end()) {
+    if (client.published.size() >= config_.limits.max_publications_per_client) {
+      ++counters_.drop(DropReason::kPublicationLimit);
+      return;
+    }
+    owners_.emplace(id, from);
+    client.published.push_back(id);
+    // A new owner numbers its packets afresh.
+    if (stream != streams_.end()) stream->second.dedup = DedupWindow{};
+  } else if (owner->second != from) {
+    ++counters_.drop(DropReason::kNotOwner);
+    return;
+  }
+  if (stream == streams_.end()) {
+    ++counters_.drop(DropReason::kNoSubscribers);
+    return;
+  }
+  if (stream->second.dedup.distanceAhead(header.sequence) > kMaxSequenceJump) {
+    ++counters_.drop(DropReason::kSequenceJump);
+    return;
+  }
+  forwardData(PeerId{kNoNode, from}, header, datagram, stream->second, now);
+}
+
+void RelayCore::sendJoinAnswer(LineIndex line, const Endpoint& to, PacketType type, std::uint32_t sequence,
+                               std::span<const std::byte> payload) {
+  wire::Header answer;
+  answer.type = type;
+  answer.sender_node_id = config_.node_id;
+  answer.sequence = sequence;  // lets a client match answers to its HELLOs
+  std::array<std::byte, wire::kHeaderBytes + wire::kWelcomePayloadBytes> packet;
+  const std::size_t size = wire::encodePacket(answer, payload, packet);
+  send(line, to, std::span(packet.data(), size));
+}
+
+bool RelayCore::tokenExpired(const Client& client) const {
+  return wall_now_us_ && *wall_now_us_ / kSecond >= client.grant.expires_unix_s;
+}
+
+TimeUs RelayCore::tokenDeadline(const Client& client, TimeUs now) const {
+  // Unrestricted grants (no token required) never expire; far-future ones
+  // would overflow the microsecond arithmetic.
+  if (!wall_now_us_ || client.grant.expires_unix_s > *wall_now_us_ / kSecond + 100LL * 365 * 86400) {
+    return std::numeric_limits<TimeUs>::max();
+  }
+  const DurationUs left_us = client.grant.expires_unix_s * kSecond - *wall_now_us_;
+  return now + std::max<DurationUs>(left_us, 0);
 }
 
 void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Header& header, TimeUs now) {
@@ -299,7 +456,10 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
   const bool new_stream = it == streams_.end();
   const std::optional<std::size_t> existing = new_stream ? std::nullopt : findDownstream(it->second, from);
 
-  if (new_stream && streams_.size() >= config_.limits.max_streams) {
+  // Clients may create at most max_client_streams of the max_streams, so
+  // they can never take the room transit needs.
+  if (new_stream && (streams_.size() >= config_.limits.max_streams ||
+                     (client != nullptr && client_streams_ >= config_.limits.max_client_streams))) {
     ++counters_.drop(DropReason::kStreamLimit);
     return;
   }
@@ -332,7 +492,13 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
     return;
   }
   armDeadline(expires_at_us);
-  if (new_stream) it = streams_.emplace(id, Stream{}).first;
+  if (new_stream) {
+    it = streams_.emplace(id, Stream{}).first;
+    if (client != nullptr) {
+      it->second.client_created = true;
+      ++client_streams_;
+    }
+  }
   Stream& stream = it->second;
   stream.downstreams.push_back(Downstream{from, expires_at_us});
   if (client != nullptr) client->streams.push_back(id);
@@ -373,19 +539,34 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
   }
   const DurationUs budget_us = budgetOf(header);
   stream.budget_us = budget_us;
+  // The packet's age here: what the previous hop stamped plus that hop's
+  // one-way delay (half the active link's srtt). Recovery spends only the
+  // budget that is left, counted from the publisher's send.
+  DurationUs age_us = header.age_us;
+  if (from.isRelay()) {
+    // Unmeasured, the hop counts as instant: ages are a lower bound.
+    if (const auto index = neighbour_index_.find(from.node); index != neighbour_index_.end()) {
+      const LinkMonitor& link = neighbours_[index->second].links[neighbours_[index->second].path.active()];
+      if (link.hasRttSample()) age_us += static_cast<DurationUs>(std::lround(link.srttUs() / 2));
+    }
+  }
+  const DurationUs remaining_us = std::max<DurationUs>(budget_us - age_us, 0);
   bool filled = false;  // this packet was missing here, so downstream relays miss it too
   if (retransmit_ && from.isRelay()) {
-    const NackTracker::Arrival arrival = stream.loss.onData(header.sequence, now, budget_us, config_.recovery);
+    const NackTracker::Arrival arrival = stream.loss.onData(header.sequence, now, remaining_us, config_.recovery);
     filled = arrival == NackTracker::Arrival::kFilled;
     if (filled && (header.flags & wire::kFlagRetransmit) != 0) ++counters_.recovered_nack;
     counters_.unrecovered += stream.loss.takeUnrecovered();
     if (stream.loss.hasMissing()) streams_with_missing_.insert(header.stream_id);
   }
   // parsePacket bounded the datagram by kMaxPacketBytes, the buffer's size.
-  std::copy(datagram.begin(), datagram.end(), forward_buffer_.begin());
-  const std::span<std::byte> copy(forward_buffer_.data(), datagram.size());
+  // The received tag stays behind: each hop tags its own copy.
+  const std::span<const std::byte> untagged = datagram.first(wire::kHeaderBytes + header.payload_length);
+  std::copy(untagged.begin(), untagged.end(), forward_buffer_.begin());
+  const std::span<std::byte> copy(forward_buffer_.data(), untagged.size());
   const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
-  wire::rewriteHopFields(copy, config_.node_id, hop_limit);
+  wire::rewriteHopFields(copy, config_.node_id, hop_limit,
+                         static_cast<std::uint32_t>(std::min<DurationUs>(age_us, UINT32_MAX)));
   // Retransmission is per hop: the next hop gets a plain packet.
   wire::setRetransmitFlag(copy, false);
   const bool redundant = (header.flags & wire::kFlagRedundant) != 0;
@@ -423,6 +604,11 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
     if (sent) {
       ++counters_.data_forwarded;
       counters_.data_payload_bytes_sent += header.payload_length;
+      // Retransmissions to this neighbour are paid from what it was sent.
+      Neighbour& paying = neighbours_[index->second];
+      paying.retransmit_credit =
+          std::min(paying.retransmit_credit + config_.recovery.retransmit_budget_ratio * static_cast<double>(copy.size()),
+                   static_cast<double>(config_.recovery.retransmit_burst_bytes));
       to_neighbour = true;
       if (from.isRelay()) ++counters_.transit_data_forwarded;
       // The first transmission on this hop (whatever it was upstream) joins
@@ -434,7 +620,7 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
   }
   if (relay_skipped) ++counters_.drop(DropReason::kHopLimitExceeded);
   if (retransmit_ && to_neighbour) {
-    retransmit_->store(header.stream_id, header.sequence, copy, now, now + budget_us);
+    retransmit_->store(header.stream_id, header.sequence, copy, now, now + remaining_us);
     counters_.retransmit_buffer_evictions = retransmit_->evictions();
   }
   return true;
@@ -455,11 +641,16 @@ void RelayCore::onTick(TimeUs now) {
   TimeUs next_deadline_us = std::numeric_limits<TimeUs>::max();
 
   for (auto it = clients_.begin(); it != clients_.end();) {
-    const TimeUs expires_at_us = it->second.last_seen_us + config_.limits.client_expiry_us;
+    const TimeUs expires_at_us =
+        std::min(it->second.last_seen_us + config_.limits.client_expiry_us, tokenDeadline(it->second, now));
     if (expires_at_us <= now) {
+      if (tokenExpired(it->second)) {
+        ++counters_.client_tokens_expired;
+      } else {
+        ++counters_.clients_expired;
+      }
       // removeClient only erases this entry from clients_; `it` moves on first.
       removeClient(it++);
-      ++counters_.clients_expired;
     } else {
       next_deadline_us = std::min(next_deadline_us, expires_at_us);
       ++it;
@@ -535,7 +726,6 @@ void RelayCore::sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now) {
   const std::size_t size = wire::encodePacket(probe, {}, packet);
   if (!sendOnLink(neighbour, link, std::span(packet.data(), size))) return;
   ++counters_.probes_sent;
-  counters_.probe_bytes_sent += size;
 }
 
 DurationUs RelayCore::tickInterval() const {
@@ -660,6 +850,7 @@ void RelayCore::releasePreviousUpstream(StreamId id, Stream& stream) {
 }
 
 RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
+  if (it->second.client_created) --client_streams_;
   releasePreviousUpstream(it->first, it->second);
   if (retransmit_) retransmit_->forgetStream(it->first);
   streams_with_missing_.erase(it->first);
@@ -683,6 +874,10 @@ void RelayCore::removeClient(std::unordered_map<Endpoint, Client>::iterator it) 
     downstreams.pop_back();
     ++counters_.downstreams_expired;
     if (downstreams.empty()) closeStream(stream);
+  }
+  for (const StreamId id : it->second.published) owners_.erase(id);
+  if (const auto ip = clients_per_ip_.find(it->first.address()); ip != clients_per_ip_.end() && --ip->second == 0) {
+    clients_per_ip_.erase(ip);
   }
   clients_.erase(it);
 }
@@ -728,7 +923,7 @@ bool RelayCore::sendToPeer(const PeerId& peer, std::span<const std::byte> packet
 
 bool RelayCore::sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet) {
   const auto local_line = static_cast<LineIndex>(neighbour.path.localLineOf(link));
-  return sendToNeighbourLine(local_line, neighbour.lines[neighbour.path.remoteLineOf(link)], packet);
+  return sendToNeighbourLine(neighbour.id, local_line, neighbour.lines[neighbour.path.remoteLineOf(link)], packet);
 }
 
 std::optional<std::size_t> RelayCore::duplicateLink(const Neighbour& neighbour) const {
@@ -741,9 +936,16 @@ std::optional<std::size_t> RelayCore::duplicateLink(const Neighbour& neighbour) 
   return local * remote_lines + remote;
 }
 
-bool RelayCore::sendToNeighbourLine(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {
-  if (!send(line, to, packet)) return false;
-  countNeighbourBytes(packet);
+bool RelayCore::sendToNeighbourLine(NodeId neighbour, LineIndex line, const Endpoint& to,
+                                    std::span<const std::byte> packet) {
+  // Every packet the core builds fits a PacketBuffer with its tag; release: not sent.
+  if (!OVERLINE_INVARIANT(packet.size() + wire::kTagBytes <= seal_buffer_.size())) return false;
+  std::copy(packet.begin(), packet.end(), seal_buffer_.begin());
+  const std::size_t size = auth_.seal(neighbour, seal_buffer_, packet.size(), wall_now_us_);
+  if (size == 0) return false;
+  const std::span<const std::byte> sealed(seal_buffer_.data(), size);
+  if (!send(line, to, sealed)) return false;
+  countNeighbourBytes(sealed);
   return true;
 }
 
@@ -758,10 +960,15 @@ void RelayCore::countNeighbourBytes(std::span<const std::byte> packet) {
     case PacketType::kFec: kind = SentKind::kFec; break;
     case PacketType::kNack: kind = SentKind::kNack; break;
     case PacketType::kProbe:
-    case PacketType::kProbeAck: kind = SentKind::kProbe; break;
+    case PacketType::kProbeAck:
+      kind = SentKind::kProbe;
+      counters_.probe_bytes_sent += packet.size();
+      break;
     case PacketType::kSubscribe:
     case PacketType::kUnsubscribe:
-    case PacketType::kHello: kind = SentKind::kControl; break;
+    case PacketType::kHello:
+    case PacketType::kChallenge:
+    case PacketType::kWelcome: kind = SentKind::kControl; break;
   }
   counters_.neighbour_bytes_sent[static_cast<std::size_t>(kind)] += packet.size();
 }

@@ -8,12 +8,27 @@
 // Single-threaded: all calls must come from one thread.
 //
 // Behaviour (see docs/architecture.md for the walk of a packet):
-//  * HELLO from an unknown endpoint joins an SDK client (bounded by
-//    Limits::max_clients) if the JoinPolicy admits its join token
-//    (join_check.h; otherwise dropped as bad_token, unanswered); the relay
-//    answers with a header-only HELLO. A joined client's later HELLOs
-//    (keepalives) are not checked again: the token gates the join, and the
-//    session lasts while the client keeps talking.
+//  * Trust (docs/architecture.md, "Trust"): every packet from a neighbour's
+//    line must carry a valid tag under the pair's key and a fresh packet
+//    number (NeighbourAuth), else it is dropped (unauthenticated, bad_tag,
+//    replayed) before anything else looks at it; every packet to a
+//    neighbour is tagged. Insecure lab mode turns both off.
+//  * Clients join in two steps (client_gate.h): an untagged HELLO is
+//    answered with a stateless CHALLENGE (no state, fewer bytes than the
+//    HELLO); a HELLO echoing a valid cookie, with a join token the
+//    JoinPolicy admits (join_check.h; else bad_token, unanswered), creates
+//    the session (bounded by Limits::max_clients and max_clients_per_ip)
+//    and is answered with a WELCOME carrying the session key. Every later
+//    packet from the client must be tagged with that key (else
+//    unauthenticated / bad_tag / replayed). A tagged HELLO is a keepalive
+//    (answered with a header-only HELLO) and may carry a fresh token that
+//    extends the session; a session whose token has expired ends.
+//  * The token's grant gates SUBSCRIBE (subscribe role, stream scope) and
+//    DATA (publish role, stream scope): not_permitted. The first client
+//    session to publish a stream at its origin owns it while the session
+//    lives; DATA from another is not_owner. Client DATA more than
+//    kMaxSequenceJump ahead of the stream's window, or stamped more than
+//    kMaxFutureUs ahead of the wall clock, is dropped and moves nothing.
 //  * SUBSCRIBE(stream) from a neighbour or client records that downstream
 //    with a soft-state expiry. If this relay is not the stream's origin and
 //    does not yet carry the stream, it sends SUBSCRIBE to the next hop toward
@@ -99,12 +114,17 @@
 #include "common/endpoint.h"
 #include "common/types.h"
 #include "common/wire/packet.h"
+#include "common/crypto/gmac.h"
+#include "common/crypto/replay_window.h"
+#include "common/token/join_token.h"
+#include "relay/core/client_gate.h"
 #include "relay/core/dedup_window.h"
 #include "relay/core/failover_table.h"
 #include "relay/core/fec_decoder.h"
 #include "relay/core/fec_encoder.h"
 #include "relay/core/fec_policy.h"
 #include "relay/core/link_monitor.h"
+#include "relay/core/neighbour_auth.h"
 #include "relay/core/nack_tracker.h"
 #include "relay/core/packet_sink.h"
 #include "relay/core/path_selector.h"
@@ -137,6 +157,11 @@ class RelayCore : private NeighbourHealth {
   static constexpr DurationUs kUnmeasuredSrttUs = 100 * kMillisecond;
   // The longest an FEC group waits for its k packets before the tick flushes it.
   static constexpr DurationUs kFecMaxGroupDelayUs = 10 * kMillisecond;
+  // Client DATA checks (see the class comment): 16,384 sequences is 16 s at
+  // 1,000 packets/s; a wall-clock timestamp may run ahead of this relay's
+  // clock by the publisher's clock error, not more than 10 s.
+  static constexpr std::uint32_t kMaxSequenceJump = 16384;
+  static constexpr DurationUs kMaxFutureUs = 10 * kSecond;
 
   // `sink` must outlive this RelayCore and must not call back into it.
   // `config` must name a node id, >= 1 line and neighbours with >= 1 line each
@@ -182,6 +207,9 @@ class RelayCore : private NeighbourHealth {
   void setProbing(const ProbingConfig& probing);
   // Replaces the join policy; clients already joined stay.
   void setJoinPolicy(JoinPolicy join) { config_.join = std::move(join); }
+  // Replaces the mesh keys (a config reload: a key rotation step). Kept
+  // epochs keep their replay windows; packet numbers go on.
+  void setMeshKeys(std::vector<MeshKey> keys) { auth_.setMeshKeys(std::move(keys)); }
   const ProbingConfig& probing() const { return config_.probing; }
 
   const RelayCounters& counters() const { return counters_; }
@@ -204,11 +232,20 @@ class RelayCore : private NeighbourHealth {
   };
 
   struct Client {
+    explicit Client(const crypto::Key128& key) : session_key(key) {}
     LineIndex line = 0;  // the line it last used; replies go out on it
     TimeUs last_seen_us = 0;
     // Streams it subscribes to (at most Limits::max_subscriptions_per_client),
     // so that its expiry can remove them without scanning every stream.
     std::vector<StreamId> streams;
+    // Streams it owns (publishes) at this origin, <= max_publications_per_client.
+    std::vector<StreamId> published;
+    // The session (client_gate.h): its key, the nonce it was made for, the
+    // replay window of the client's packet numbers, and the token's grant.
+    crypto::Gmac session_key;
+    std::array<std::byte, wire::kHelloNonceBytes> nonce{};
+    crypto::ReplayWindow window;
+    token::JoinGrant grant;
   };
 
   struct Downstream {
@@ -241,6 +278,7 @@ class RelayCore : private NeighbourHealth {
     NackTracker loss;  // gaps in the DATA from upstream (not at the origin)
     FecDecoder fec{FecDecoderConfig{}};  // FEC from the current upstream; reset when it changes
     DurationUs budget_us = 0;  // of the last DATA forwarded; 0 before any (FEC assumes the default)
+    bool client_created = false;  // a client's SUBSCRIBE created it (Limits::max_client_streams)
   };
   using StreamMap = std::unordered_map<StreamId, Stream>;
 
@@ -252,6 +290,9 @@ class RelayCore : private NeighbourHealth {
     PathSelector path;
     bool down = false;               // every link DOWN
     TimeUs up_since_us = 0;          // when it last stopped being down
+    // Bytes it may still be sent as retransmissions
+    // (RecoveryConfig::retransmit_budget_ratio).
+    double retransmit_credit = 0;
   };
   // Where a packet from a neighbour's line came from.
   struct NeighbourLine {
@@ -265,8 +306,21 @@ class RelayCore : private NeighbourHealth {
 
   void onNeighbourPacket(const NeighbourLine& source, LineIndex line, const Endpoint& from,
                          const wire::Header& header, std::span<const std::byte> datagram, TimeUs now);
-  void onClientPacket(LineIndex line, const Endpoint& from, const wire::Header& header,
+  void onClientPacket(LineIndex line, const Endpoint& from, const wire::PacketView& packet,
                       std::span<const std::byte> datagram, TimeUs now);
+  // An untagged HELLO: CHALLENGE, or a new session and WELCOME.
+  void onClientHello(LineIndex line, const Endpoint& from, const wire::PacketView& packet, TimeUs now);
+  // A joined client's tagged HELLO: keepalive answer, token renewal.
+  void onClientKeepalive(const Endpoint& from, Client& client, const wire::PacketView& packet);
+  void onClientData(const Endpoint& from, Client& client, const wire::Header& header,
+                    std::span<const std::byte> datagram, TimeUs now);
+  // Sends a join answer (CHALLENGE, WELCOME, keepalive HELLO) to `to`.
+  void sendJoinAnswer(LineIndex line, const Endpoint& to, wire::PacketType type, std::uint32_t sequence,
+                      std::span<const std::byte> payload);
+  // The client's token has expired at the current wall clock.
+  bool tokenExpired(const Client& client) const;
+  // When (on the monotonic clock) the client's token expires, for the deadline.
+  TimeUs tokenDeadline(const Client& client, TimeUs now) const;
   void onSubscribe(const PeerId& from, Client* client, const wire::Header& header, TimeUs now);
   void onUnsubscribe(const PeerId& from, const wire::Header& header);
   // Sends one rewritten copy of an admitted DATA packet to every downstream
@@ -308,7 +362,7 @@ class RelayCore : private NeighbourHealth {
   DurationUs srttTo(const Neighbour& neighbour) const;
   // The latency budget of a DATA packet with this header.
   DurationUs budgetOf(const wire::Header& header) const;
-  void answerProbe(LineIndex line, const Endpoint& from, const wire::Header& probe);
+  void answerProbe(NodeId neighbour, LineIndex line, const Endpoint& from, const wire::Header& probe);
   // Probes, link states, path choice and neighbour down/up, for every neighbour.
   void tickLinks(TimeUs now);
   void sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now);
@@ -342,7 +396,8 @@ class RelayCore : private NeighbourHealth {
   // answers through sendToNeighbourLine): the one place where bytes to
   // neighbours are counted by kind.
   bool sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet);
-  bool sendToNeighbourLine(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
+  // Tags `packet` (untagged) for `neighbour` and sends it.
+  bool sendToNeighbourLine(NodeId neighbour, LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
   void countNeighbourBytes(std::span<const std::byte> packet);
   bool send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
   void armDeadline(TimeUs deadline_us);
@@ -359,7 +414,16 @@ class RelayCore : private NeighbourHealth {
   std::unordered_map<NodeId, std::size_t> neighbour_index_;          // into neighbours_
   std::vector<LinkQuality> link_quality_;  // scratch for PathSelector::update, one neighbour's links
   std::unordered_map<Endpoint, Client> clients_;                   // <= Limits::max_clients
+  std::unordered_map<std::uint32_t, std::size_t> clients_per_ip_;  // IPv4 -> sessions, <= max_clients_per_ip
   StreamMap streams_;                                              // <= Limits::max_streams
+  std::size_t client_streams_ = 0;                                 // streams with client_created, <= max_client_streams
+  // Stream -> the client session that owns it (publishes it at this origin).
+  std::unordered_map<StreamId, Endpoint> owners_;
+  NeighbourAuth auth_;
+  ClientGate gate_;
+  // Where packets to neighbours are tagged (a copy: the callers' buffers have no room).
+  wire::PacketBuffer seal_buffer_{};
+  std::size_t active_fec_decoders_ = 0;  // streams whose decoder holds state, as of the last tick
 
   // onTick does nothing before this time: no downstream or client can expire
   // and no refresh is due earlier. Kept as a lower bound (refreshes only move

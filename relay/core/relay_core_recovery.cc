@@ -30,6 +30,11 @@ void RelayCore::onFec(const Neighbour& neighbour, const wire::Header& header, st
     ++counters_.drop(DropReason::kNotUpstream);
     return;
   }
+  // Decoder state is bounded relay-wide (counted at each tick).
+  if (!stream.fec.active() && active_fec_decoders_ >= config_.recovery.max_fec_decoders) {
+    ++counters_.drop(DropReason::kFecDecoderLimit);
+    return;
+  }
   // onDatagram parsed the packet already.
   const wire::PacketView packet = *wire::parsePacket(datagram);
   if (!wire::parseFecPayload(packet.payload)) {
@@ -83,10 +88,22 @@ void RelayCore::onNack(Neighbour& neighbour, const wire::Header& header, std::sp
       case RetransmitBuffer::Lookup::kExpired: ++counters_.retransmit_budget_expired; continue;
       case RetransmitBuffer::Lookup::kFound: break;
     }
+    // Paid from the neighbour's budget (a share of the DATA it was sent),
+    // so no sequence of NACKs can make this relay send more than that.
+    const double cost = static_cast<double>(entry.packet.size() + wire::kTagBytes) * (extra ? 2 : 1);
+    if (neighbour.retransmit_credit < cost) {
+      ++counters_.drop(DropReason::kRetransmitBudget);
+      continue;
+    }
     if (!retransmit_->takeRetransmitTurn(header.stream_id, sequence, neighbour.id, now, spacing_us)) continue;
+    neighbour.retransmit_credit -= cost;
     std::copy(entry.packet.begin(), entry.packet.end(), forward_buffer_.begin());
     const std::span<std::byte> copy(forward_buffer_.data(), entry.packet.size());
     wire::setRetransmitFlag(copy, true);
+    // It has aged here since it was kept.
+    const wire::Header kept = wire::parsePacket(copy)->header;
+    wire::setAge(copy, static_cast<std::uint32_t>(
+                           std::min<DurationUs>(kept.age_us + (now - entry.stored_at_us), UINT32_MAX)));
     if (sendOnLink(neighbour, link, copy)) ++counters_.retransmissions_sent;
     if (extra && sendOnLink(neighbour, *extra, copy)) ++counters_.retransmissions_sent;
   }
@@ -117,8 +134,10 @@ void RelayCore::sendFec(const Neighbour& neighbour) {
 }
 
 void RelayCore::tickFec(TimeUs now) {
+  active_fec_decoders_ = 0;
   for (auto& [id, stream] : streams_) {
     stream.fec.onTick(now);
+    if (stream.fec.active()) ++active_fec_decoders_;
     for (Downstream& downstream : stream.downstreams) {
       if (!downstream.peer.isRelay()) continue;
       const Neighbour& neighbour = neighbours_[neighbour_index_.at(downstream.peer.node)];

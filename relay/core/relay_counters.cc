@@ -23,6 +23,20 @@ std::string_view toString(DropReason reason) {
     case DropReason::kMalformedNack: return "malformed_nack";
     case DropReason::kNotDownstream: return "not_downstream";
     case DropReason::kMalformedFec: return "malformed_fec";
+    case DropReason::kUnauthenticated: return "unauthenticated";
+    case DropReason::kBadTag: return "bad_tag";
+    case DropReason::kReplayed: return "replayed";
+    case DropReason::kBadCookie: return "bad_cookie";
+    case DropReason::kBadHello: return "bad_hello";
+    case DropReason::kNotPermitted: return "not_permitted";
+    case DropReason::kTokenExpired: return "token_expired";
+    case DropReason::kNotOwner: return "not_owner";
+    case DropReason::kSequenceJump: return "sequence_jump";
+    case DropReason::kFutureTimestamp: return "future_timestamp";
+    case DropReason::kClientIpLimit: return "client_ip_limit";
+    case DropReason::kPublicationLimit: return "publication_limit";
+    case DropReason::kRetransmitBudget: return "retransmit_budget";
+    case DropReason::kFecDecoderLimit: return "fec_decoder_limit";
   }
   return "unknown";
 }

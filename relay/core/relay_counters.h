@@ -31,8 +31,23 @@ enum class DropReason : std::uint8_t {
   kMalformedNack,       // NACK whose payload is not 1..64 big-endian u32 sequences (wire/nack_payload.h)
   kNotDownstream,       // NACK from a neighbour that is not a downstream of the stream
   kMalformedFec,        // FEC whose payload fails wire::parseFecPayload (wire/fec_payload.h)
+  // Trust (docs/architecture.md, "Trust").
+  kUnauthenticated,     // untagged packet where a tag is required (from a neighbour's line, or a joined client)
+  kBadTag,              // tag that does not verify, an unknown key epoch, or a sender id not the neighbour's
+  kReplayed,            // tagged packet whose packet number was already accepted or is behind the window
+  kBadCookie,           // HELLO echoing a cookie that is wrong or too old (a fresh CHALLENGE is sent)
+  kBadHello,            // client HELLO without its nonce and cookie fields
+  kNotPermitted,        // SUBSCRIBE or DATA outside the client's token grant (role or stream scope)
+  kTokenExpired,        // packet from a client whose token has expired (the session ends)
+  kNotOwner,            // DATA into a stream another client session owns
+  kSequenceJump,        // client DATA too far ahead of the stream's window
+  kFutureTimestamp,     // client DATA stamped too far in the future
+  kClientIpLimit,       // max_clients_per_ip reached; HELLO refused
+  kPublicationLimit,    // client's max_publications_per_client reached
+  kRetransmitBudget,    // retransmission refused: the neighbour's retransmit byte budget is spent
+  kFecDecoderLimit,     // FEC for a stream when max_fec_decoders decoders hold state
 };
-constexpr std::size_t kDropReasonCount = 17;
+constexpr std::size_t kDropReasonCount = 31;
 std::string_view toString(DropReason reason);
 
 // What a packet sent to a neighbour relay is, for the bandwidth overhead:
@@ -64,6 +79,14 @@ struct RelayCounters {
   std::uint64_t unsubscribes_sent = 0;
   std::uint64_t downstreams_expired = 0;  // soft-state expiries, and subscriptions of expired clients
   std::uint64_t clients_expired = 0;
+  // Client join (client_gate.h): stateless CHALLENGEs and WELCOMEs sent,
+  // sessions replaced by a reconnect from the same endpoint, sessions ended
+  // because their token expired.
+  std::uint64_t challenges_sent = 0;
+  std::uint64_t welcomes_sent = 0;
+  std::uint64_t client_sessions_replaced = 0;
+  std::uint64_t client_tokens_expired = 0;
+  std::uint64_t client_tokens_renewed = 0;
   // Link probing. Probes and ACKs are also counted in packets_sent/bytes_sent.
   std::uint64_t probes_sent = 0;
   std::uint64_t probe_acks_sent = 0;

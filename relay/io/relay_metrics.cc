@@ -119,6 +119,17 @@ void RelayMetrics::createMetrics(const Info& info) {
                  "Downstream subscriptions removed because they were not refreshed.");
   clients_expired_.metric =
       addCounter(r, "overline_relay_clients_expired_total", "SDK clients removed because they went silent.");
+  challenges_sent_.metric = addCounter(r, "overline_relay_challenges_sent_total",
+                                       "CHALLENGEs (stateless cookies) sent in answer to untagged HELLOs.");
+  welcomes_sent_.metric = addCounter(r, "overline_relay_welcomes_sent_total",
+                                     "WELCOMEs sent: joins with a valid cookie and token.");
+  client_sessions_replaced_.metric =
+      addCounter(r, "overline_relay_client_sessions_replaced_total",
+                 "Client sessions replaced by a new join from the same address and port.");
+  client_tokens_expired_.metric = addCounter(r, "overline_relay_client_tokens_expired_total",
+                                             "Client sessions ended because their join token expired.");
+  client_tokens_renewed_.metric = addCounter(r, "overline_relay_client_tokens_renewed_total",
+                                             "Fresh join tokens accepted in keepalives (session extended).");
 
   auto& dropped = prometheus::BuildCounter()
                       .Name("overline_relay_dropped_packets_total")
@@ -347,6 +358,11 @@ void RelayMetrics::copy() {
   unsubscribes_sent_.copyFrom(c.unsubscribes_sent);
   downstreams_expired_.copyFrom(c.downstreams_expired);
   clients_expired_.copyFrom(c.clients_expired);
+  challenges_sent_.copyFrom(c.challenges_sent);
+  welcomes_sent_.copyFrom(c.welcomes_sent);
+  client_sessions_replaced_.copyFrom(c.client_sessions_replaced);
+  client_tokens_expired_.copyFrom(c.client_tokens_expired);
+  client_tokens_renewed_.copyFrom(c.client_tokens_renewed);
   invariant_violations_.copyFrom(invariantViolations());
   path_switches_.copyFrom(c.path_switches);
   failovers_.copyFrom(c.failovers);

@@ -21,6 +21,9 @@
 //   overline_relay_subscribes_received_total, overline_relay_subscribes_sent_total,
 //   overline_relay_unsubscribes_received_total, overline_relay_unsubscribes_sent_total,
 //   overline_relay_downstreams_expired_total, overline_relay_clients_expired_total
+//   client join (relay/core/client_gate.h): overline_relay_challenges_sent_total,
+//   overline_relay_welcomes_sent_total, overline_relay_client_sessions_replaced_total,
+//   overline_relay_client_tokens_expired_total, overline_relay_client_tokens_renewed_total
 //   overline_relay_dropped_packets_total{reason}: one series per DropReason
 //       and per wire::ParseError (their toString names), all created at 0
 //   gauges overline_relay_streams, overline_relay_downstreams,
@@ -209,6 +212,8 @@ class RelayMetrics {
   CopiedCounter data_received_, data_forwarded_;
   CopiedCounter subscribes_received_, subscribes_sent_, unsubscribes_received_, unsubscribes_sent_;
   CopiedCounter downstreams_expired_, clients_expired_;
+  CopiedCounter challenges_sent_, welcomes_sent_, client_sessions_replaced_, client_tokens_expired_,
+      client_tokens_renewed_;
   CopiedCounter invariant_violations_;
   CopiedCounter path_switches_, failovers_, failbacks_;
   CopiedCounter probes_sent_, probe_acks_sent_, probe_bytes_sent_, redundant_copies_sent_;

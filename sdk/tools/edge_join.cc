@@ -37,9 +37,13 @@ std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
-                                                           const ClientOptions& options) {
-  if (!flags.edge.empty()) return Client::connect(*Endpoint::parse(flags.edge), options);
+Result<JoinedEdge, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
+                                              const ClientOptions& options) {
+  if (!flags.edge.empty()) {
+    auto client = Client::connect(*Endpoint::parse(flags.edge), options);
+    if (!client) return Err{client.error()};
+    return JoinedEdge{std::move(client.value()), nullptr};
+  }
 
   EdgeAllocationRequest request;
   request.controller = *Endpoint::parse(flags.controller);
@@ -58,7 +62,11 @@ Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flag
   for (const AllocatedEdge& edge : allocated.value().edges) candidates.push_back(edge.candidate);
   auto measured = pickFastestEdge(candidates, kPickTimeoutUs);
   if (!measured) return Err{measured.error()};
-  return Client::connect(candidatesOf(measured.value()), options);
+  auto client = Client::connect(candidatesOf(measured.value()), options);
+  if (!client) return Err{client.error()};
+  JoinedEdge joined{std::move(client.value()), nullptr};
+  joined.renewer = std::make_unique<TokenRenewer>(*joined.client, request, allocated.value().expires_unix_s);
+  return joined;
 }
 
 }  // namespace overline::sdk::tools

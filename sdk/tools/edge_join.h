@@ -4,7 +4,8 @@
 // the controller's Edge service, with one join token for the tool's role and
 // stream, order them by pickFastestEdge (the controller's order unless
 // another edge answers clearly faster) and join the first with the token,
-// failing over to the next candidates.
+// failing over to the next candidates, and renew the token before it
+// expires (token_renewer.h).
 
 #include <CLI/CLI.hpp>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "sdk/client.h"
+#include "sdk/tools/token_renewer.h"
 
 namespace overline::sdk::tools {
 
@@ -38,9 +40,17 @@ struct JoinIntent {
   std::optional<StreamId> stream;  // the one stream the tool uses, if known before joining; else any
 };
 
+// A joined client and, when it joined through the controller, the renewer
+// of its token (declared after the client: it goes first).
+struct JoinedEdge {
+  std::unique_ptr<Client> client;
+  std::unique_ptr<TokenRenewer> renewer;
+};
+
 // Connects as the flags say. `options.connect_timeout_us` applies per edge
 // tried; the allocation and the RTT probe have their own short timeouts.
-Result<std::unique_ptr<Client>, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
-                                                           const ClientOptions& options);
+// Through the controller, the token is renewed before it expires.
+Result<JoinedEdge, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
+                                              const ClientOptions& options);
 
 }  // namespace overline::sdk::tools

@@ -56,7 +56,7 @@ int run(const Flags& flags) {
     std::cerr << "overline-publish: " << connected.error() << "\n";
     return kExitConnectFailed;
   }
-  Client& client = *connected.value();
+  Client& client = *connected.value().client;
   const auto published = client.publish(
       flags.local_id, {.redundant = flags.redundant,
                        .latency_budget_us = static_cast<DurationUs>(flags.latency_budget_ms) * kMillisecond});

@@ -108,7 +108,7 @@ int run(const Flags& flags) {
     std::cerr << "overline-subscribe: " << connected.error() << "\n";
     return kExitConnectFailed;
   }
-  Client& client = *connected.value();
+  Client& client = *connected.value().client;
   printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"edge", client.edge().toString()}});
 
   SubscribeOptions subscribe_options;

@@ -65,6 +65,7 @@ lines:
 neighbours:
   - {node_id: 2, lines: ["127.0.0.1:9", "127.0.0.1:10"]}
 metrics: {listen: "127.0.0.1:0"}
+auth: {mesh_keys: [{epoch: 1, secret_hex: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}]}
 )";
 
 }  // namespace
@@ -86,6 +87,11 @@ TEST_CASE("bad relay configs are rejected with one line naming the key") {
       {"node_id: 1\nregion: x\nlines: [{name: a, bind: \"127.0.0.1:0\"}]\nsubscriptions: {refresh_interval_ms: 500, expiry_ms: 100}\n",
        "subscriptions.expiry_ms"},
       {"node_id: 1\nregion: [unclosed\n", "line"},
+      // No authentication configured, and no lab mode: refused.
+      {"node_id: 1\nregion: x\nlines: [{name: a, bind: \"127.0.0.1:0\"}]\n", "auth: missing"},
+      {"node_id: 1\nregion: x\nlines: [{name: a, bind: \"127.0.0.1:0\"}]\n"
+       "auth: {mesh_keys: [{epoch: 1, secret_hex: \"0011\"}]}\n",
+       "auth.mesh_keys[0].secret_hex"},
   };
   for (const auto& c : cases) {
     INFO("config:\n" << c.yaml);

@@ -6,17 +6,19 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "sdk/hello_packet.h"
 #include "simulations/topology.h"
 
 namespace overline::sim {
 namespace {
 
-std::array<std::byte, wire::kHeaderBytes> hello() {
-  wire::Header header;
-  header.type = wire::PacketType::kHello;
-  std::array<std::byte, wire::kHeaderBytes> packet;
-  wire::encodePacket(header, {}, packet);
-  return packet;
+// The first step of a join: the relay answers it with a (stateless) CHALLENGE.
+std::vector<std::byte> hello() {
+  wire::PacketBuffer packet;
+  sdk::HelloNonce nonce{};
+  nonce[0] = std::byte{1};
+  const std::size_t size = sdk::encodeHello(nonce, sdk::HelloCookie{}, {}, packet);
+  return std::vector<std::byte>(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(size));
 }
 
 // One relay (node 1, two lines) and a client on its line `line` that records
@@ -111,8 +113,11 @@ TEST_CASE("observers see every packet with the path's decision", "[sim][network]
   net.sayHelloAt(0);
   net.sayHelloAt(5);
   net.simulator.runFor(10 * kMillisecond);
-  REQUIRE(seen.size() == 4);  // two HELLOs, two answers
-  for (const Seen& s : seen) CHECK(s.type == wire::PacketType::kHello);
+  REQUIRE(seen.size() == 4);  // two HELLOs, two answers (CHALLENGEs)
+  for (const Seen& s : seen) {
+    CHECK(s.type == (s.from == net.network.clientEndpoint(net.client) ? wire::PacketType::kHello
+                                                                      : wire::PacketType::kChallenge));
+  }
   CHECK(seen[0].from == net.network.clientEndpoint(net.client));
   CHECK(seen[0].to == relayLineEndpoint(1, 0));
   REQUIRE(seen[0].decision);

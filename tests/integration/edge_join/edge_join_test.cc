@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -28,6 +29,7 @@
 #include "deploy/localmesh/child_process.h"
 #include "deploy/localmesh/controller_process.h"
 #include "deploy/localmesh/metrics_scrape.h"
+#include "sdk/core/join_handshake.h"
 #include "sdk/edge/edge_allocation.h"
 
 namespace lm = overline::localmesh;
@@ -85,6 +87,7 @@ RunningRelay startRelay(const TempDir& dir, NodeId node, const std::string& regi
   std::ofstream(base + ".yaml") << "node_id: " << node << "\nregion: " << region
                                 << "\nlines:\n  - {name: a, bind: \"127.0." << node << ".1:0\"}\n"
                                 << "metrics: {listen: \"127.0.0.1:0\"}\n"
+                                << "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n"
                                 << "controller: {addresses: [\"" << controller.toString() << "\"]}\n"
                                 << "join: {key_hex: \"" << kKeyHex << "\", require_token: true}\n";
   std::string error;
@@ -99,11 +102,14 @@ RunningRelay startRelay(const TempDir& dir, NodeId node, const std::string& regi
   return {node, std::move(*process), *line, "http://" + (*ready)["metrics"].get<std::string>() + "/metrics"};
 }
 
-double badTokens(const RunningRelay& relay) {
+double metric(const RunningRelay& relay, const std::string& series) {
   const auto text = lm::httpGet(relay.metrics_url, 2s);
   if (!text) return -1;
-  return lm::valueOf(lm::parsePrometheusText(*text), "overline_relay_dropped_packets_total{reason=\"bad_token\"}")
-      .value_or(-1);
+  return lm::valueOf(lm::parsePrometheusText(*text), series).value_or(-1);
+}
+
+double badTokens(const RunningRelay& relay) {
+  return metric(relay, "overline_relay_dropped_packets_total{reason=\"bad_token\"}");
 }
 
 // Client sockets that stay open until the test ends: a closed socket's port
@@ -123,27 +129,42 @@ struct OpenSockets {
 
 // Sends one HELLO carrying `token` to `to` from a fresh socket (kept open in
 // `sockets`) and reports whether a HELLO came back within `wait`.
-bool helloAnswered(OpenSockets& sockets, const Endpoint& to, const std::string& token,
-                   std::chrono::milliseconds wait) {
+// Runs a join with `token` from a new socket (HELLO, the relay's CHALLENGE,
+// HELLO echoing the cookie); true when the relay answers it with a WELCOME
+// within `wait`. The CHALLENGE comes whatever the token: only the second
+// HELLO's token is checked.
+bool joinWelcomed(OpenSockets& sockets, const Endpoint& to, const std::string& token,
+                  std::chrono::milliseconds wait) {
   const int fd = sockets.open();
   REQUIRE(fd >= 0);
-  wire::Header header;
-  header.type = wire::PacketType::kHello;
-  wire::PacketBuffer packet;
-  const std::size_t size = wire::encodePacket(header, std::as_bytes(std::span(token.data(), token.size())), packet);
+  sdk::HelloNonce nonce{};
+  nonce[0] = static_cast<std::byte>(fd);
+  sdk::JoinHandshake join(nonce, token);
   const sockaddr_in addr = to.toSockaddr();
-  REQUIRE(::sendto(fd, packet.data(), size, 0, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) ==
-          static_cast<ssize_t>(size));
-  pollfd pfd{fd, POLLIN, 0};
-  bool answered = false;
-  if (::poll(&pfd, 1, static_cast<int>(wait.count())) > 0) {
+  const auto sendHello = [&] {
+    wire::PacketBuffer packet;
+    const std::size_t size = join.hello(packet, 1);
+    REQUIRE(::sendto(fd, packet.data(), size, 0, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) ==
+            static_cast<ssize_t>(size));
+  };
+  sendHello();
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{fd, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) <= 0) continue;
     std::array<std::byte, wire::kMaxPacketBytes> reply;
     const ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
-    const auto parsed = n > 0 ? wire::parsePacket(std::span(reply.data(), static_cast<std::size_t>(n)))
-                              : Result<wire::PacketView, wire::ParseError>(Err{wire::ParseError::kTooShort});
-    answered = parsed && parsed->header.type == wire::PacketType::kHello;
+    if (n <= 0) continue;
+    const auto parsed = wire::parsePacket(std::span(reply.data(), static_cast<std::size_t>(n)));
+    if (!parsed) continue;
+    switch (join.onAnswer(*parsed)) {
+      case sdk::JoinHandshake::Step::kIgnored: break;
+      case sdk::JoinHandshake::Step::kChallenged: sendHello(); break;
+      case sdk::JoinHandshake::Step::kJoined: return true;
+    }
   }
-  return answered;
+  return false;
 }
 
 TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs without a valid one",
@@ -216,22 +237,57 @@ TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs w
 
   SECTION("a token admits the client at the relays it names only; no token admits nobody") {
     OpenSockets sockets;
-    CHECK(helloAnswered(sockets, us.line, token_for_both, 5s));
-    CHECK(helloAnswered(sockets, eu.line, token_for_both, 5s));
-    CHECK(helloAnswered(sockets, us.line, token_for_us, 5s));
-    CHECK(helloAnswered(sockets, eu.line, token_for_eu, 5s));
+    CHECK(joinWelcomed(sockets, us.line, token_for_both, 5s));
+    CHECK(joinWelcomed(sockets, eu.line, token_for_both, 5s));
+    CHECK(joinWelcomed(sockets, us.line, token_for_us, 5s));
+    CHECK(joinWelcomed(sockets, eu.line, token_for_eu, 5s));
     REQUIRE(badTokens(eu) == 0);
     REQUIRE(badTokens(us) == 0);
 
     // No reply is expected: each wait is the time a reply would take on
     // loopback, many times over; the counter proves the HELLO arrived.
-    CHECK_FALSE(helloAnswered(sockets, eu.line, "", 300ms));
+    CHECK_FALSE(joinWelcomed(sockets, eu.line, "", 300ms));
     CHECK(waitFor([&] { return badTokens(eu) == 1; }, kDeadline));
-    CHECK_FALSE(helloAnswered(sockets, eu.line, token_for_us, 300ms));
+    CHECK_FALSE(joinWelcomed(sockets, eu.line, token_for_us, 300ms));
     CHECK(waitFor([&] { return badTokens(eu) == 2; }, kDeadline));
-    CHECK_FALSE(helloAnswered(sockets, us.line, token_for_eu, 300ms));
+    CHECK_FALSE(joinWelcomed(sockets, us.line, token_for_eu, 300ms));
     CHECK(waitFor([&] { return badTokens(us) == 1; }, kDeadline));
   }
+}
+
+TEST_CASE("A client joined through the controller renews its token: the session outlives its first token",
+          "[integration]") {
+  TempDir dir;
+  // 11 s tokens: the tool renews when 10 s are left, i.e. about 1 s in.
+  constexpr std::int64_t kTtlS = 11;
+  auto controller = lm::startController(kBinDir, dir.path, kKeyHex, "", std::chrono::seconds(10),
+                                        Endpoint(0x7f000001, 0), kTtlS);
+  INFO((controller ? std::string() : controller.error()));
+  REQUIRE(controller);
+  const Endpoint grpc = controller.value().grpc;
+  REQUIRE(lm::provisionNode(kBinDir, dir.path, grpc, 2, "us", {{"a", "127.0.2.1:0", "isp-a"}}, 1'000'000'000));
+  RunningRelay us = startRelay(dir, 2, "us", grpc);
+  sdk::EdgeAllocationRequest request;
+  request.controller = grpc;
+  request.subscribe = true;
+  REQUIRE(waitFor([&] { return sdk::allocateEdges(request).ok(); }, kDeadline));
+
+  std::string error;
+  auto subscriber = lm::ChildProcess::start({kBinDir + "/overline-subscribe", "--controller", grpc.toString(),
+                                             "--stream", "2:1", "--duration-s", "30"},
+                                            dir.path + "/subscribe.log", &error);
+  REQUIRE(subscriber.has_value());
+  const auto line = subscriber->nextLine(kDeadline);
+  REQUIRE(line.has_value());
+  CHECK(nlohmann::json::parse(*line)["event"] == "joined");
+  const auto joined_at = std::chrono::steady_clock::now();
+  CHECK(waitFor([&] { return metric(us, "overline_relay_client_tokens_renewed_total") >= 1; }, kDeadline));
+  // Past the first token's expiry (and a keepalive after it): still joined.
+  while (std::chrono::steady_clock::now() < joined_at + std::chrono::seconds(kTtlS + 2)) {
+    std::this_thread::sleep_for(200ms);  // waiting for wall-clock time itself, not for a condition
+  }
+  CHECK(metric(us, "overline_relay_client_tokens_expired_total") == 0);
+  CHECK(metric(us, "overline_relay_clients") == 1);
 }
 
 }  // namespace

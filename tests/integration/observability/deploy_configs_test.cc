@@ -17,12 +17,16 @@
 
 #include "controller/config/controller_config.h"
 #include "relay/config/relay_process_config.h"
+#include "tests/shipped_configs.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 const fs::path kDir = fs::path(OVERLINE_SOURCE_DIR) / "deploy" / "mesh-3region";
+
+
+using overline::test::withTestMeshKey;
 
 }  // namespace
 
@@ -46,7 +50,7 @@ TEST_CASE("deploy/mesh-3region configs load and describe a 3-region dual-line me
     REQUIRE(name.rfind("relay-", 0) == 0);
     REQUIRE(entry.path().extension() == ".yaml");
     ++relay_files;
-    const auto relay = overline::relay::loadRelayProcessConfig(entry.path().string());
+    const auto relay = overline::relay::parseRelayProcessConfig(withTestMeshKey(entry.path().string()));
     INFO((relay ? std::string() : relay.error()));
     REQUIRE(relay.ok());
     const auto& config = relay.value();

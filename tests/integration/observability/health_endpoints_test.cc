@@ -55,7 +55,8 @@ RelayProcess startRelay(const TempDir& dir, const std::optional<Endpoint>& contr
   const std::string base = dir.file("relay");
   std::ofstream config(base + ".yaml");
   config << "node_id: " << kNode << "\nregion: eu\nlines:\n  - {name: a, bind: \"127.0.0.1:0\"}\n"
-         << "metrics: {listen: \"127.0.0.1:0\"}\n";
+         << "metrics: {listen: \"127.0.0.1:0\"}\n"
+         << "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n";
   if (controller) {
     config << "controller:\n  addresses: [\"" << controller->toString() << "\"]\n"
            << "  report_interval_ms: 200\n  backoff_initial_ms: 50\n  backoff_max_ms: 200\n";

@@ -49,7 +49,8 @@ RunningRelay startRelay(const TempDir& dir, NodeId node, const Endpoint& control
                                 << "  - {name: b, bind: \"127.0." << node << ".2:0\", isp: other}\n"
                                 << "controller:\n  addresses: [\"" << controller.toString() << "\"]\n"
                                 << "  report_interval_ms: 200\n  backoff_initial_ms: 50\n  backoff_max_ms: 400\n"
-                                << "metrics: {listen: \"127.0.0.1:0\"}\n";
+                                << "metrics: {listen: \"127.0.0.1:0\"}\n"
+                                << "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n";
   RunningRelay relay;
   std::string error;
   relay.process = localmesh::ChildProcess::start(

@@ -1,5 +1,11 @@
 #include "tests/integration/sdk/fake_edge.h"
 
+#include <algorithm>
+#include <array>
+
+#include "common/crypto/packet_auth.h"
+#include "common/wire/byte_order.h"
+
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -66,38 +72,74 @@ void FakeEdge::onDatagram(const Endpoint& from, std::span<const std::byte> datag
   const auto parsed = wire::parsePacket(datagram);
   if (!parsed) return;  // tests only look at what the SDK sends, which is always valid
   const wire::Header& header = parsed->header;
-  switch (header.type) {
-    case wire::PacketType::kHello:
-      if (options_.answer_hello) {
-        wire::Header reply;
-        reply.type = wire::PacketType::kHello;
-        reply.sender_node_id = options_.node_id;
-        sendTo(from, reply);
-      }
-      break;
-    case wire::PacketType::kSubscribe:
-      subscribers_[header.stream_id].insert(from);
-      break;
-    case wire::PacketType::kUnsubscribe:
-      subscribers_[header.stream_id].erase(from);
-      break;
-    case wire::PacketType::kData: {
-      wire::Header forwarded = header;
-      forwarded.sender_node_id = options_.node_id;
-      forwarded.hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
-      for (const Endpoint& subscriber : subscribers_[header.stream_id]) {
-        sendTo(subscriber, forwarded, parsed->payload);
-      }
-      break;
+  if (!header.tagged()) {
+    // Only a join HELLO may come untagged; it is answered as a relay does.
+    if (header.type == wire::PacketType::kHello && options_.answer_hello) answerJoin(from, *parsed);
+  } else {
+    const auto session = sessions_.find(from);
+    if (session == sessions_.end() || !crypto::verifyPacket(session->second, *parsed)) {
+      ++bad_tags_;
+      return;
     }
-    default:
-      break;
+    switch (header.type) {
+      case wire::PacketType::kHello:
+        if (options_.answer_hello) {
+          wire::Header reply;
+          reply.type = wire::PacketType::kHello;
+          reply.sender_node_id = options_.node_id;
+          reply.sequence = header.sequence;
+          sendTo(from, reply);
+        }
+        break;
+      case wire::PacketType::kSubscribe:
+        subscribers_[header.stream_id].insert(from);
+        break;
+      case wire::PacketType::kUnsubscribe:
+        subscribers_[header.stream_id].erase(from);
+        break;
+      case wire::PacketType::kData: {
+        wire::Header forwarded = header;
+        forwarded.sender_node_id = options_.node_id;
+        forwarded.hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
+        forwarded.key_epoch = 0;  // relays send to clients untagged
+        for (const Endpoint& subscriber : subscribers_[header.stream_id]) {
+          sendTo(subscriber, forwarded, parsed->payload);
+        }
+        break;
+      }
+      default:
+        break;
+    }
   }
   {
     std::lock_guard lock(mutex_);
     received_.push_back({from, header, {parsed->payload.begin(), parsed->payload.end()}});
   }
   changed_.notify_all();
+}
+
+void FakeEdge::answerJoin(const Endpoint& from, const wire::PacketView& hello) {
+  const auto fields = relay::splitHello(hello.payload);
+  if (!fields) return;
+  wire::Header answer;
+  answer.sender_node_id = options_.node_id;
+  answer.sequence = hello.header.sequence;
+  const TimeUs now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (!fields->hasCookie() || !gate_.cookieValid(from, fields->nonce, fields->cookie, now)) {
+    answer.type = wire::PacketType::kChallenge;
+    const relay::Cookie cookie = gate_.cookie(from, fields->nonce, now);
+    sendTo(from, answer, cookie);
+    return;
+  }
+  const crypto::Key128 key = gate_.sessionKey(from, fields->nonce, fields->cookie);
+  sessions_.insert_or_assign(from, crypto::Gmac(key));
+  std::array<std::byte, wire::kWelcomePayloadBytes> welcome{};
+  std::transform(key.begin(), key.end(), welcome.begin(), [](std::uint8_t b) { return std::byte{b}; });
+  wire::writeBigEndian<std::uint32_t>(welcome, wire::kSessionKeyBytes, from.address());
+  wire::writeBigEndian<std::uint16_t>(welcome, wire::kSessionKeyBytes + 4, from.port());
+  answer.type = wire::PacketType::kWelcome;
+  sendTo(from, answer, welcome);
 }
 
 bool FakeEdge::waitFor(const std::function<bool(const std::vector<ReceivedPacket>&)>& done,

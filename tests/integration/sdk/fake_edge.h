@@ -2,9 +2,12 @@
 // FakeEdge: a stand-in edge relay for SDK integration tests, on
 // 127.0.0.1:<ephemeral port>, served by its own thread.
 //
-// It records every datagram it receives, answers HELLO with a header-only
-// HELLO carrying its node id (unless told to stay silent), and behaves as a
-// one-node relay for DATA: SUBSCRIBE/UNSUBSCRIBE maintain a stream's
+// It records every datagram it receives. It runs the join as a relay does
+// (CHALLENGE with a cookie, then WELCOME with a session key; relay/core's
+// ClientGate), drops tagged packets whose tag does not verify (badTags()),
+// answers keepalive HELLOs with a header-only HELLO carrying its node id
+// (unless told to stay silent: then it answers nothing at all), and behaves
+// as a one-node relay for DATA: SUBSCRIBE/UNSUBSCRIBE maintain a stream's
 // subscriber set and DATA is forwarded to every subscriber (including the
 // publisher itself) with sender_node_id rewritten. Nothing expires.
 
@@ -23,6 +26,9 @@
 #include "common/endpoint.h"
 #include "common/types.h"
 #include "common/wire/packet.h"
+#include "common/crypto/gmac.h"
+#include "relay/core/client_gate.h"
+#include <atomic>
 
 namespace overline::sdk::testing {
 
@@ -56,6 +62,8 @@ class FakeEdge {
   bool waitForCount(wire::PacketType type, std::size_t n, std::chrono::milliseconds timeout,
                     std::optional<StreamId> stream = std::nullopt);
   std::size_t count(wire::PacketType type, std::optional<StreamId> stream = std::nullopt);
+  // Tagged packets dropped because their tag did not verify (edge thread's count).
+  std::size_t badTags() const { return bad_tags_.load(); }
 
   void sendTo(const Endpoint& to, std::span<const std::byte> datagram);
   void sendTo(const Endpoint& to, const wire::Header& header, std::span<const std::byte> payload = {});
@@ -63,6 +71,7 @@ class FakeEdge {
  private:
   void run();
   void onDatagram(const Endpoint& from, std::span<const std::byte> datagram);
+  void answerJoin(const Endpoint& from, const wire::PacketView& hello);
 
   const Options options_;
   int fd_ = -1;
@@ -72,6 +81,9 @@ class FakeEdge {
   std::condition_variable changed_;
   std::vector<ReceivedPacket> received_;
   std::map<StreamId, std::set<Endpoint>> subscribers_;  // edge thread only
+  relay::ClientGate gate_{relay::CookieSecret{1, 2, 3}};  // edge thread only
+  std::map<Endpoint, crypto::Gmac> sessions_;            // edge thread only: joined clients' keys
+  std::atomic<std::size_t> bad_tags_{0};
   std::thread thread_;
 };
 

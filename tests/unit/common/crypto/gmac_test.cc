@@ -10,17 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/unit/common/crypto/test_hex.h"
+
 namespace overline::crypto {
 namespace {
 
-std::vector<std::uint8_t> fromHex(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  const auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(digit(hex[i]) * 16 + digit(hex[i + 1])));
-  }
-  return out;
-}
+using test::fromHex;
 
 template <typename Array>
 Array arrayFromHex(std::string_view hex) {
@@ -31,11 +26,7 @@ Array arrayFromHex(std::string_view hex) {
   return out;
 }
 
-std::vector<std::byte> bytesFromHex(std::string_view hex) {
-  std::vector<std::byte> out;
-  for (const std::uint8_t b : fromHex(hex)) out.push_back(std::byte{b});
-  return out;
-}
+using test::bytesFromHex;
 
 // GMAC is GCM with an empty plaintext: the message is the associated data
 // and the tag is GCM's. The vectors are from NIST CAVP's GCM validation set,

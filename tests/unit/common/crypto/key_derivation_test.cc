@@ -12,17 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/unit/common/crypto/test_hex.h"
+
 namespace overline::crypto {
 namespace {
 
-std::vector<std::uint8_t> fromHex(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  const auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(digit(hex[i]) * 16 + digit(hex[i + 1])));
-  }
-  return out;
-}
+using test::fromHex;
 
 std::vector<std::byte> asBytes(const std::vector<std::uint8_t>& in) {
   std::vector<std::byte> out;

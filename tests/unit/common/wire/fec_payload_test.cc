@@ -113,7 +113,10 @@ PacketView dataView(const Bytes& payload, Header& header) {
   header.sequence = 7;
   header.timestamp_us = 0x3132333435363738;
   header.payload_length = static_cast<std::uint16_t>(payload.size());
-  return PacketView{header, payload};
+  PacketView view;
+  view.header = header;
+  view.payload = payload;
+  return view;
 }
 
 TEST_CASE("a protected block is timestamp, flags without retransmit, budget, length, payload, zeros") {
@@ -145,11 +148,14 @@ TEST_CASE("a block rebuilds the DATA packet with the FEC packet's hop fields") {
   auto size = rebuildDataPacket(block, fec, 0x21222324, out);
   REQUIRE(size.ok());
   CHECK(Bytes(out.begin(), out.begin() + static_cast<long>(*size)) ==
-        bytes({0x4F, 0x01, 0x01, 0x01, 0x05, 0x28, 0x00, 0x03,  // DATA, redundant, hop 5, budget 40
+        bytes({0x4F, 0x02, 0x01, 0x01, 0x05, 0x28, 0x00, 0x03,  // DATA, redundant, hop 5, budget 40
                0x00, 0x00, 0xAB, 0x00,                          // sender from the FEC packet
                0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,  //
                0x21, 0x22, 0x23, 0x24,                          // sequence from the list
                0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38,  //
+               0x00, 0x00, 0x00, 0x00,                          // age: the receiving hop adds its own
+               0x00, 0x00, 0x00, 0x00,                          // key epoch 0: untagged until sent
+               0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // packet number
                0xAA, 0xBB, 0xCC}));
   auto parsed = parsePacket(std::span<const std::byte>(out).first(*size));
   REQUIRE(parsed.ok());

@@ -10,6 +10,7 @@ namespace overline::relay {
 namespace {
 
 constexpr const char* kBase = R"(
+insecure_lab_mode: true
 node_id: 1
 region: eu-west
 lines:
@@ -47,6 +48,7 @@ TEST_CASE("log level, probing and join take effect") {
 TEST_CASE("keys bound at start-up keep their running values and are named") {
   const RelayProcessConfig running = parse("");
   const std::string changed = R"(
+insecure_lab_mode: true
 node_id: 2
 region: us-east
 lines:
@@ -69,6 +71,48 @@ recovery: {nack: false}
   CHECK(plan.config.core.probing.loss_window == running.core.probing.loss_window);
   CHECK(plan.config.core.probing.interval_us == 40 * kMillisecond);
   CHECK(plan.config.core.recovery.nack);
+}
+
+}  // namespace
+}  // namespace overline::relay
+
+namespace overline::relay {
+namespace {
+
+constexpr const char* kSecret1 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr const char* kSecret2 = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f";
+
+RelayProcessConfig parseAuthenticated(const std::string& keys) {
+  auto config = parseRelayProcessConfig("node_id: 1\nregion: eu\nlines: [{name: a, bind: \"127.0.1.1:40001\"}]\n"
+                                        "auth:\n  mesh_keys:\n" + keys);
+  INFO(keys);
+  REQUIRE(config.ok());
+  return config.value();
+}
+
+TEST_CASE("mesh keys change at run time: a rotation step is a reload") {
+  const RelayProcessConfig running =
+      parseAuthenticated(std::string("    - {epoch: 1, secret_hex: \"") + kSecret1 + "\"}\n");
+  const RelayProcessConfig next = parseAuthenticated(
+      std::string("    - {epoch: 1, secret_hex: \"") + kSecret1 + "\"}\n    - {epoch: 2, secret_hex: \"" + kSecret2 +
+      "\", activate_at_unix_s: 1767225600}\n");
+  const ReloadPlan plan = planReload(running, next);
+  CHECK(plan.applied == std::vector<std::string>{"auth"});
+  CHECK(plan.kept.empty());
+  REQUIRE(plan.config.core.auth.mesh_keys.size() == 2);
+  CHECK(plan.config.core.auth.mesh_keys[1].epoch == 2);
+  CHECK(plan.config.core.auth.mesh_keys[1].activate_at_unix_us == 1767225600LL * kSecond);
+}
+
+TEST_CASE("switching insecure lab mode needs a restart") {
+  const RelayProcessConfig running =
+      parseAuthenticated(std::string("    - {epoch: 1, secret_hex: \"") + kSecret1 + "\"}\n");
+  auto lab = parseRelayProcessConfig("node_id: 1\nregion: eu\nlines: [{name: a, bind: \"127.0.1.1:40001\"}]\n"
+                                     "insecure_lab_mode: true\n");
+  REQUIRE(lab.ok());
+  const ReloadPlan plan = planReload(running, lab.value());
+  CHECK(plan.kept == std::vector<std::string>{"insecure_lab_mode"});
+  CHECK_FALSE(plan.config.core.auth.insecure_lab_mode);
 }
 
 }  // namespace

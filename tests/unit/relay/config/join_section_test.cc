@@ -10,6 +10,7 @@ namespace overline::relay {
 namespace {
 
 constexpr const char* kMinimal = R"(
+insecure_lab_mode: true
 node_id: 1
 region: eu-west
 lines:

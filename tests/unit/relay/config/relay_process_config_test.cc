@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/shipped_configs.h"
+
 namespace overline::relay {
 namespace {
 
@@ -16,16 +18,29 @@ region: eu-west
 lines:
   - name: isp-a
     bind: 127.0.1.1:40001
+insecure_lab_mode: true
 )";
+using overline::test::withTestMeshKey;
+
+
+// Most cases here are about other keys: they run in insecure lab mode
+// unless their text configures auth itself.
+Result<RelayProcessConfig, std::string> parseLab(const std::string& yaml) {
+  if (yaml.find("auth:") != std::string::npos || yaml.find("insecure_lab_mode") != std::string::npos ||
+      yaml.find("node_id") == std::string::npos) {
+    return parseRelayProcessConfig(yaml);
+  }
+  return parseRelayProcessConfig(yaml + "\ninsecure_lab_mode: true\n");
+}
 
 std::string parseError(const std::string& yaml) {
-  const auto result = parseRelayProcessConfig(yaml);
+  const auto result = parseLab(yaml);
   REQUIRE_FALSE(result.ok());
   return result.error();
 }
 
 TEST_CASE("a full config is read into every field") {
-  const auto result = parseRelayProcessConfig(R"(
+  const auto result = parseLab(R"(
 node_id: 7
 region: ap-south
 lines:
@@ -100,7 +115,7 @@ log_level: debug
 }
 
 TEST_CASE("optional keys take their documented defaults") {
-  const auto result = parseRelayProcessConfig(kMinimal);
+  const auto result = parseLab(kMinimal);
   REQUIRE(result.ok());
   const RelayProcessConfig& config = result.value();
   const RelayCoreConfig core_defaults;
@@ -132,7 +147,7 @@ TEST_CASE("optional keys take their documented defaults") {
 }
 
 TEST_CASE("empty optional sections read as absent") {
-  const auto result = parseRelayProcessConfig(std::string(kMinimal) +
+  const auto result = parseLab(std::string(kMinimal) +
                                               "neighbours:\nroutes:\nsubscriptions:\nlimits:\nprobing:\npath_choice:\n"
                                               "failover:\nmetrics:\n");
   REQUIRE(result.ok());
@@ -141,13 +156,13 @@ TEST_CASE("empty optional sections read as absent") {
 }
 
 TEST_CASE("metrics listen off disables metrics") {
-  const auto result = parseRelayProcessConfig(std::string(kMinimal) + "metrics: {listen: off}\n");
+  const auto result = parseLab(std::string(kMinimal) + "metrics: {listen: off}\n");
   REQUIRE(result.ok());
   CHECK_FALSE(result.value().metrics_listen.has_value());
 }
 
 TEST_CASE("the shipped example config is valid") {
-  const auto result = loadRelayProcessConfig(OVERLINE_SOURCE_DIR "/deploy/relay.example.yaml");
+  const auto result = parseRelayProcessConfig(withTestMeshKey(OVERLINE_SOURCE_DIR "/deploy/relay.example.yaml"));
   INFO((result.ok() ? std::string() : result.error()));
   REQUIRE(result.ok());
   CHECK(result.value().lines.size() == 2);
@@ -224,7 +239,7 @@ TEST_CASE("line names and binds are validated") {
                    "  - {name: b, bind: 127.0.0.1:1}\n") ==
         "lines[1].bind: 127.0.0.1:1 is already used by lines[0]");
   // Two ephemeral binds on one address get different ports from the kernel.
-  CHECK(parseRelayProcessConfig("node_id: 1\nregion: x\nlines:\n  - {name: a, bind: 127.0.0.1:0}\n"
+  CHECK(parseLab("node_id: 1\nregion: x\nlines:\n  - {name: a, bind: 127.0.0.1:0}\n"
                                 "  - {name: b, bind: 127.0.0.1:0}\n")
             .ok());
 }
@@ -262,7 +277,7 @@ TEST_CASE("a route's backup must be another configured neighbour") {
   const std::string with_neighbours = std::string(kMinimal) +
                                       "neighbours:\n  - {node_id: 2, lines: [\"1.2.3.4:5\"]}\n"
                                       "  - {node_id: 3, lines: [\"1.2.3.5:5\"]}\n";
-  const auto ok = parseRelayProcessConfig(with_neighbours +
+  const auto ok = parseLab(with_neighbours +
                                           "routes:\n  - {destination: 4, next_hop: 2, backup: 3}\n"
                                           "  - {destination: 3, next_hop: 3, backup: 2}\n");
   INFO((ok.ok() ? std::string() : ok.error()));
@@ -278,7 +293,7 @@ TEST_CASE("a route's backup must be another configured neighbour") {
         "routes[0].backup: 0 is out of range 1..4294967295");
   // Like every optional key, a null backup reads as absent.
   const auto null_backup =
-      parseRelayProcessConfig(with_neighbours + "routes: [{destination: 4, next_hop: 2, backup: }]\n");
+      parseLab(with_neighbours + "routes: [{destination: 4, next_hop: 2, backup: }]\n");
   REQUIRE(null_backup.ok());
   CHECK(null_backup.value().core.routes->entries.at(4) == RouteEntry{2, kNoNode});
 }
@@ -310,7 +325,7 @@ TEST_CASE("probing, path_choice and failover values are range-checked") {
   CHECK(parseError(base + "failover: {hold_ms: 1}\n") == "failover.hold_ms: unknown key");
 
   // Zero turns the RTT rule, the margins and the holds off.
-  const auto zeros = parseRelayProcessConfig(
+  const auto zeros = parseLab(
       base + "probing: {degraded_rtt_ms: 0, recovered_loss_percent: 0}\n"
              "path_choice: {switch_margin_percent: 0, min_margin_ms: 0, switch_hold_ms: 0}\n"
              "failover: {failback_hold_ms: 0}\n");
@@ -322,14 +337,14 @@ TEST_CASE("probing, path_choice and failover values are range-checked") {
 
 TEST_CASE("the recovery section is read, defaulted and range-checked") {
   const std::string base(kMinimal);
-  const auto defaults = parseRelayProcessConfig(base);
+  const auto defaults = parseLab(base);
   REQUIRE(defaults.ok());
   CHECK(defaults.value().core.recovery == RecoveryConfig{});
   CHECK(defaults.value().core.recovery.nack);
   CHECK(defaults.value().core.recovery.fec);
   CHECK(defaults.value().core.recovery.default_latency_budget_us == 400 * kMillisecond);
 
-  const auto full = parseRelayProcessConfig(
+  const auto full = parseLab(
       base + "recovery: {nack: false, fec: false, reorder_allowance_ms: 8, default_latency_budget_ms: 250,\n"
              "           retransmit_buffer_packets: 4096, retransmit_buffer_bytes: 2097152}\n");
   REQUIRE(full.ok());
@@ -381,7 +396,7 @@ TEST_CASE("a document that is not a mapping is rejected") {
 }
 
 TEST_CASE("lines take public and isp, defaulting to the bound address and the name") {
-  const auto result = parseRelayProcessConfig(R"(
+  const auto result = parseLab(R"(
 node_id: 1
 region: eu
 lines:
@@ -399,7 +414,7 @@ lines:
 }
 
 TEST_CASE("the controller section is read with its defaults") {
-  const auto result = parseRelayProcessConfig(std::string(kMinimal) + "controller:\n  addresses: [\"ctl.example:7400\", \"127.0.0.1:7401\"]\n");
+  const auto result = parseLab(std::string(kMinimal) + "controller:\n  addresses: [\"ctl.example:7400\", \"127.0.0.1:7401\"]\n");
   REQUIRE(result.ok());
   REQUIRE(result.value().controller.has_value());
   const ControllerClientConfig& controller = *result.value().controller;
@@ -410,7 +425,7 @@ TEST_CASE("the controller section is read with its defaults") {
   CHECK(controller.capacity_bps == 1'000'000'000);
   CHECK(controller.drain_timeout_ms == 10'000);
 
-  const auto full = parseRelayProcessConfig(std::string(kMinimal) +
+  const auto full = parseLab(std::string(kMinimal) +
                                             "controller: {addresses: [\"h:1\"], report_interval_ms: 250, "
                                             "backoff_initial_ms: 50, backoff_max_ms: 400, capacity_bps: 5000, "
                                             "drain_timeout_ms: 0}\n");
@@ -447,6 +462,39 @@ TEST_CASE("bad line and controller keys are one line naming the key") {
     CHECK(error.find(expected) != std::string::npos);
     CHECK(error.find('\n') == std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace overline::relay
+
+namespace overline::relay {
+namespace {
+
+TEST_CASE("a relay needs auth or an explicit insecure_lab_mode") {
+  const std::string base = "node_id: 1\nregion: eu\nlines: [{name: a, bind: \"127.0.1.1:40001\"}]\n";
+  const auto missing = parseRelayProcessConfig(base);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().rfind("auth: missing", 0) == 0);
+  const std::string key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  const auto both = parseRelayProcessConfig(base + "insecure_lab_mode: true\nauth: {mesh_keys: [{epoch: 1, secret_hex: \"" +
+                                            key + "\"}]}\n");
+  REQUIRE_FALSE(both.ok());
+  CHECK(both.error().rfind("insecure_lab_mode: ", 0) == 0);
+  const auto short_secret = parseRelayProcessConfig(base + "auth: {mesh_keys: [{epoch: 1, secret_hex: \"00ff\"}]}\n");
+  REQUIRE_FALSE(short_secret.ok());
+  CHECK(short_secret.error().rfind("auth.mesh_keys[0].secret_hex: ", 0) == 0);
+  const auto twice = parseRelayProcessConfig(base + "auth: {mesh_keys: [{epoch: 1, secret_hex: \"" + key +
+                                             "\"}, {epoch: 1, secret_hex: \"" + key + "\"}]}\n");
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().rfind("auth.mesh_keys[1].epoch: 1 appears twice", 0) == 0);
+  const auto zero = parseRelayProcessConfig(base + "auth: {mesh_keys: [{epoch: 0, secret_hex: \"" + key + "\"}]}\n");
+  REQUIRE_FALSE(zero.ok());
+  const auto good = parseRelayProcessConfig(base + "auth: {mesh_keys: [{epoch: 3, secret_hex: \"" + key + "\"}]}\n");
+  REQUIRE(good.ok());
+  CHECK_FALSE(good.value().core.auth.insecure_lab_mode);
+  REQUIRE(good.value().core.auth.mesh_keys.size() == 1);
+  CHECK(good.value().core.auth.mesh_keys[0].epoch == 3);
+  CHECK(good.value().core.auth.mesh_keys[0].secret.size() == 32);
 }
 
 }  // namespace

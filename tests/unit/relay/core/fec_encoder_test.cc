@@ -70,7 +70,7 @@ TEST_CASE("a full group yields m parity packets describing it") {
   }
   CHECK(encoder.counters().groups == 1);
   CHECK(encoder.counters().fec_packets == 2);
-  CHECK(encoder.counters().fec_bytes == 2 * (32 + 4 + 16 + 312));
+  CHECK(encoder.counters().fec_bytes == 2 * (wire::kHeaderBytes + 4 + 16 + 312));  // untagged: each hop tags what it sends
 
   // The next group is numbered 1.
   out.clear();

@@ -11,6 +11,7 @@
 #include "common/wire/nack_payload.h"
 #include "relay/core/relay_core.h"
 #include "tests/unit/relay/core/test_network.h"
+#include "tests/unit/relay/core/test_peers.h"
 
 namespace overline::relay {
 namespace {
@@ -34,7 +35,7 @@ struct Hop {
     net.setPaths(kUp, kDown, PathModel{delay_us});
     net.drop_if = [this, probe_loss](const TestNetwork::Transmission& t, std::span<const std::byte> bytes) {
       if (t.header.type == PacketType::kNack) {
-        const auto list = wire::parseNackPayload(bytes.subspan(wire::kHeaderBytes));
+        const auto list = wire::parseNackPayload(wire::parsePacket(bytes)->payload);
         REQUIRE(list.ok());
         nacked.insert(nacked.end(), list->view().begin(), list->view().end());
       }
@@ -153,13 +154,15 @@ TEST_CASE("recovery.fec false: no parity even where NACK is too slow; NACK still
   base.recovery.fec = false;
   Hop hop(40 * kMillisecond, true, base);  // the set-up that turns FEC on by default
   hop.lose = [](std::uint32_t sequence) { return sequence == 30; };
-  hop.publishRun(0, 40, kBudget100Ms);
+  // 200 ms: the packet is 40 ms old when the downstream misses it, and a
+  // NACK round takes 80 ms + the allowance, so one round fits (at 100 ms
+  // the retransmission could not arrive in time and is not attempted).
+  hop.publishRun(0, 40, 2 * kBudget100Ms);
   hop.net.advance(300 * kMillisecond);
   CHECK(hop.counters(kUp).fec_packets_sent == 0);
   CHECK(hop.fecBytes(kUp) == 0);
   CHECK(hop.net.countSent(kUp, kDown, PacketType::kFec) == 0);
   CHECK(hop.counters(kDown).recovered_fec == 0);
-  // One NACK round fits the 100 ms budget over an 80 ms RTT.
   CHECK(hop.received() == sequencesUpTo(40));
   CHECK(std::find(hop.nacked.begin(), hop.nacked.end(), 30) != hop.nacked.end());
   CHECK(hop.counters(kUp).retransmissions_sent >= 1);
@@ -184,14 +187,16 @@ TEST_CASE("FEC from a neighbour that is not the upstream, and malformed FEC, are
   std::vector<std::byte> packet(wire::kHeaderBytes + payload.size());
   packet.resize(wire::encodePacket(header, payload, packet));
   // Relay 1 is the origin: relay 2 is its downstream, not its upstream.
-  up.onDatagram(0, test::relayLine(kDown, 0), packet, hop.net.now());
+  test::TestPeers to_up(kUp);
+  test::TestPeers to_down(kDown);
+  up.onDatagram(0, test::relayLine(kDown, 0), to_up.fromNeighbour(kDown, packet), hop.net.now());
   CHECK(up.counters().dropped[static_cast<std::size_t>(DropReason::kNotUpstream)] == 1);
 
   payload[1] = std::byte{0};  // m = 0
   header.sender_node_id = kUp;
   packet.resize(wire::kHeaderBytes + payload.size());
   packet.resize(wire::encodePacket(header, payload, packet));
-  down.onDatagram(0, test::relayLine(kUp, 0), packet, hop.net.now());
+  down.onDatagram(0, test::relayLine(kUp, 0), to_down.fromNeighbour(kUp, packet), hop.net.now());
   CHECK(down.counters().dropped[static_cast<std::size_t>(DropReason::kMalformedFec)] == 1);
   CHECK(down.counters().fec_packets_received == 1);
   CHECK(up.counters().fec_packets_received == 1);

@@ -11,6 +11,7 @@
 #include "common/token/join_token.h"
 #include "relay/core/relay_core.h"
 #include "tests/unit/relay/core/test_network.h"
+#include "tests/unit/relay/core/test_peers.h"
 
 namespace overline::relay {
 namespace {
@@ -57,11 +58,11 @@ std::string tokenFor(NodeId node, std::string_view client_address, std::int64_t 
 std::span<const std::byte> bytesOf(std::string_view text) { return std::as_bytes(std::span(text.data(), text.size())); }
 
 struct Relay {
-  explicit Relay(JoinPolicy policy) : core(configWith(std::move(policy)), sink) {
+  explicit Relay(JoinPolicy policy) : core(test::withTestAuth(configWith(std::move(policy))), sink), peers(core.nodeId()) {
     core.setWallClockUs(kNowUnixS * kSecond);
   }
   void fromClient(std::uint32_t client, const Bytes& packet) {
-    core.onDatagram(0, clientEndpoint(client), packet, now);
+    core.onDatagram(0, clientEndpoint(client), peers.fromClient(clientEndpoint(client), packet, now), now);
   }
   std::uint64_t badTokens() const {
     return core.counters().dropped[static_cast<std::size_t>(DropReason::kBadToken)];
@@ -69,6 +70,7 @@ struct Relay {
 
   RecordingSink sink;  // declared before `core`, which keeps a reference
   RelayCore core;
+  test::TestPeers peers;  // the neighbours and clients, tagging as real ones do
   TimeUs now = 1000 * kSecond;  // monotonic; unrelated to the wall clock
 };
 
@@ -124,7 +126,7 @@ TEST_CASE("without a key or a required token checkJoin grants everything at this
   }
 }
 
-TEST_CASE("A HELLO with a valid join token (for this node among others) joins and gets a header-only reply") {
+TEST_CASE("A HELLO with a valid join token (for this node among others) joins and gets a WELCOME") {
   Relay relay(kRequired);
   const Bytes hello =
       helloWith(token::signJoinToken(kKey, grantFor({kSelf + 3, kSelf}, kNowUnixS + 60), "192.168.0.1"));
@@ -132,17 +134,43 @@ TEST_CASE("A HELLO with a valid join token (for this node among others) joins an
 
   REQUIRE(relay.sink.sent.size() == 1);
   CHECK(relay.sink.sent[0].to == clientEndpoint(1));
-  CHECK(relay.sink.sent[0].bytes.size() == wire::kHeaderBytes);
+  CHECK(relay.sink.sent[0].header().type == PacketType::kWelcome);
+  CHECK(relay.sink.sent[0].bytes.size() == wire::kHeaderBytes + wire::kWelcomePayloadBytes);
   CHECK(relay.sink.sent[0].bytes.size() < hello.size());
   CHECK(relay.sink.sent[0].header().sender_node_id == kSelf);
   CHECK(relay.core.gauges().clients == 1);
   CHECK(relay.core.counters().droppedTotal() == 0);
 
-  SECTION("keepalives of a joined client are not checked again, even after the token expired") {
-    relay.core.setWallClockUs((kNowUnixS + 3600) * kSecond);
+  SECTION("keepalives keep the session while the token is valid") {
+    relay.core.setWallClockUs((kNowUnixS + 59) * kSecond);
     relay.fromClient(1, test::makeControl(PacketType::kHello, 0));
     CHECK(relay.sink.sent.size() == 2);
-    CHECK(relay.badTokens() == 0);
+    CHECK(relay.core.gauges().clients == 1);
+  }
+  SECTION("the session ends when its token expires: its packets are dropped") {
+    relay.core.setWallClockUs((kNowUnixS + 60) * kSecond);
+    relay.fromClient(1, test::makeControl(PacketType::kHello, 0));
+    CHECK(relay.sink.sent.size() == 1);
+    CHECK(relay.core.counters().dropped[static_cast<std::size_t>(DropReason::kTokenExpired)] == 1);
+    CHECK(relay.core.counters().client_tokens_expired == 1);
+    CHECK(relay.core.gauges().clients == 0);
+  }
+  SECTION("the tick ends an expired session without any packet") {
+    relay.core.setWallClockUs((kNowUnixS + 61) * kSecond);
+    relay.now += 61 * kSecond;
+    relay.core.onTick(relay.now);
+    CHECK(relay.core.gauges().clients == 0);
+    CHECK(relay.core.counters().client_tokens_expired == 1);
+  }
+  SECTION("a fresh token in a keepalive extends the session") {
+    const std::string fresh =
+        token::signJoinToken(kKey, grantFor({kSelf}, kNowUnixS + 600), "192.168.0.1");
+    relay.fromClient(1, helloWith(std::string(wire::kMinHelloPayloadBytes, '\0') + fresh));
+    CHECK(relay.core.counters().client_tokens_renewed == 1);
+    relay.core.setWallClockUs((kNowUnixS + 300) * kSecond);
+    relay.fromClient(1, test::makeControl(PacketType::kHello, 0));
+    CHECK(relay.core.gauges().clients == 1);
+    CHECK(relay.core.counters().client_tokens_expired == 0);
   }
 }
 
@@ -177,7 +205,9 @@ TEST_CASE("A joining HELLO without a valid token is dropped as bad_token, unansw
 TEST_CASE("The token binds the client's address, not its port") {
   Relay relay(kRequired);
   // clientEndpoint(1) and another port on the same address.
-  relay.core.onDatagram(0, clientEndpoint(1).withPort(9999), helloWith(tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60)),
+  relay.core.onDatagram(0, clientEndpoint(1).withPort(9999),
+                        relay.peers.fromClient(clientEndpoint(1).withPort(9999),
+                                               helloWith(tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60)), relay.now),
                         relay.now);
   CHECK(relay.sink.sent.size() == 1);
   CHECK(relay.badTokens() == 0);
@@ -185,8 +215,10 @@ TEST_CASE("The token binds the client's address, not its port") {
 
 TEST_CASE("Without a wall-clock time a required token admits nobody") {
   RecordingSink sink;
-  RelayCore core(configWith(kRequired), sink);
-  core.onDatagram(0, clientEndpoint(1), helloWith(tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60)), 0);
+  RelayCore core(test::withTestAuth(configWith(kRequired)), sink);
+  test::TestPeers peers(kSelf);
+  core.onDatagram(0, clientEndpoint(1),
+                  peers.fromClient(clientEndpoint(1), helloWith(tokenFor(kSelf, "192.168.0.1", kNowUnixS + 60)), 0), 0);
   CHECK(sink.sent.empty());
   CHECK(core.counters().dropped[static_cast<std::size_t>(DropReason::kBadToken)] == 1);
 }

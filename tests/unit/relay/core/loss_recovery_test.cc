@@ -11,6 +11,7 @@
 #include "common/wire/nack_payload.h"
 #include "relay/core/relay_core.h"
 #include "tests/unit/relay/core/test_network.h"
+#include "tests/unit/relay/core/test_peers.h"
 
 namespace overline::relay {
 namespace {
@@ -90,7 +91,7 @@ TEST_CASE("A lost DATA packet is NACKed on two links after the allowance and ret
   std::vector<std::vector<std::uint32_t>> nack_payloads;
   relays.net.drop_if = [&](const TestNetwork::Transmission& t, std::span<const std::byte> bytes) {
     if (t.header.type == PacketType::kNack) {
-      const auto list = wire::parseNackPayload(bytes.subspan(wire::kHeaderBytes));
+      const auto list = wire::parseNackPayload(wire::parsePacket(bytes)->payload);
       REQUIRE(list.ok());
       nack_payloads.emplace_back(list->view().begin(), list->view().end());
     }
@@ -142,14 +143,14 @@ TEST_CASE("A lost DATA packet is NACKed on two links after the allowance and ret
   CHECK(down.retransmissions_received == 1);
   CHECK(down.recovered_nack == 1);
   CHECK(down.unrecovered == 0);
-  CHECK(down.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kNack)] == 2 * (wire::kHeaderBytes + 4));
+  CHECK(down.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kNack)] == 2 * (wire::kHeaderBytes + 4 + wire::kTagBytes));
   const RelayCounters& up = relays.counters(kUp);
   CHECK(up.nack_packets_received == 2);
   CHECK(up.retransmissions_sent == 1);
   CHECK(up.nack_misses == 0);
-  CHECK(up.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kRetransmit)] == wire::kHeaderBytes + 200);
+  CHECK(up.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kRetransmit)] == wire::kHeaderBytes + 200 + wire::kTagBytes);
   // Sequence 5 left relay 1 (the network lost it): 10 first transmissions.
-  CHECK(up.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kData)] == 10 * (wire::kHeaderBytes + 200));
+  CHECK(up.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kData)] == 10 * (wire::kHeaderBytes + 200 + wire::kTagBytes));
   CHECK(up.data_payload_bytes_sent == 10 * 200);
   CHECK(up.neighbour_bytes_sent[static_cast<std::size_t>(SentKind::kProbe)] > 0);
 }
@@ -185,7 +186,9 @@ TEST_CASE("Nothing is retransmitted or NACKed once the packet's latency budget h
 
   // A NACK arriving after the budget finds the packet expired.
   const std::size_t sent_before = relays.net.log().size();
-  relays.net.relay(kUp).onDatagram(0, relayLine(kDown, 0), makeNack(kStream, kDown, {5, 6}), relays.net.now());
+  test::TestPeers peers(kUp);
+  relays.net.relay(kUp).onDatagram(0, relayLine(kDown, 0), peers.fromNeighbour(kDown, makeNack(kStream, kDown, {5, 6})),
+                                   relays.net.now());
   CHECK(relays.counters(kUp).retransmit_budget_expired == 2);
   CHECK(relays.net.log().size() == sent_before);
 }
@@ -199,19 +202,21 @@ TEST_CASE("NACKs from a neighbour that is not a downstream, malformed NACKs and 
   const TimeUs now = relays.net.now();
 
   // Relay 1 is relay 2's upstream, not its downstream.
-  down.onDatagram(0, relayLine(kUp, 0), makeNack(kStream, kUp, {1}), now);
+  test::TestPeers to_down(kDown);
+  test::TestPeers to_up(kUp);
+  down.onDatagram(0, relayLine(kUp, 0), to_down.fromNeighbour(kUp, makeNack(kStream, kUp, {1})), now);
   CHECK(down.counters().dropped[static_cast<std::size_t>(DropReason::kNotDownstream)] == 1);
   // A stream relay 1 does not carry.
-  up.onDatagram(0, relayLine(kDown, 0), makeNack(makeStreamId(kUp, 99), kDown, {1}), now);
+  up.onDatagram(0, relayLine(kDown, 0), to_up.fromNeighbour(kDown, makeNack(makeStreamId(kUp, 99), kDown, {1})), now);
   CHECK(up.counters().dropped[static_cast<std::size_t>(DropReason::kNotDownstream)] == 1);
 
   Bytes malformed = makeNack(kStream, kDown, {1});
   malformed.pop_back();
   malformed[7] = std::byte{3};  // payload_length 3
-  up.onDatagram(0, relayLine(kDown, 0), malformed, now);
+  up.onDatagram(0, relayLine(kDown, 0), to_up.fromNeighbour(kDown, malformed), now);
   CHECK(up.counters().dropped[static_cast<std::size_t>(DropReason::kMalformedNack)] == 1);
 
-  up.onDatagram(0, relayLine(kDown, 0), makeNack(kStream, kDown, {77, 78}), now);
+  up.onDatagram(0, relayLine(kDown, 0), to_up.fromNeighbour(kDown, makeNack(kStream, kDown, {77, 78})), now);
   CHECK(up.counters().nack_misses == 2);
   CHECK(up.counters().nack_packets_received == 3);  // well-formed or not, from a neighbour
   CHECK(relays.net.log().size() == sent_before);
@@ -228,7 +233,9 @@ TEST_CASE("With recovery.nack off a relay neither NACKs nor answers NACKs") {
   relays.net.advance(200 * kMillisecond);
   CHECK(relays.sent(kDown, PacketType::kNack).empty());
   CHECK(relays.received().size() == 9);
-  relays.net.relay(kUp).onDatagram(0, relayLine(kDown, 0), makeNack(kStream, kDown, {5}), relays.net.now());
+  test::TestPeers peers(kUp);
+  relays.net.relay(kUp).onDatagram(0, relayLine(kDown, 0), peers.fromNeighbour(kDown, makeNack(kStream, kDown, {5})),
+                                   relays.net.now());
   CHECK(relays.counters(kUp).dropped[static_cast<std::size_t>(DropReason::kUnsupportedType)] == 1);
   CHECK(relays.counters(kUp).data_payload_bytes_sent == 10 * 200);
 }

@@ -7,6 +7,7 @@
 
 #include "relay/core/relay_core.h"
 #include "tests/unit/relay/core/test_network.h"
+#include "tests/unit/relay/core/test_peers.h"
 
 namespace overline::relay {
 namespace {
@@ -33,7 +34,7 @@ RelayCoreConfig twoNeighbours() {
       NeighbourConfig{2, {relayLine(2, 0), relayLine(2, 1)}},
       NeighbourConfig{3, {relayLine(3, 0), relayLine(3, 1)}},
   };
-  return config;
+  return test::withTestAuth(config);
 }
 
 Bytes probe(std::uint32_t sequence, std::uint64_t timestamp_us, NodeId sender) {
@@ -62,7 +63,8 @@ LinkSnapshot activeLink(const RelayCore& relay, NodeId neighbour) {
 TEST_CASE("a PROBE from a neighbour is answered with a same-size PROBE_ACK from its arrival line") {
   RecordingSink sink;
   RelayCore relay(twoNeighbours(), sink);
-  const Bytes question = probe(9, 0x0102030405, 2);
+  test::TestPeers peers(1);
+  const Bytes question = peers.fromNeighbour(2, probe(9, 0x0102030405, 2));
   relay.onDatagram(1, relayLine(2, 1), question, 5 * kSecond);
 
   REQUIRE(sink.probes.size() == 1);
@@ -70,14 +72,14 @@ TEST_CASE("a PROBE from a neighbour is answered with a same-size PROBE_ACK from 
   CHECK(answer.line == 1);
   CHECK(answer.to == relayLine(2, 1));
   CHECK(answer.bytes.size() == question.size());  // no amplification
-  CHECK(answer.bytes.size() == wire::kHeaderBytes);
+  CHECK(answer.bytes.size() == wire::kHeaderBytes + wire::kTagBytes);
   const wire::Header header = answer.header();
   CHECK(header.type == PacketType::kProbeAck);
   CHECK(header.sender_node_id == 1);
   CHECK(header.sequence == 9);
   CHECK(header.timestamp_us == 0x0102030405u);
   CHECK(relay.counters().probe_acks_sent == 1);
-  CHECK(relay.counters().probe_bytes_sent == wire::kHeaderBytes);
+  CHECK(relay.counters().probe_bytes_sent == wire::kHeaderBytes + wire::kTagBytes);
   CHECK(relay.counters().droppedTotal() == 0);
   CHECK(sink.sent.empty());
 }
@@ -89,8 +91,9 @@ TEST_CASE("PROBE and PROBE_ACK from anyone but a neighbour are dropped unanswere
   relay.onDatagram(0, clientEndpoint(1), probe(1, 1, 9), now);
   relay.onDatagram(0, clientEndpoint(1), test::makeProbeAck(wire::parsePacket(probe(1, 1, 9))->header, 9), now);
   // A joined SDK client is no neighbour either.
-  relay.onDatagram(0, clientEndpoint(2), makeControl(PacketType::kHello, 0), now);
-  relay.onDatagram(0, clientEndpoint(2), probe(1, 1, 0), now);
+  test::TestPeers peers(1);
+  relay.onDatagram(0, clientEndpoint(2), peers.fromClient(clientEndpoint(2), makeControl(PacketType::kHello, 0), now), now);
+  relay.onDatagram(0, clientEndpoint(2), peers.fromClient(clientEndpoint(2), probe(1, 1, 0), now), now);
   CHECK(relay.counters().dropped[static_cast<std::size_t>(DropReason::kUnknownSource)] == 3);
   CHECK(sink.probes.empty());
   CHECK(sink.sent.size() == 1);  // the HELLO answer
@@ -135,7 +138,7 @@ TEST_CASE("probes go out on every link, staggered, and ACKs give each link its R
   CHECK(c.probe_acks_sent <= net.relay(2).counters().probes_sent);
   CHECK(c.probe_acks_sent >= net.relay(2).counters().probes_sent - 4);
   CHECK(c.probe_acks_received >= 196);
-  CHECK(c.probe_bytes_sent == (c.probes_sent + c.probe_acks_sent) * wire::kHeaderBytes);
+  CHECK(c.probe_bytes_sent == (c.probes_sent + c.probe_acks_sent) * (wire::kHeaderBytes + wire::kTagBytes));
   CHECK(c.droppedTotal() == 0);
   CHECK(c.path_switches == 0);  // the first choice is not a switch
 }
@@ -305,13 +308,14 @@ TEST_CASE("a neighbour whose probes are never answered keeps getting traffic") {
   RecordingSink sink;
   RelayCore relay(twoNeighbours(), sink);
   TimeUs now = 5 * kSecond;
-  relay.onDatagram(0, clientEndpoint(1), makeControl(PacketType::kHello, 0), now);
-  relay.onDatagram(0, clientEndpoint(1), subscribe, now);
+  test::TestPeers peers(1);
+  relay.onDatagram(0, clientEndpoint(1), peers.fromClient(clientEndpoint(1), makeControl(PacketType::kHello, 0), now), now);
+  relay.onDatagram(0, clientEndpoint(1), peers.fromClient(clientEndpoint(1), subscribe, now), now);
   CHECK(sink.count(PacketType::kSubscribe, relayLine(2, 0)) == 1);  // the default pair, before any probe
   for (int i = 0; i < 400; ++i) {
     now += relay.tickInterval();
     relay.onTick(now);
-    if (i % 50 == 0) relay.onDatagram(0, clientEndpoint(1), subscribe, now);
+    if (i % 50 == 0) relay.onDatagram(0, clientEndpoint(1), peers.fromClient(clientEndpoint(1), subscribe, now), now);
   }
   for (const LinkSnapshot& link : linksTo(relay, 2)) CHECK(link.state == LinkState::kDown);
   CHECK(sink.count(PacketType::kSubscribe) >= 4);  // refreshes still go out

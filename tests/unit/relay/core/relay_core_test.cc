@@ -42,13 +42,15 @@ RelayCoreConfig singleRelayConfig() {
 }
 
 struct Relay {
-  explicit Relay(RelayCoreConfig config = singleRelayConfig()) : core(std::move(config), sink) {}
+  explicit Relay(RelayCoreConfig config = singleRelayConfig())
+      : core(test::withTestAuth(std::move(config)), sink), peers(core.nodeId()) {}
 
+  // Joined and tagged as a real client and neighbour would (test_peers.h).
   void fromClient(std::uint32_t client, const Bytes& packet, LineIndex line = 0) {
-    core.onDatagram(line, clientEndpoint(client), packet, now);
+    core.onDatagram(line, clientEndpoint(client), peers.fromClient(clientEndpoint(client), packet, now), now);
   }
   void fromNeighbour(NodeId neighbour, const Bytes& packet, LineIndex their_line = 0) {
-    core.onDatagram(0, relayLine(neighbour, their_line), packet, now);
+    core.onDatagram(0, relayLine(neighbour, their_line), peers.fromNeighbour(neighbour, packet), now);
   }
   void join(std::uint32_t client, LineIndex line = 0) {
     fromClient(client, makeControl(PacketType::kHello, 0), line);
@@ -63,7 +65,8 @@ struct Relay {
       for (; probes_seen < sink.probes.size(); ++probes_seen) {
         const test::SentPacket probe = sink.probes[probes_seen];  // a copy: answering appends
         if (!neighbours_answer || probe.header().type != PacketType::kProbe) continue;
-        core.onDatagram(probe.line, probe.to, test::makeProbeAck(probe.header(), test::nodeOfRelayLine(probe.to)),
+        const NodeId neighbour = test::nodeOfRelayLine(probe.to);
+        core.onDatagram(probe.line, probe.to, peers.fromNeighbour(neighbour, test::makeProbeAck(probe.header(), neighbour)),
                         now);
       }
     }
@@ -74,6 +77,7 @@ struct Relay {
 
   RecordingSink sink;  // declared before `core`, which keeps a reference
   RelayCore core;
+  test::TestPeers peers;  // the neighbours and clients, tagging as real ones do
   TimeUs now = 1000 * kSecond;
   bool neighbours_answer = true;
   std::size_t probes_seen = 0;
@@ -86,39 +90,67 @@ Bytes dataPacket(StreamId stream, std::uint8_t hop_limit = wire::kDefaultHopLimi
   return makePacket(PacketSpec{PacketType::kData, stream, hop_limit, sender, next_sequence++, 100});
 }
 
-TEST_CASE("HELLO joins a client and is answered with a header-only HELLO on the receiving line") {
+TEST_CASE("A HELLO with a valid cookie joins a client: WELCOME on the receiving line, keepalives answered") {
   Relay relay;
-  const Bytes hello = makeControl(PacketType::kHello, 0);
-  relay.fromClient(1, hello, 1);
+  const Bytes hello = relay.peers.fromClient(clientEndpoint(1), makeControl(PacketType::kHello, 0), relay.now);
+  relay.core.onDatagram(1, clientEndpoint(1), hello, relay.now);
 
   REQUIRE(relay.sink.sent.size() == 1);
   const test::SentPacket reply = relay.sink.sent[0];
   CHECK(reply.line == 1);
   CHECK(reply.to == clientEndpoint(1));
-  CHECK(reply.bytes.size() <= hello.size());
-  CHECK(reply.bytes.size() == wire::kHeaderBytes);
+  CHECK(reply.bytes.size() <= hello.size());  // never more than asked
+  CHECK(reply.bytes.size() == wire::kHeaderBytes + wire::kWelcomePayloadBytes);
   const wire::Header header = reply.header();
-  CHECK(header.type == PacketType::kHello);
+  CHECK(header.type == PacketType::kWelcome);
   CHECK(header.sender_node_id == kSelf);
   CHECK(header.stream_id == 0);
   CHECK(header.hop_limit == wire::kDefaultHopLimit);
   CHECK(relay.core.gauges().clients == 1);
+  CHECK(relay.core.counters().welcomes_sent == 1);
 
-  // A second HELLO refreshes the same client and is answered the same way.
-  relay.fromClient(1, hello, 0);
+  // A keepalive (tagged) refreshes the same client and gets a header-only HELLO.
+  relay.fromClient(1, makeControl(PacketType::kHello, 0), 0);
   REQUIRE(relay.sink.sent.size() == 2);
   CHECK(relay.sink.sent[1].line == 0);
-  CHECK(relay.sink.sent[1].bytes == reply.bytes);
+  CHECK(relay.sink.sent[1].header().type == PacketType::kHello);
+  CHECK(relay.sink.sent[1].bytes.size() == wire::kHeaderBytes);
   CHECK(relay.core.gauges().clients == 1);
   CHECK(relay.core.counters().droppedTotal() == 0);
 }
 
+TEST_CASE("A HELLO without a cookie gets a stateless CHALLENGE, smaller than itself") {
+  Relay relay;
+  Bytes hello(wire::kHeaderBytes + wire::kMinHelloPayloadBytes);
+  wire::Header header;
+  header.type = PacketType::kHello;
+  header.sequence = 7;
+  Bytes fields(wire::kMinHelloPayloadBytes, std::byte{0});  // nonce 1...1, no cookie yet
+  std::fill(fields.begin(), fields.begin() + wire::kHelloNonceBytes, std::byte{1});
+  hello.resize(wire::encodePacket(header, fields, hello));
+  relay.core.onDatagram(0, clientEndpoint(1), hello, relay.now);
+  REQUIRE(relay.sink.sent.size() == 1);
+  CHECK(relay.sink.sent[0].header().type == PacketType::kChallenge);
+  CHECK(relay.sink.sent[0].header().sequence == 7);
+  CHECK(relay.sink.sent[0].bytes.size() < hello.size());
+  CHECK(relay.core.gauges().clients == 0);  // no state
+  // A wrong cookie is counted and challenged again; a HELLO too short for its fields is dropped.
+  Bytes forged = hello;
+  forged[wire::kHeaderBytes + wire::kHelloNonceBytes] = std::byte{0x55};
+  relay.core.onDatagram(0, clientEndpoint(1), forged, relay.now);
+  CHECK(relay.dropped(DropReason::kBadCookie) == 1);
+  relay.core.onDatagram(0, clientEndpoint(1), makeControl(PacketType::kHello, 0), relay.now);
+  CHECK(relay.dropped(DropReason::kBadHello) == 1);
+  CHECK(relay.core.gauges().clients == 0);
+  CHECK(relay.core.counters().challenges_sent == 2);
+}
+
 TEST_CASE("Non-HELLO packets from an unknown endpoint are dropped as unknown_source") {
   Relay relay;
-  relay.fromClient(1, dataPacket(kOwnStream));
-  relay.fromClient(1, makeControl(PacketType::kSubscribe, kOwnStream));
-  relay.fromClient(1, makeControl(PacketType::kUnsubscribe, kOwnStream));
-  relay.fromClient(1, makeControl(PacketType::kProbe, 0));
+  relay.core.onDatagram(0, clientEndpoint(1), dataPacket(kOwnStream), relay.now);
+  relay.core.onDatagram(0, clientEndpoint(1), makeControl(PacketType::kSubscribe, kOwnStream), relay.now);
+  relay.core.onDatagram(0, clientEndpoint(1), makeControl(PacketType::kUnsubscribe, kOwnStream), relay.now);
+  relay.core.onDatagram(0, clientEndpoint(1), makeControl(PacketType::kProbe, 0), relay.now);
 
   CHECK(relay.dropped(DropReason::kUnknownSource) == 4);
   CHECK(relay.sink.sent.empty());
@@ -165,9 +197,9 @@ TEST_CASE("Malformed datagrams are counted under their ParseError and never answ
   const std::vector<std::pair<Bytes, wire::ParseError>> cases = {
       {Bytes(10), wire::ParseError::kTooShort},
       {corrupt(0, 0x50), wire::ParseError::kBadMagic},
-      {corrupt(1, 2), wire::ParseError::kBadVersion},
+      {corrupt(1, 1), wire::ParseError::kBadVersion},  // a v1 packet
       {corrupt(2, 0), wire::ParseError::kUnknownType},
-      {corrupt(2, 9), wire::ParseError::kUnknownType},
+      {corrupt(2, 11), wire::ParseError::kUnknownType},
       {corrupt(3, 1), wire::ParseError::kUnknownFlags},
       {corrupt(5, 1), wire::ParseError::kReservedNotZero},
       {too_large, wire::ParseError::kPayloadTooLarge},
@@ -176,7 +208,7 @@ TEST_CASE("Malformed datagrams are counted under their ParseError and never answ
   };
   std::array<std::uint64_t, wire::kParseErrorCount> expected{};
   for (const auto& [bytes, error] : cases) {
-    relay.fromNeighbour(kUp, bytes);
+    relay.core.onDatagram(0, relayLine(kUp, 0), bytes, relay.now);  // raw: not tagged
     ++expected[static_cast<std::size_t>(error)];
   }
   CHECK(relay.core.counters().malformed == expected);
@@ -244,9 +276,13 @@ TEST_CASE("DATA from the upstream is sent once to every downstream with hop fiel
   relay.fromNeighbour(kUp, data, 1);
 
   Bytes expected = data;
-  wire::rewriteHopFields(expected, kSelf, 9);
+  wire::rewriteHopFields(expected, kSelf, 9, 0);  // no RTT measured yet: age 0
   REQUIRE(relay.sink.sent.size() == 3);
-  for (const test::SentPacket& copy : relay.sink.sent) CHECK(copy.bytes == expected);
+  // Clients get it untagged; the neighbour's copy is tagged for it.
+  for (const test::SentPacket& copy : relay.sink.sent) CHECK(test::untagged(copy.bytes) == expected);
+  for (const test::SentPacket& copy : relay.sink.sent) {
+    CHECK(wire::parsePacket(copy.bytes)->header.tagged() == (copy.to == relayLine(kSide, 0)));
+  }
   CHECK(relay.sink.count(PacketType::kData, clientEndpoint(1)) == 1);
   CHECK(relay.sink.count(PacketType::kData, clientEndpoint(2)) == 1);
   CHECK(relay.sink.count(PacketType::kData, relayLine(kSide, 0)) == 1);
@@ -258,7 +294,7 @@ TEST_CASE("DATA from the upstream is sent once to every downstream with hop fiel
   CHECK(relay.core.counters().data_forwarded == 3);
   CHECK(relay.core.counters().transit_data_forwarded == 1);  // only the copy to kSide
   CHECK(relay.core.counters().packets_sent - before.packets_sent == 3);
-  CHECK(relay.core.counters().bytes_sent - before.bytes_sent == 3 * data.size());
+  CHECK(relay.core.counters().bytes_sent - before.bytes_sent == 3 * data.size() + wire::kTagBytes);
   CHECK(relay.core.counters().droppedTotal() == 0);
 }
 
@@ -663,7 +699,8 @@ TEST_CASE("A move away from a down upstream unsubscribes it at once") {
     for (; relay.probes_seen < relay.sink.probes.size(); ++relay.probes_seen) {
       const test::SentPacket probe = relay.sink.probes[relay.probes_seen];
       if (probe.header().type != PacketType::kProbe || test::nodeOfRelayLine(probe.to) != kSide) continue;
-      relay.core.onDatagram(probe.line, probe.to, test::makeProbeAck(probe.header(), kSide), relay.now);
+      relay.core.onDatagram(probe.line, probe.to, relay.peers.fromNeighbour(kSide, test::makeProbeAck(probe.header(), kSide)),
+                            relay.now);
     }
   }
   CHECK(relay.core.counters().failovers == 1);

@@ -26,6 +26,20 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kMalformedNack, "malformed_nack"},
       {DropReason::kNotDownstream, "not_downstream"},
       {DropReason::kMalformedFec, "malformed_fec"},
+      {DropReason::kUnauthenticated, "unauthenticated"},
+      {DropReason::kBadTag, "bad_tag"},
+      {DropReason::kReplayed, "replayed"},
+      {DropReason::kBadCookie, "bad_cookie"},
+      {DropReason::kBadHello, "bad_hello"},
+      {DropReason::kNotPermitted, "not_permitted"},
+      {DropReason::kTokenExpired, "token_expired"},
+      {DropReason::kNotOwner, "not_owner"},
+      {DropReason::kSequenceJump, "sequence_jump"},
+      {DropReason::kFutureTimestamp, "future_timestamp"},
+      {DropReason::kClientIpLimit, "client_ip_limit"},
+      {DropReason::kPublicationLimit, "publication_limit"},
+      {DropReason::kRetransmitBudget, "retransmit_budget"},
+      {DropReason::kFecDecoderLimit, "fec_decoder_limit"},
   };
   REQUIRE(expected.size() == kDropReasonCount);
   std::set<std::string_view> labels;

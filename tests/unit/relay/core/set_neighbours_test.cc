@@ -9,6 +9,7 @@
 
 #include "relay/core/relay_core.h"
 #include "tests/unit/relay/core/test_network.h"
+#include "tests/unit/relay/core/test_peers.h"
 
 namespace overline::relay {
 namespace {
@@ -42,10 +43,14 @@ RelayCoreConfig config() {
 }
 
 struct Relay {
-  Relay() : core(config(), sink) {}
+  Relay() : core(test::withTestAuth(config()), sink), peers(core.nodeId()) {}
 
-  void fromClient(std::uint32_t client, const Bytes& packet) { core.onDatagram(0, clientEndpoint(client), packet, now); }
-  void fromNeighbour(NodeId node, const Bytes& packet) { core.onDatagram(0, relayLine(node, 0), packet, now); }
+  void fromClient(std::uint32_t client, const Bytes& packet) {
+    core.onDatagram(0, clientEndpoint(client), peers.fromClient(clientEndpoint(client), packet, now), now);
+  }
+  void fromNeighbour(NodeId node, const Bytes& packet) {
+    core.onDatagram(0, relayLine(node, 0), peers.fromNeighbour(node, packet), now);
+  }
   // Ticks up to `until_us`; every neighbour answers every probe at once.
   void tickUntil(TimeUs until_us) {
     while (now < until_us) {
@@ -54,7 +59,8 @@ struct Relay {
       for (; probes_seen < sink.probes.size(); ++probes_seen) {
         const test::SentPacket probe = sink.probes[probes_seen];
         if (probe.header().type != PacketType::kProbe) continue;
-        core.onDatagram(probe.line, probe.to, test::makeProbeAck(probe.header(), test::nodeOfRelayLine(probe.to)),
+        const NodeId neighbour = test::nodeOfRelayLine(probe.to);
+        core.onDatagram(probe.line, probe.to, peers.fromNeighbour(neighbour, test::makeProbeAck(probe.header(), neighbour)),
                         now);
       }
     }
@@ -70,6 +76,7 @@ struct Relay {
 
   RecordingSink sink;  // before `core`, which keeps a reference
   RelayCore core;
+  test::TestPeers peers;  // the neighbours and clients, tagging as real ones do
   TimeUs now = 1000 * kSecond;
   std::size_t probes_seen = 0;
 };

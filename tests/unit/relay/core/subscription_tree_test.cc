@@ -69,7 +69,7 @@ TEST_CASE("A chain of four relays builds the tree hop by hop and DATA flows down
   REQUIRE(subscriber.receivedCount(PacketType::kData) == 1);
   const test::SentPacket& received = subscriber.received.back();
   Bytes expected = makePacket(PacketSpec{PacketType::kData, stream, 16, kNoNode, 1, 200});
-  wire::rewriteHopFields(expected, 1, 12);  // four relays each took one hop
+  wire::rewriteHopFields(expected, 1, 12, 0);  // four relays each took one hop (instant links: age 0)
   CHECK(received.bytes == expected);
   CHECK(received.line == 0);
   for (NodeId node : {1, 2, 3, 4}) {

@@ -93,7 +93,7 @@ TestNetwork::TestNetwork(const std::vector<NodeId>& nodes,
                          std::uint64_t seed)
     : refresh_interval_us_(base.subscriptions.refresh_interval_us), random_(seed) {
   for (const NodeId node : nodes) {
-    RelayCoreConfig config = base;
+    RelayCoreConfig config = withTestAuth(base);
     config.node_id = node;
     config.line_count = 2;
     config.neighbours.clear();
@@ -138,8 +138,12 @@ void TestNetwork::setPaths(NodeId a, NodeId b, const PathModel& model) {
   }
 }
 
+Bytes TestNetwork::asClient(const Client& client, const Bytes& packet) {
+  return peers_.try_emplace(client.edge, client.edge).first->second.fromClient(client.endpoint, packet, now_us_);
+}
+
 void TestNetwork::clientSend(Client& client, const Bytes& packet, LineIndex line) {
-  enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, line), packet});
+  enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, line), asClient(client, packet)});
   deliver();
 }
 
@@ -229,11 +233,12 @@ void TestNetwork::refreshClients() {
     if (now_us_ < client.next_refresh_us) continue;
     client.next_refresh_us = now_us_ + refresh_interval_us_;
     if (client.keepalive) {
-      enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, 0), makeControl(PacketType::kHello, 0)});
+      enqueue(now_us_,
+              InFlight{client.endpoint, relayLine(client.edge, 0), asClient(client, makeControl(PacketType::kHello, 0))});
     }
     for (const StreamId stream : client.refreshing) {
       enqueue(now_us_, InFlight{client.endpoint, relayLine(client.edge, 0),
-                                makeControl(PacketType::kSubscribe, stream)});
+                                asClient(client, makeControl(PacketType::kSubscribe, stream))});
     }
   }
 }

@@ -21,6 +21,7 @@
 #include "relay/core/packet_sink.h"
 #include "relay/core/relay_config.h"
 #include "relay/core/relay_core.h"
+#include "tests/unit/relay/core/test_peers.h"
 
 namespace overline::relay::test {
 
@@ -180,6 +181,8 @@ class TestNetwork {
     Bytes bytes;
   };
 
+  // `packet` as `client` sends it (joined and tagged: test_peers.h).
+  Bytes asClient(const Client& client, const Bytes& packet);
   // Queues a packet for delivery at `due_us`.
   void enqueue(TimeUs due_us, InFlight packet);
   // Delivers every packet due by now, in due order.
@@ -202,6 +205,7 @@ class TestNetwork {
   std::mt19937_64 random_;
   std::vector<Transmission> log_;
   std::size_t undeliverable_ = 0;
+  std::map<NodeId, TestPeers> peers_;  // per edge: its clients' sessions
 };
 
 }  // namespace overline::relay::test

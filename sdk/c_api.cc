@@ -61,7 +61,7 @@ int overline_connect_with_token(const char* edge, const char* join_token, uint32
     if (!endpoint || endpoint->address() == 0 || endpoint->port() == 0) return OVERLINE_ERR_INVALID_ARGUMENT;
     overline::sdk::ClientOptions options;
     if (join_token != nullptr) options.join_token = join_token;
-    if (options.join_token.size() > overline::wire::kMaxHelloPayloadBytes) return OVERLINE_ERR_INVALID_ARGUMENT;
+    if (options.join_token.size() > overline::wire::kMaxJoinTokenBytes) return OVERLINE_ERR_INVALID_ARGUMENT;
     if (connect_timeout_ms > 0) {
       options.connect_timeout_us =
           static_cast<overline::DurationUs>(connect_timeout_ms) * overline::kMillisecond;
@@ -114,6 +114,13 @@ int overline_subscribe(overline_client* client, uint64_t stream_id, overline_rec
                                    reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
                               });
     return OVERLINE_OK;
+  });
+}
+
+int overline_set_join_token(overline_client* client, const char* join_token) {
+  if (client == nullptr || join_token == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    return client->client->setJoinToken(join_token) ? OVERLINE_OK : OVERLINE_ERR_INVALID_ARGUMENT;
   });
 }
 

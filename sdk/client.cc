@@ -170,7 +170,8 @@ Client::Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpo
       options_(options),
       session_(Session{crypto::Gmac(joined.sessionKey()), 1, joined.nonce()}),
       reflexive_(joined.reflexiveAddress()),
-      join_token_(options.join_token) {}
+      join_token_(options.join_token),
+      receive_key_(std::in_place, joined.sessionKey()) {}
 
 bool Client::setJoinToken(std::string token) {
   if (token.size() > wire::kMaxJoinTokenBytes) return false;
@@ -213,6 +214,7 @@ ClientCounters Client::counters() const {
   out.rejoins = load(counters_.rejoins);
   out.data_delivered = load(counters_.data_delivered);
   out.malformed = load(counters_.malformed);
+  out.unauthenticated = load(counters_.unauthenticated);
   out.unexpected_type = load(counters_.unexpected_type);
   out.unknown_stream = load(counters_.unknown_stream);
   out.receive_errors = load(counters_.receive_errors);
@@ -348,14 +350,24 @@ void Client::onDatagram(std::span<const std::byte> datagram, std::uint64_t arriv
     bump(counters_.malformed);
     return;
   }
-  switch (parsed->header.type) {
+  const wire::PacketType type = parsed->header.type;
+  if (type == wire::PacketType::kChallenge || type == wire::PacketType::kWelcome) {
+    onJoinAnswer(*parsed, now);  // the only packets that precede a session
+    return;
+  }
+  // Everything else comes from the edge tagged with the session key: a
+  // packet with the edge's source address but no valid tag is forged.
+  const std::uint64_t packet_number = parsed->header.packet_number;
+  if (!parsed->header.tagged() || !receive_window_.fresh(packet_number) ||
+      !crypto::verifyPacket(*receive_key_, *parsed)) {
+    bump(counters_.unauthenticated);
+    return;
+  }
+  receive_window_.accept(packet_number);
+  switch (type) {
     case wire::PacketType::kHello:
       bump(counters_.hello_replies);
       last_answer_us_ = now;
-      return;
-    case wire::PacketType::kChallenge:
-    case wire::PacketType::kWelcome:
-      onJoinAnswer(*parsed, now);
       return;
     case wire::PacketType::kData:
       deliver(*parsed, arrival_us, now);
@@ -561,6 +573,8 @@ void Client::onJoinAnswer(const wire::PacketView& packet, TimeUs now) {
     session_ = Session{crypto::Gmac(rejoin_->sessionKey()), 1, rejoin_->nonce()};
     reflexive_ = rejoin_->reflexiveAddress();
   }
+  receive_key_.emplace(rejoin_->sessionKey());
+  receive_window_ = crypto::ReplayWindow{};
   rejoin_.reset();
   last_answer_us_ = now;
   bump(counters_.rejoins);

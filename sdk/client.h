@@ -41,6 +41,7 @@
 #include "common/types.h"
 #include "common/wire/packet.h"
 #include "common/crypto/gmac.h"
+#include "common/crypto/replay_window.h"
 #include "sdk/core/join_handshake.h"
 #include "sdk/core/latency_budget.h"
 #include "sdk/core/playout_buffer.h"
@@ -88,6 +89,9 @@ struct ClientCounters {
   std::uint64_t data_delivered = 0;  // DATA handed to a receive callback (in order, unless playout is off)
   // Drops: every received datagram not delivered or a HELLO reply is one of these.
   std::uint64_t malformed = 0;        // parsePacket rejected it
+  // Untagged, or tagged wrongly or replayed: not from this client's edge
+  // session (e.g. a forged source address).
+  std::uint64_t unauthenticated = 0;
   std::uint64_t unexpected_type = 0;  // valid, but not HELLO or DATA
   std::uint64_t unknown_stream = 0;   // DATA for a stream not subscribed (e.g. just unsubscribed)
   std::uint64_t receive_errors = 0;   // recv() failed other than "nothing to read"
@@ -220,6 +224,7 @@ class Client {
     std::atomic<std::uint64_t> rejoins{0};
     std::atomic<std::uint64_t> data_delivered{0};
     std::atomic<std::uint64_t> malformed{0};
+    std::atomic<std::uint64_t> unauthenticated{0};
     std::atomic<std::uint64_t> unexpected_type{0};
     std::atomic<std::uint64_t> unknown_stream{0};
     std::atomic<std::uint64_t> receive_errors{0};
@@ -278,6 +283,10 @@ class Client {
   Endpoint reflexive_;
   std::string join_token_;  // sent in keepalives; setJoinToken replaces it
   std::optional<JoinHandshake> rejoin_;  // SDK thread only
+  // The edge's packets are checked with the session key too (SDK thread
+  // only: its own context, so receiving never waits for a sender).
+  std::optional<crypto::Gmac> receive_key_;
+  crypto::ReplayWindow receive_window_;
   TimeUs last_answer_us_ = 0;            // SDK thread only: last keepalive answer
 
   struct Published {

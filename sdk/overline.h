@@ -42,8 +42,9 @@ typedef void (*overline_receive_fn)(void* user, uint64_t stream_id, uint32_t seq
 const char* overline_strerror(int code);
 
 /* Connects to the edge relay at `edge` ("a.b.c.d:port"), waiting up to
- * `connect_timeout_ms` (0 = the default, 3000) for its HELLO reply. On
- * success stores a new client in *out; release it with overline_destroy(). */
+ * `connect_timeout_ms` (0 = the default, 3000) for the join to complete
+ * (HELLO, the edge's CHALLENGE, HELLO with its cookie, WELCOME). On success
+ * stores a new client in *out; release it with overline_destroy(). */
 int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_client** out);
 
 /* As overline_connect(), presenting `join_token` (NUL-terminated, at most
@@ -53,6 +54,12 @@ int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_cli
  * valid one, so a bad token shows as OVERLINE_ERR_CONNECT. */
 int overline_connect_with_token(const char* edge, const char* join_token, uint32_t connect_timeout_ms,
                                 overline_client** out);
+
+/* Replaces the join token sent in keepalives (NUL-terminated, at most 256
+ * bytes): the edge ends a session when the token it holds expires, and a
+ * fresher one extends it. Call it with a new token from the controller
+ * before the current one expires. Any thread. */
+int overline_set_join_token(overline_client* client, const char* join_token);
 
 /* The edge relay's node id (never 0 on a connected client); 0 for NULL. */
 uint32_t overline_edge_node(const overline_client* client);

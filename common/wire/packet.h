@@ -28,10 +28,10 @@
 //                                (each relay adds the previous hop's one-way
 //                                delay estimate and its own residence time;
 //                                saturates at 2^32-1); every other type: 0
-//   36     4    key_epoch        0: no tag follows (SDK client HELLO before
-//                                its session, relay -> client packets, and
-//                                relays in insecure lab mode); otherwise the
-//                                epoch of the key that made the tag
+//   36     4    key_epoch        0: no tag follows (the join's HELLO,
+//                                CHALLENGE and WELCOME, and relays in
+//                                insecure lab mode); otherwise the epoch of
+//                                the key that made the tag
 //   40     8    packet_number    sender's per-key packet number, strictly
 //                                increasing; with sender_node_id it is the
 //                                tag's nonce and the replay window's index

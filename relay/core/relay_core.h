@@ -246,7 +246,10 @@ class RelayCore : private NeighbourHealth {
     std::array<std::byte, wire::kHelloNonceBytes> nonce{};
     crypto::ReplayWindow window;
     token::JoinGrant grant;
+    std::uint64_t next_packet_number = 1;  // of the relay's packets to the client
   };
+  // Client sessions have one key; its epoch on the wire.
+  static constexpr std::uint32_t kClientSessionEpoch = 1;
 
   struct Downstream {
     PeerId peer;
@@ -317,6 +320,9 @@ class RelayCore : private NeighbourHealth {
   // Sends a join answer (CHALLENGE, WELCOME, keepalive HELLO) to `to`.
   void sendJoinAnswer(LineIndex line, const Endpoint& to, wire::PacketType type, std::uint32_t sequence,
                       std::span<const std::byte> payload);
+  // Tags `packet` (untagged) with the client's session key and sends it on
+  // the line the client last used.
+  bool sendToClient(const Endpoint& to, Client& client, std::span<const std::byte> packet);
   // The client's token has expired at the current wall clock.
   bool tokenExpired(const Client& client) const;
   // When (on the monotonic clock) the client's token expires, for the deadline.

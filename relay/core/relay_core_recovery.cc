@@ -1,8 +1,9 @@
 // RelayCore's per-hop loss recovery (docs/architecture.md, "Loss recovery"):
 // NACKs received and answered from the retransmit buffer, gaps NACKed
 // upstream, FEC parity sent where the FecPolicy asks for it and received
-// parity decoded. The rest of RelayCore is in relay_core.cc; the split is by
-// topic only, the class and its invariants are one.
+// parity decoded. The rest of RelayCore is in relay_core.cc and
+// relay_core_clients.cc; the split is by topic only, the class and its
+// invariants are one.
 
 #include <algorithm>
 #include <cmath>

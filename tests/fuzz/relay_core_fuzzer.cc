@@ -499,9 +499,12 @@ void World::onSent(LineIndex line, const Endpoint& to, std::span<const std::byte
       probes_.push_back(Probe{line, to, neighbour, header.sequence, header.timestamp_us});
     }
   } else {
-    // To a client: untagged, and only what a client is sent.
+    // To a client: only what a client is sent; the join's answers untagged
+    // (they precede the session), everything else tagged with its session key.
     FUZZ_CHECK(std::any_of(kSources.begin(), kSources.end(), [&](const Source& s) { return s.endpoint == to; }));
-    FUZZ_CHECK(!header.tagged());
+    const bool join_answer =
+        header.type == wire::PacketType::kChallenge || header.type == wire::PacketType::kWelcome;
+    FUZZ_CHECK(header.tagged() != join_answer);
     FUZZ_CHECK(header.type == wire::PacketType::kData || header.type == wire::PacketType::kHello ||
                header.type == wire::PacketType::kChallenge || header.type == wire::PacketType::kWelcome);
     if (header.type == wire::PacketType::kHello) FUZZ_CHECK(header.payload_length == 0);

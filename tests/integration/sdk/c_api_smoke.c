@@ -42,6 +42,7 @@ int main(void) {
   EXPECT(overline_publish_with_budget(NULL, 1, 400, &stream) == OVERLINE_ERR_INVALID_ARGUMENT);
   EXPECT(overline_send(NULL, stream, NULL, 0) == OVERLINE_ERR_INVALID_ARGUMENT);
   EXPECT(overline_unsubscribe(NULL, stream) == OVERLINE_ERR_INVALID_ARGUMENT);
+  EXPECT(overline_set_join_token(NULL, "v2.x.y") == OVERLINE_ERR_INVALID_ARGUMENT);
   overline_destroy(NULL);
 
   /* An "edge" that never answers HELLO: connect must time out. */

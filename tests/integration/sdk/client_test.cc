@@ -191,11 +191,17 @@ TEST_CASE("Client counts what it drops") {
   edge.sendTo(to, bytes({0x4F, 1, 2}));  // too short
   wire::Header unexpected;
   unexpected.type = PacketType::kSubscribe;
-  edge.sendTo(to, unexpected);
+  edge.sendTagged(to, unexpected);
   wire::Header unknown;
   unknown.type = PacketType::kData;
   unknown.stream_id = makeStreamId(42, 99);
-  edge.sendTo(to, unknown, bytes({1, 2}));
+  edge.sendTagged(to, unknown, bytes({1, 2}));
+  // Forged: the edge's address, but no tag (or another key's): never delivered.
+  wire::Header forged;
+  forged.type = PacketType::kData;
+  forged.stream_id = stream;
+  forged.sequence = 1u << 31;
+  edge.sendTo(to, forged, bytes({6}));
   // A datagram queued after the junk: once it is delivered, the junk was handled.
   REQUIRE(client->send(stream, bytes({7})));
   REQUIRE(inbox.waitForCount(1));
@@ -204,6 +210,7 @@ TEST_CASE("Client counts what it drops") {
   CHECK(counters.malformed == 1);
   CHECK(counters.unexpected_type == 1);
   CHECK(counters.unknown_stream == 1);
+  CHECK(counters.unauthenticated == 1);
   CHECK(counters.data_delivered == 1);
 }
 
@@ -294,7 +301,7 @@ TEST_CASE("Client playout delivers reordered DATA in sequence order") {
   const Endpoint to = client->localEndpoint();
   const std::uint64_t first_sent_us = wallClockUs();
   for (const std::uint32_t s : {0u, 2u, 1u, 1u, 3u}) {
-    edge.sendTo(to, dataHeader(stream, s, first_sent_us), bytes({1}));
+    edge.sendTagged(to, dataHeader(stream, s, first_sent_us), bytes({1}));
   }
   REQUIRE(inbox.waitForCount(4));
   CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 1, 2, 3});
@@ -319,7 +326,7 @@ TEST_CASE("Client playout gives up a gap at its deadline on its own thread") {
   const auto sent = std::chrono::steady_clock::now();
   const std::uint64_t first_sent_us = wallClockUs();
   for (const std::uint32_t s : {0u, 2u, 3u}) {
-    edge.sendTo(to, dataHeader(stream, s, first_sent_us, kBudget50ms), bytes({1}));
+    edge.sendTagged(to, dataHeader(stream, s, first_sent_us, kBudget50ms), bytes({1}));
   }
   REQUIRE(inbox.waitForCount(3));  // nothing else arrives: the SDK thread's timer releases 2 and 3
   const auto released = std::chrono::steady_clock::now();
@@ -328,9 +335,9 @@ TEST_CASE("Client playout gives up a gap at its deadline on its own thread") {
   // The counters are updated by the SDK thread after the callbacks return.
   CHECK(waitUntil([&] { return client->counters().playout_lost == 1 && client->counters().playout_held == 0; }));
 
-  edge.sendTo(to, dataHeader(stream, 1, first_sent_us, kBudget50ms), bytes({1}));  // too late now
+  edge.sendTagged(to, dataHeader(stream, 1, first_sent_us, kBudget50ms), bytes({1}));  // too late now
   // 4 is stamped now: the gap before it (1..3) is over, so it is released at once.
-  edge.sendTo(to, dataHeader(stream, 4, wallClockUs() - 4000, kBudget50ms), bytes({1}));
+  edge.sendTagged(to, dataHeader(stream, 4, wallClockUs() - 4000, kBudget50ms), bytes({1}));
   REQUIRE(inbox.waitForCount(4));
   CHECK(inbox.deliveries().back().header.sequence == 4);
   CHECK(waitUntil([&] { return client->counters().playout_late == 1; }));
@@ -350,7 +357,7 @@ TEST_CASE("Client without playout delivers DATA as it arrives") {
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
   const Endpoint to = client->localEndpoint();
   const std::uint64_t first_sent_us = wallClockUs();
-  for (const std::uint32_t s : {0u, 2u, 1u, 1u}) edge.sendTo(to, dataHeader(stream, s, first_sent_us), bytes({1}));
+  for (const std::uint32_t s : {0u, 2u, 1u, 1u}) edge.sendTagged(to, dataHeader(stream, s, first_sent_us), bytes({1}));
   REQUIRE(inbox.waitForCount(4));
   CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 2, 1, 1});
   REQUIRE(arrivals.waitForCount(4));
@@ -371,7 +378,7 @@ TEST_CASE("Client sees every arrival through on_arrival, before playout") {
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
   const Endpoint to = client->localEndpoint();
   const std::uint64_t first_sent_us = wallClockUs();
-  for (const std::uint32_t s : {0u, 2u, 2u, 1u}) edge.sendTo(to, dataHeader(stream, s, first_sent_us), bytes({1}));
+  for (const std::uint32_t s : {0u, 2u, 2u, 1u}) edge.sendTagged(to, dataHeader(stream, s, first_sent_us), bytes({1}));
   REQUIRE(arrivals.waitForCount(4));
   CHECK(sequencesOf(arrivals.deliveries()) == std::vector<std::uint32_t>{0, 2, 2, 1});
   REQUIRE(inbox.waitForCount(3));

@@ -76,8 +76,13 @@ void FakeEdge::onDatagram(const Endpoint& from, std::span<const std::byte> datag
     // Only a join HELLO may come untagged; it is answered as a relay does.
     if (header.type == wire::PacketType::kHello && options_.answer_hello) answerJoin(from, *parsed);
   } else {
-    const auto session = sessions_.find(from);
-    if (session == sessions_.end() || !crypto::verifyPacket(session->second, *parsed)) {
+    bool verified = false;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      const auto session = sessions_.find(from);
+      verified = session != sessions_.end() && crypto::verifyPacket(session->second.key, *parsed);
+    }
+    if (!verified) {
       ++bad_tags_;
       return;
     }
@@ -88,7 +93,7 @@ void FakeEdge::onDatagram(const Endpoint& from, std::span<const std::byte> datag
           reply.type = wire::PacketType::kHello;
           reply.sender_node_id = options_.node_id;
           reply.sequence = header.sequence;
-          sendTo(from, reply);
+          sendTagged(from, reply);
         }
         break;
       case wire::PacketType::kSubscribe:
@@ -101,9 +106,8 @@ void FakeEdge::onDatagram(const Endpoint& from, std::span<const std::byte> datag
         wire::Header forwarded = header;
         forwarded.sender_node_id = options_.node_id;
         forwarded.hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
-        forwarded.key_epoch = 0;  // relays send to clients untagged
         for (const Endpoint& subscriber : subscribers_[header.stream_id]) {
-          sendTo(subscriber, forwarded, parsed->payload);
+          sendTagged(subscriber, forwarded, parsed->payload);
         }
         break;
       }
@@ -133,13 +137,28 @@ void FakeEdge::answerJoin(const Endpoint& from, const wire::PacketView& hello) {
     return;
   }
   const crypto::Key128 key = gate_.sessionKey(from, fields->nonce, fields->cookie);
-  sessions_.insert_or_assign(from, crypto::Gmac(key));
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.insert_or_assign(from, Session{crypto::Gmac(key), 1});
+  }
   std::array<std::byte, wire::kWelcomePayloadBytes> welcome{};
   std::transform(key.begin(), key.end(), welcome.begin(), [](std::uint8_t b) { return std::byte{b}; });
   wire::writeBigEndian<std::uint32_t>(welcome, wire::kSessionKeyBytes, from.address());
   wire::writeBigEndian<std::uint16_t>(welcome, wire::kSessionKeyBytes + 4, from.port());
   answer.type = wire::PacketType::kWelcome;
   sendTo(from, answer, welcome);
+}
+
+void FakeEdge::sendTagged(const Endpoint& to, const wire::Header& header, std::span<const std::byte> payload) {
+  wire::PacketBuffer buffer;
+  std::size_t size = wire::encodePacket(header, payload, buffer);
+  {
+    std::lock_guard lock(sessions_mutex_);
+    const auto session = sessions_.find(to);
+    if (session == sessions_.end()) return;  // not joined: a relay sends it nothing
+    size = crypto::sealPacket(session->second.key, 1, session->second.next_packet_number++, buffer, size);
+  }
+  sendTo(to, std::span<const std::byte>(buffer.data(), size));
 }
 
 bool FakeEdge::waitFor(const std::function<bool(const std::vector<ReceivedPacket>&)>& done,

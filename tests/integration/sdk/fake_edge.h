@@ -65,8 +65,12 @@ class FakeEdge {
   // Tagged packets dropped because their tag did not verify (edge thread's count).
   std::size_t badTags() const { return bad_tags_.load(); }
 
+  // Raw (a test playing an attacker with the edge's address).
   void sendTo(const Endpoint& to, std::span<const std::byte> datagram);
   void sendTo(const Endpoint& to, const wire::Header& header, std::span<const std::byte> payload = {});
+  // To a joined client, tagged with its session key as a relay does; nothing
+  // to an endpoint that has not joined. Any thread.
+  void sendTagged(const Endpoint& to, const wire::Header& header, std::span<const std::byte> payload = {});
 
  private:
   void run();
@@ -82,7 +86,12 @@ class FakeEdge {
   std::vector<ReceivedPacket> received_;
   std::map<StreamId, std::set<Endpoint>> subscribers_;  // edge thread only
   relay::ClientGate gate_{relay::CookieSecret{1, 2, 3}};  // edge thread only
-  std::map<Endpoint, crypto::Gmac> sessions_;            // edge thread only: joined clients' keys
+  struct Session {
+    crypto::Gmac key;
+    std::uint64_t next_packet_number = 1;  // of the edge's packets to the client
+  };
+  std::mutex sessions_mutex_;              // guards sessions_ (the edge thread and sendTagged callers)
+  std::map<Endpoint, Session> sessions_;  // joined clients
   std::atomic<std::size_t> bad_tags_{0};
   std::thread thread_;
 };

@@ -175,7 +175,7 @@ TEST_CASE("overline-subscribe reports what the playout delivered, lost and dropp
     header.stream_id = stream;
     header.sequence = sequence;
     header.timestamp_us = timestamp_us;  // latency_budget 0: the subscriber's default
-    edge.sendTo(to, header);
+    edge.sendTagged(to, header);
   };
   const std::uint64_t first_us = now_us - 150'000;
   send(0, first_us);

@@ -114,7 +114,7 @@ TEST_CASE("A HELLO with a valid cookie joins a client: WELCOME on the receiving 
   REQUIRE(relay.sink.sent.size() == 2);
   CHECK(relay.sink.sent[1].line == 0);
   CHECK(relay.sink.sent[1].header().type == PacketType::kHello);
-  CHECK(relay.sink.sent[1].bytes.size() == wire::kHeaderBytes);
+  CHECK(relay.sink.sent[1].bytes.size() == wire::kHeaderBytes + wire::kTagBytes);  // tagged for the client
   CHECK(relay.core.gauges().clients == 1);
   CHECK(relay.core.counters().droppedTotal() == 0);
 }
@@ -278,10 +278,11 @@ TEST_CASE("DATA from the upstream is sent once to every downstream with hop fiel
   Bytes expected = data;
   wire::rewriteHopFields(expected, kSelf, 9, 0);  // no RTT measured yet: age 0
   REQUIRE(relay.sink.sent.size() == 3);
-  // Clients get it untagged; the neighbour's copy is tagged for it.
-  for (const test::SentPacket& copy : relay.sink.sent) CHECK(test::untagged(copy.bytes) == expected);
+  // Each copy is tagged for its receiver (the neighbour's pair key, each
+  // client's session key); under the tag, the same packet.
   for (const test::SentPacket& copy : relay.sink.sent) {
-    CHECK(wire::parsePacket(copy.bytes)->header.tagged() == (copy.to == relayLine(kSide, 0)));
+    CHECK(test::untagged(copy.bytes) == expected);
+    CHECK(wire::parsePacket(copy.bytes)->header.tagged());
   }
   CHECK(relay.sink.count(PacketType::kData, clientEndpoint(1)) == 1);
   CHECK(relay.sink.count(PacketType::kData, clientEndpoint(2)) == 1);
@@ -294,7 +295,7 @@ TEST_CASE("DATA from the upstream is sent once to every downstream with hop fiel
   CHECK(relay.core.counters().data_forwarded == 3);
   CHECK(relay.core.counters().transit_data_forwarded == 1);  // only the copy to kSide
   CHECK(relay.core.counters().packets_sent - before.packets_sent == 3);
-  CHECK(relay.core.counters().bytes_sent - before.bytes_sent == 3 * data.size() + wire::kTagBytes);
+  CHECK(relay.core.counters().bytes_sent - before.bytes_sent == 3 * (data.size() + wire::kTagBytes));
   CHECK(relay.core.counters().droppedTotal() == 0);
 }
 

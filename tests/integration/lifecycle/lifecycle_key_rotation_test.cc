@@ -10,44 +10,24 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "deploy/localmesh/local_mesh.h"
 #include "deploy/localmesh/metrics_scrape.h"
+#include "tests/integration/lifecycle/lifecycle_support.h"
 
 namespace lm = overline::localmesh;
 namespace ol = overline;
 using namespace std::chrono_literals;
+using ol::lifecycle_test::readFile;
+using ol::lifecycle_test::startStream;
+using ol::lifecycle_test::waitForLog;
+using ol::lifecycle_test::writeFile;
 
 namespace {
 
 constexpr const char* kNewSecret = "f0e1d2c3b4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff";
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-int countIn(const std::string& text, const std::string& needle) {
-  int found = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++found;
-  return found;
-}
-
-// Waits until the relay's log has `count` lines containing `needle`.
-bool waitForLog(const std::string& path, const std::string& needle, int count, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (countIn(readFile(path), needle) < count) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 std::int64_t unixNowS() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -63,7 +43,7 @@ void reloadKeys(lm::LocalMesh& mesh, const std::string& keys, int reloads) {
     const auto at = config.find("auth:\n  mesh_keys:\n");
     REQUIRE(at != std::string::npos);
     config = config.substr(0, at) + "auth:\n  mesh_keys:\n" + keys;  // auth is the config's last section
-    std::ofstream(path) << config;
+    writeFile(path, config);
     mesh.relay(node).process->signal(SIGHUP);
   }
   for (const ol::NodeId node : {1u, 2u, 3u}) {
@@ -92,25 +72,8 @@ TEST_CASE("mesh keys rotate mid-stream by two reloads without losing a packet") 
   lm::LocalMesh& mesh = *started.value();
   const std::string old_key = "    - {epoch: 1, secret_hex: \"" + mesh.spec().mesh_secret_hex + "\"}\n";
 
-  const ol::StreamId stream = ol::makeStreamId(1, 9);
   constexpr std::uint64_t kPackets = 4000;  // 8 s at 500/s
-  lm::SubscriberOptions sub;
-  sub.expect_count = kPackets;
-  sub.idle_exit_ms = 3000;
-  auto subscriber = mesh.startSubscriber(3, stream, sub);
-  REQUIRE(subscriber.ok());
-  REQUIRE(subscriber.value().waitJoined(5s));
-  REQUIRE(mesh.waitForTree({3}, 1, 5s) == "");
-  lm::PublisherOptions pub;
-  pub.local_id = 9;
-  pub.count = kPackets;
-  pub.duration_s = 30;
-  pub.packet_bytes = 1000;
-  pub.fps = 50;
-  pub.bitrate_kbps = 4000;  // 500 packets/s
-  auto publisher = mesh.startPublisher(1, pub);
-  REQUIRE(publisher.ok());
-  REQUIRE(publisher.value().waitJoined(5s) == stream);
+  auto stream = startStream(mesh, 1, 3, 9, kPackets);
 
   // Step 1: every relay learns epoch 2, to be sent from 2 s on.
   const std::int64_t activate_at_s = unixNowS() + 2;
@@ -123,8 +86,8 @@ TEST_CASE("mesh keys rotate mid-stream by two reloads without losing a packet") 
   while (unixNowS() <= activate_at_s) std::this_thread::sleep_for(100ms);  // wall-clock time itself
   reloadKeys(mesh, std::string("    - {epoch: 2, secret_hex: \"") + kNewSecret + "\"}\n", 2);
 
-  REQUIRE(publisher.value().waitDone(30s) == kPackets);
-  const auto summary = subscriber.value().waitSummary(10s);
+  REQUIRE(stream.publisher.waitDone(30s) == kPackets);
+  const auto summary = stream.subscriber.waitSummary(10s);
   REQUIRE(summary.has_value());
   WARN("key rotation: subscriber unique " << summary->unique << " of " << kPackets << ", lost " << summary->lost
                                           << ", duplicates " << summary->duplicates);

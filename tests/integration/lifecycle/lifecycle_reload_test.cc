@@ -8,16 +8,19 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "deploy/localmesh/local_mesh.h"
+#include "tests/integration/lifecycle/lifecycle_support.h"
 
 namespace ol = overline;
 namespace lm = overline::localmesh;
 using namespace std::chrono_literals;
+using ol::lifecycle_test::readFile;
+using ol::lifecycle_test::startStream;
+using ol::lifecycle_test::waitForLog;
+using ol::lifecycle_test::writeFile;
 
 namespace {
 
@@ -65,28 +68,6 @@ bool waitForMetricCopies(lm::LocalMesh& mesh, int copies, std::chrono::milliseco
   return true;
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void writeFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-// Waits until the relay's log has `count` lines containing `needle`.
-bool waitForLog(const std::string& path, const std::string& needle, int count, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const std::string log = readFile(path);
-    int found = 0;
-    for (std::size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++found;
-    if (found >= count) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("SIGHUP applies a new probe interval without a restart or a lost packet") {
@@ -100,25 +81,8 @@ TEST_CASE("SIGHUP applies a new probe interval without a restart or a lost packe
   const std::string config_path = mesh.workDir() + "/relay-" + std::to_string(kTransit) + ".yaml";
   const std::string log_path = mesh.relay(kTransit).log_path;
 
-  const ol::StreamId stream = ol::makeStreamId(1, 5);
   constexpr std::uint64_t kPackets = 3000;  // 6 s at 500/s
-  lm::SubscriberOptions sub;
-  sub.expect_count = kPackets;
-  sub.idle_exit_ms = 3000;
-  auto subscriber = mesh.startSubscriber(4, stream, sub);
-  REQUIRE(subscriber.ok());
-  REQUIRE(subscriber.value().waitJoined(5s));
-  REQUIRE(mesh.waitForTree({4}, 1, 5s) == "");
-  lm::PublisherOptions pub;
-  pub.local_id = 5;
-  pub.count = kPackets;
-  pub.duration_s = 30;
-  pub.packet_bytes = 1000;
-  pub.fps = 50;
-  pub.bitrate_kbps = 4000;  // 500 packets/s
-  auto publisher = mesh.startPublisher(1, pub);
-  REQUIRE(publisher.ok());
-  REQUIRE(publisher.value().waitJoined(5s) == stream);
+  auto stream = startStream(mesh, 1, 4, 5, kPackets);
 
   const double rate_before = probeRate(mesh, 2000ms);
   const std::string config = readFile(config_path);
@@ -148,8 +112,8 @@ TEST_CASE("SIGHUP applies a new probe interval without a restart or a lost packe
   CHECK(relay.running());
   CHECK(relay.pid() == pid);
 
-  REQUIRE(publisher.value().waitDone(30s) == kPackets);
-  const auto summary = subscriber.value().waitSummary(10s);
+  REQUIRE(stream.publisher.waitDone(30s) == kPackets);
+  const auto summary = stream.subscriber.waitSummary(10s);
   REQUIRE(summary.has_value());
   WARN("relay 2 probes/s: " << rate_before << " before SIGHUP, " << rate_after
                             << " after (interval 20 -> 100 ms); subscriber: unique " << summary->unique << " of "

@@ -168,7 +168,7 @@ Client::Client(UniqueFd socket, UniqueFd wake, const Endpoint& edge, const Endpo
       local_(local),
       edge_node_(joined.edgeNode()),
       options_(options),
-      session_(Session{crypto::Gmac(joined.sessionKey()), 1, joined.nonce()}),
+      session_(Session{SessionTagger(joined.sessionKey()), joined.nonce()}),
       reflexive_(joined.reflexiveAddress()),
       join_token_(options.join_token),
       receive_key_(std::in_place, joined.sessionKey()) {}
@@ -570,7 +570,7 @@ void Client::onJoinAnswer(const wire::PacketView& packet, TimeUs now) {
   }
   {
     std::lock_guard lock(send_mutex_);
-    session_ = Session{crypto::Gmac(rejoin_->sessionKey()), 1, rejoin_->nonce()};
+    session_ = Session{SessionTagger(rejoin_->sessionKey()), rejoin_->nonce()};
     reflexive_ = rejoin_->reflexiveAddress();
   }
   receive_key_.emplace(rejoin_->sessionKey());
@@ -587,7 +587,7 @@ bool Client::sendDatagram(wire::PacketBuffer& buffer, std::size_t size) {
   {
     // One session key context and one packet number sequence for every thread.
     std::lock_guard lock(send_mutex_);
-    sealed = crypto::sealPacket(session_.key, 1, session_.next_packet_number++, buffer, size);
+    sealed = session_.tagger.tag(buffer, size);
   }
   const std::span<const std::byte> datagram(buffer.data(), sealed);
   const ssize_t n = ::send(socket_.get(), datagram.data(), datagram.size(), MSG_NOSIGNAL);

@@ -44,6 +44,7 @@
 #include "common/crypto/replay_window.h"
 #include "sdk/core/join_handshake.h"
 #include "sdk/core/latency_budget.h"
+#include "sdk/core/session_tagger.h"
 #include "sdk/core/playout_buffer.h"
 #include "sdk/unique_fd.h"
 
@@ -241,8 +242,7 @@ class Client {
          const ClientOptions& options);
   // The session every packet is tagged under (wire/packet.h, "Client join").
   struct Session {
-    crypto::Gmac key;
-    std::uint64_t next_packet_number = 1;
+    SessionTagger tagger;
     HelloNonce nonce;  // of the join that made it; keepalives carry it
   };
 

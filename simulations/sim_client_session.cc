@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/crypto/packet_auth.h"
 #include "common/wire/byte_order.h"
 
 namespace overline::sim {
@@ -34,7 +33,7 @@ void SimClientSession::sendHello() {
 bool SimClientSession::send(std::span<const std::byte> untagged) {
   if (!joined() || untagged.size() + wire::kTagBytes > buffer_.size()) return false;
   std::copy(untagged.begin(), untagged.end(), buffer_.begin());
-  const std::size_t size = crypto::sealPacket(*key_, 1, next_packet_number_++, buffer_, untagged.size());
+  const std::size_t size = tagger_->tag(buffer_, untagged.size());
   network_.sendFromClient(client_, std::span(buffer_.data(), size));
   return true;
 }
@@ -44,7 +43,7 @@ bool SimClientSession::onAnswer(const wire::PacketView& packet) {
     case sdk::JoinHandshake::Step::kIgnored:
       return packet.header.type == wire::PacketType::kChallenge || packet.header.type == wire::PacketType::kWelcome;
     case sdk::JoinHandshake::Step::kChallenged: sendHello(); return true;
-    case sdk::JoinHandshake::Step::kJoined: key_.emplace(join_.sessionKey()); return true;
+    case sdk::JoinHandshake::Step::kJoined: tagger_.emplace(join_.sessionKey()); return true;
   }
   return false;
 }

@@ -9,9 +9,9 @@
 #include <optional>
 #include <span>
 
-#include "common/crypto/gmac.h"
 #include "common/wire/packet.h"
 #include "sdk/core/join_handshake.h"
+#include "sdk/core/session_tagger.h"
 #include "simulations/sim_network.h"
 
 namespace overline::sim {
@@ -28,14 +28,13 @@ class SimClientSession {
   // A packet from the edge: true when it was part of the join (consumed);
   // on a CHALLENGE the next HELLO goes out at once.
   bool onAnswer(const wire::PacketView& packet);
-  bool joined() const { return key_.has_value(); }
+  bool joined() const { return tagger_.has_value(); }
 
  private:
   SimNetwork& network_;
   SimNetwork::ClientId client_;
   sdk::JoinHandshake join_;
-  std::optional<crypto::Gmac> key_;
-  std::uint64_t next_packet_number_ = 1;
+  std::optional<sdk::SessionTagger> tagger_;
   wire::PacketBuffer buffer_{};
 };
 

@@ -13,51 +13,59 @@ constexpr std::chrono::milliseconds kFollowPoll{100};
 
 }  // namespace
 
-grpc::Status AdminService::ProvisionNode(grpc::ServerContext*, const v1::ProvisionNodeRequest* request,
+grpc::Status AdminService::ProvisionNode(grpc::ServerContext* context, const v1::ProvisionNodeRequest* request,
                                          v1::ProvisionNodeResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kWrite); !denied.ok()) return denied;
   return controller_.provisionNode(*request, *response);
 }
 
-grpc::Status AdminService::DrainNode(grpc::ServerContext*, const v1::DrainNodeRequest* request,
+grpc::Status AdminService::DrainNode(grpc::ServerContext* context, const v1::DrainNodeRequest* request,
                                      v1::DrainNodeResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kWrite); !denied.ok()) return denied;
   bool changed = false;
   const grpc::Status status = controller_.setDrained(request->node_id(), true, changed);
   response->set_changed(changed);
   return status;
 }
 
-grpc::Status AdminService::UndrainNode(grpc::ServerContext*, const v1::UndrainNodeRequest* request,
+grpc::Status AdminService::UndrainNode(grpc::ServerContext* context, const v1::UndrainNodeRequest* request,
                                        v1::UndrainNodeResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kWrite); !denied.ok()) return denied;
   bool changed = false;
   const grpc::Status status = controller_.setDrained(request->node_id(), false, changed);
   response->set_changed(changed);
   return status;
 }
 
-grpc::Status AdminService::RemoveNode(grpc::ServerContext*, const v1::RemoveNodeRequest* request,
+grpc::Status AdminService::RemoveNode(grpc::ServerContext* context, const v1::RemoveNodeRequest* request,
                                       v1::RemoveNodeResponse*) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kWrite); !denied.ok()) return denied;
   return controller_.removeNode(request->node_id());
 }
 
-grpc::Status AdminService::ListNodes(grpc::ServerContext*, const v1::ListNodesRequest*,
+grpc::Status AdminService::ListNodes(grpc::ServerContext* context, const v1::ListNodesRequest*,
                                      v1::ListNodesResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kRead); !denied.ok()) return denied;
   controller_.listNodes(*response);
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::ListLinks(grpc::ServerContext*, const v1::ListLinksRequest*,
+grpc::Status AdminService::ListLinks(grpc::ServerContext* context, const v1::ListLinksRequest*,
                                      v1::ListLinksResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kRead); !denied.ok()) return denied;
   controller_.listLinks(*response);
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::GetPath(grpc::ServerContext*, const v1::GetPathRequest* request,
+grpc::Status AdminService::GetPath(grpc::ServerContext* context, const v1::GetPathRequest* request,
                                    v1::GetPathResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kRead); !denied.ok()) return denied;
   return controller_.getPath(*request, *response);
 }
 
 grpc::Status AdminService::TailEvents(grpc::ServerContext* context, const v1::TailEventsRequest* request,
                                       grpc::ServerWriter<v1::Event>* writer) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kRead); !denied.ok()) return denied;
   if (!request->follow()) return tail(*context, *request, *writer);
   {
     std::lock_guard lock(mutex_);
@@ -102,6 +110,19 @@ grpc::Status AdminService::tail(grpc::ServerContext& context, const v1::TailEven
     store_.waitForEvents(next, kFollowPoll);
   }
   return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client");
+}
+
+grpc::Status AdminService::RotateKeys(grpc::ServerContext* context, const v1::RotateKeysRequest*,
+                                      v1::RotateKeysResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kWrite); !denied.ok()) return denied;
+  return controller_.rotateKeys(*response);
+}
+
+grpc::Status AdminService::ListKeyEpochs(grpc::ServerContext* context, const v1::ListKeyEpochsRequest*,
+                                         v1::ListKeyEpochsResponse* response) {
+  if (grpc::Status denied = auth_.admin(*context->auth_context(), CallerAuth::Access::kRead); !denied.ok()) return denied;
+  controller_.listKeyEpochs(*response);
+  return grpc::Status::OK;
 }
 
 }  // namespace overline::controller

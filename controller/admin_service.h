@@ -1,6 +1,8 @@
 #pragma once
 // The Admin gRPC service (admin.proto) on gRPC's synchronous API: each call
-// runs on a gRPC thread-pool thread and forwards to the Controller, except
+// runs on a gRPC thread-pool thread, is authorised by CallerAuth (reads need
+// an operator certificate, writes a write operator's) and forwards to the
+// Controller, except
 // TailEvents, which reads the store's event log directly and, with
 // `follow`, holds its thread while it waits for new events (checking for
 // cancellation and endFollowers() every 100 ms).
@@ -11,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "controller/caller_auth.h"
 #include "controller/controller.h"
 #include "controller/store/controller_store.h"
 #include "overline/v1/admin.grpc.pb.h"
@@ -20,7 +23,8 @@ namespace overline::controller {
 class AdminService final : public v1::Admin::Service {
  public:
   // Both must outlive the server this service is registered with.
-  AdminService(Controller& controller, const ControllerStore& store) : controller_(controller), store_(store) {}
+  AdminService(Controller& controller, const ControllerStore& store, const CallerAuth& auth)
+      : controller_(controller), store_(store), auth_(auth) {}
 
   grpc::Status ProvisionNode(grpc::ServerContext* context, const v1::ProvisionNodeRequest* request,
                              v1::ProvisionNodeResponse* response) override;
@@ -38,6 +42,10 @@ class AdminService final : public v1::Admin::Service {
                        v1::GetPathResponse* response) override;
   grpc::Status TailEvents(grpc::ServerContext* context, const v1::TailEventsRequest* request,
                           grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status RotateKeys(grpc::ServerContext* context, const v1::RotateKeysRequest* request,
+                          v1::RotateKeysResponse* response) override;
+  grpc::Status ListKeyEpochs(grpc::ServerContext* context, const v1::ListKeyEpochsRequest* request,
+                             v1::ListKeyEpochsResponse* response) override;
 
   // Ends every following TailEvents with UNAVAILABLE (and refuses new
   // ones), waiting up to `timeout` for their handlers to return. Call it
@@ -52,6 +60,7 @@ class AdminService final : public v1::Admin::Service {
 
   Controller& controller_;
   const ControllerStore& store_;
+  const CallerAuth& auth_;
 
   mutable std::mutex mutex_;
   std::condition_variable follower_left_;

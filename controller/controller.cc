@@ -1,14 +1,17 @@
 #include "controller/controller.h"
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
+#include "common/crypto/key_derivation.h"
 #include "common/endpoint.h"
 #include "common/process/log_fields.h"
 #include "common/token/join_token.h"
+#include "controller/core/link_agreement.h"
 #include "controller/edge_ranking.h"
 #include "controller/peer_address.h"
 
@@ -122,21 +125,38 @@ void setNextHop(v1::NextHop& out, NodeId node, const LinePair& lines) {
 
 }  // namespace
 
+KeySecret randomKeySecret() {
+  KeySecret secret;
+  // RAND_bytes fails only when the OS has no entropy source at all; a
+  // controller must not start key epochs with a predictable secret.
+  if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
+    spdlog::critical("no randomness for a key epoch (RAND_bytes failed)");
+    std::abort();
+  }
+  return secret;
+}
+
 std::int64_t systemUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 Controller::Controller(ControllerStore& store, ControllerSettings settings, ControllerMetrics& metrics,
-                       UnixClockMs clock)
-    : store_(store), settings_(std::move(settings)), metrics_(metrics), clock_(std::move(clock)) {}
+                       UnixClockMs clock, KeySecretSource secrets)
+    : store_(store),
+      settings_(std::move(settings)),
+      metrics_(metrics),
+      clock_(std::move(clock)),
+      secrets_(std::move(secrets)) {}
 
 Result<std::unique_ptr<Controller>, std::string> Controller::create(ControllerStore& store,
                                                                     ControllerSettings settings,
-                                                                    ControllerMetrics& metrics, UnixClockMs clock) {
+                                                                    ControllerMetrics& metrics, UnixClockMs clock,
+                                                                    KeySecretSource secrets) {
   auto stored = store.load();
   if (!stored) return Err(stored.error());
-  std::unique_ptr<Controller> controller(new Controller(store, std::move(settings), metrics, std::move(clock)));
+  std::unique_ptr<Controller> controller(
+      new Controller(store, std::move(settings), metrics, std::move(clock), std::move(secrets)));
   for (const ProvisionedNode& node : stored->nodes) {
     NodeEntry entry;
     entry.provisioned = node;
@@ -161,6 +181,14 @@ Result<std::unique_ptr<Controller>, std::string> Controller::create(ControllerSt
   }
   controller->route_version_ = stored->route_version;
   metrics.setRouteVersion(stored->route_version);
+  controller->keys_ = KeySchedule(stored->key_epochs);
+  {
+    std::lock_guard lock(controller->mutex_);
+    if (controller->keys_.empty() && !controller->rotateKeysLocked("first start")) {
+      return Err(std::string("store: cannot write the first data-plane key epoch"));
+    }
+    metrics.setKeyEpoch(controller->keys_.sendingEpoch(controller->clock_() / 1000).value_or(0));
+  }
   metrics.setConnectedRelays(0);
   logEvent(spdlog::level::info, "store loaded",
            {{"nodes", controller->nodes_.size()}, {"links", controller->links_.size()},
@@ -263,8 +291,73 @@ v1::ControllerMessage Controller::peerListFor(NodeId node) const {
       line->set_address(effectiveAddress(entry, i));
       line->set_isp(entry.provisioned.lines[i].isp);
     }
+    for (const KeyEpoch& epoch : keys_.epochs()) {
+      const crypto::Key128 key = crypto::derivePairKey(epoch.secret, epoch.epoch, node, id);
+      auto* out = peer->add_keys();
+      out->set_epoch(epoch.epoch);
+      out->set_key(std::string(reinterpret_cast<const char*>(key.data()), key.size()));
+      out->set_activate_at_unix_s(epoch.activate_at_unix_s);
+    }
   }
   return message;
+}
+
+v1::KeyEpochInfo Controller::keyEpochInfo(const KeyEpoch& epoch) const {
+  v1::KeyEpochInfo info;
+  info.set_epoch(epoch.epoch);
+  info.set_created_unix_s(epoch.created_unix_s);
+  info.set_activate_at_unix_s(epoch.activate_at_unix_s);
+  info.set_sending(keys_.sendingEpoch(clock_() / 1000) == epoch.epoch);
+  return info;
+}
+
+bool Controller::rotateKeysLocked(std::string_view why) {
+  const std::int64_t now_s = clock_() / 1000;
+  KeySchedule next = keys_;
+  const KeyEpoch& started = next.rotate(now_s, secrets_(), settings_.keys.activation_delay_s);
+  ControllerStore::Batch batch;
+  batch.putKeyEpochs(next.epochs());
+  batch.appendEvent(makeEvent(v1::EVENT_TYPE_KEYS_ROTATED, kNoNode, kNoNode,
+                              "key epoch " + std::to_string(started.epoch) + " (" + std::string(why) +
+                                  "): relays send with it from " + std::to_string(started.activate_at_unix_s) +
+                                  " (unix s)"));
+  // Synced: relays will hold these keys, so the epoch must never be reused.
+  if (!commitLocked(std::move(batch), Durability::kSynced, "start key epoch")) return false;
+  keys_ = std::move(next);
+  metrics_.countKeyRotation();
+  return true;
+}
+
+void Controller::maintainKeysLocked() {
+  const std::int64_t now_s = clock_() / 1000;
+  bool changed = false;
+  if (keys_.rotationDue(now_s, settings_.keys)) changed = rotateKeysLocked("scheduled") || changed;
+  KeySchedule retired = keys_;
+  if (retired.retire(now_s, settings_.keys.retire_after_s)) {
+    ControllerStore::Batch batch;
+    batch.putKeyEpochs(retired.epochs());
+    if (commitLocked(std::move(batch), Durability::kSynced, "retire key epochs")) {
+      keys_ = std::move(retired);
+      changed = true;
+    }
+  }
+  metrics_.setKeyEpoch(keys_.sendingEpoch(now_s).value_or(0));
+  if (changed) broadcastPeersLocked();
+}
+
+grpc::Status Controller::rotateKeys(v1::RotateKeysResponse& response) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "controller is shutting down");
+  if (!rotateKeysLocked("requested")) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot write the store");
+  *response.mutable_epoch() = keyEpochInfo(keys_.epochs().back());
+  broadcastPeersLocked();
+  wake_worker_.notify_all();  // its next key deadline moved
+  return grpc::Status::OK;
+}
+
+void Controller::listKeyEpochs(v1::ListKeyEpochsResponse& response) const {
+  std::lock_guard lock(mutex_);
+  for (const KeyEpoch& epoch : keys_.epochs()) *response.add_epochs() = keyEpochInfo(epoch);
 }
 
 v1::ControllerMessage Controller::routeTableFor(const NodeEntry& node) const {
@@ -643,8 +736,8 @@ grpc::Status Controller::allocateEdge(const v1::AllocateEdgeRequest& request, st
 
 // ---------------------------------------------------------------- sessions
 
-Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, std::string_view peer,
-                                                 RelayChannel& channel) {
+Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, NodeId certified_node,
+                                                 std::string_view peer, RelayChannel& channel) {
   const auto reject = [&](grpc::StatusCode code, const std::string& reason) -> Result<NodeId, grpc::Status> {
     v1::ControllerMessage ack;
     ack.mutable_hello_ack()->set_accepted(false);
@@ -655,6 +748,12 @@ Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, st
     return Err(grpc::Status(code, reason));
   };
 
+  if (hello.node_id() != certified_node) {
+    metrics_.countRefusedCall("relays", "wrong_node");
+    return reject(grpc::StatusCode::PERMISSION_DENIED,
+                  "the certificate names relay " + std::to_string(certified_node) + ", the hello node " +
+                      std::to_string(hello.node_id()));
+  }
   std::lock_guard lock(mutex_);
   if (stopping_) return reject(grpc::StatusCode::UNAVAILABLE, "controller is shutting down");
   const auto it = nodes_.find(hello.node_id());
@@ -698,6 +797,8 @@ Result<NodeId, grpc::Status> Controller::onHello(const v1::RelayHello& hello, st
     addresses_before.push_back(effectiveAddress(entry, i));
   }
   entry.session = &channel;
+  entry.report_tokens = kReportBurst;
+  entry.report_tokens_at_unix_ms = clock_();
   if (entry.self_drained) {
     // Back after its shutdown (or a reconnect): it may carry transit again.
     entry.self_drained = false;
@@ -745,6 +846,27 @@ void Controller::onReport(NodeId node, const v1::RelayReport& report, RelayChann
   NodeEntry& entry = it->second;
   metrics_.countReport();
   const std::int64_t now = clock_();
+  // Don't believe a single relay, nor let one flood: a relay reports once
+  // per report interval; a burst (reconnects, interval changes) is allowed,
+  // then two per interval. More links than its lines can have toward every
+  // other node's lines is a lie or a bug.
+  const double interval_ms = std::max<double>(settings_.relays.report_interval_ms, 1);
+  entry.report_tokens = std::min(
+      kReportBurst, entry.report_tokens + 2 * static_cast<double>(now - entry.report_tokens_at_unix_ms) / interval_ms);
+  entry.report_tokens_at_unix_ms = now;
+  if (entry.report_tokens < 1) {
+    metrics_.countIgnoredReport(IgnoredReportReason::kTooFrequent);
+    return;
+  }
+  entry.report_tokens -= 1;
+  std::size_t other_lines = 0;
+  for (const auto& [id, other] : nodes_) {
+    if (id != node) other_lines += other.provisioned.lines.size();
+  }
+  if (static_cast<std::size_t>(report.links().size()) > entry.provisioned.lines.size() * other_lines) {
+    metrics_.countIgnoredReport(IgnoredReportReason::kTooLarge);
+    return;
+  }
   entry.sighting.last_seen_unix_ms = now;
   if (std::isfinite(report.load()) && report.load() >= 0) entry.load = report.load();
   entry.streams = report.streams();
@@ -904,6 +1026,7 @@ Topology Controller::topologyLocked(std::int64_t now_unix_ms) const {
   for (const auto& [key, link] : links_) {
     if (isFresh(link, now_unix_ms)) topology.links.push_back(link.measurement);
   }
+  topology.links = agreeOnLinks(topology.links);
   return topology;
 }
 
@@ -1032,6 +1155,15 @@ void Controller::routeWorkerLoop() {
     metrics_.beatRouteWorker(settings_.routes.recompute_interval_us);
     auto due = next_periodic;
     if (routes_dirty_) due = std::min(due, dirty_since_ + debounce);
+    if (const auto keys_at = keys_.nextChangeAt(settings_.keys); keys_at && *keys_at * 1000 <= clock_()) {
+      maintainKeysLocked();
+    }
+    if (const auto keys_at = keys_.nextChangeAt(settings_.keys)) {
+      // Still due after maintenance: the store refused it; try again in a second.
+      const std::int64_t until_ms = *keys_at * 1000 - clock_();
+      const std::int64_t wait_ms = until_ms <= 0 ? 1000 : until_ms;
+      due = std::min(due, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
+    }
     if (std::chrono::steady_clock::now() < due) {
       wake_worker_.wait_until(lock, due);
       continue;

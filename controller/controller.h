@@ -15,6 +15,8 @@
 //    runs computeRoutes() WITHOUT the mutex, then takes it again to persist
 //    the new route version (synced, BEFORE any relay sees it) and queue the
 //    changed tables on the sessions. It is the only writer of routes_.
+//  * The route worker also starts scheduled key epochs and retires old ones
+//    (maintainKeysLocked) when their time comes.
 //  * RelayChannel::send()/close() are called with mutex_ held; they only
 //    queue (the reactor writes on gRPC's threads).
 //
@@ -41,6 +43,7 @@
 #include "common/types.h"
 #include "controller/controller_metrics.h"
 #include "controller/controller_settings.h"
+#include "controller/core/key_schedule.h"
 #include "controller/core/route_computation.h"
 #include "controller/core/topology.h"
 #include "controller/relay_channel.h"
@@ -55,15 +58,23 @@ namespace overline::controller {
 // and token expiry. Tests pass a fake.
 using UnixClockMs = std::function<std::int64_t()>;
 std::int64_t systemUnixMs();
+// Secrets of new data-plane key epochs. Tests pass a deterministic one.
+using KeySecretSource = std::function<KeySecret()>;
+KeySecret randomKeySecret();  // OpenSSL's RAND_bytes
 
 class Controller {
  public:
-  // Loads the store's state. `store` and `metrics` must outlive the
-  // controller. The error names the unreadable record.
+  // Reports a relay may send at once (then two per report interval).
+  static constexpr double kReportBurst = 5;
+
+  // Loads the store's state; starts the first data-plane key epoch (synced)
+  // when the store has none. `store` and `metrics` must outlive the
+  // controller. The error names the unreadable record or the failed write.
   static Result<std::unique_ptr<Controller>, std::string> create(ControllerStore& store,
                                                                  ControllerSettings settings,
                                                                  ControllerMetrics& metrics,
-                                                                 UnixClockMs clock = systemUnixMs);
+                                                                 UnixClockMs clock = systemUnixMs,
+                                                                 KeySecretSource secrets = randomKeySecret);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -89,6 +100,10 @@ class Controller {
   void listNodes(v1::ListNodesResponse& response) const;
   void listLinks(v1::ListLinksResponse& response) const;
   grpc::Status getPath(const v1::GetPathRequest& request, v1::GetPathResponse& response) const;
+  // Starts a new key epoch (controller/core/key_schedule.h), persisted
+  // synced, and pushes every connected relay its new peer list (with keys).
+  grpc::Status rotateKeys(v1::RotateKeysResponse& response);
+  void listKeyEpochs(v1::ListKeyEpochsResponse& response) const;
 
   // Edge RPC (edge.proto, edge_ranking.h). `peer` is the caller as gRPC
   // names it (ServerContext::peer(), e.g. "ipv4:203.0.113.5:5555"): the
@@ -101,10 +116,16 @@ class Controller {
   // the node's current RouteTable (if computed) on `channel`, replaces any
   // older session of the node (closed with ABORTED) and returns the node id.
   // A rejected one queues HelloAck{accepted: false} and returns the status
-  // to end the session with. `peer` names the remote end for the event log.
-  Result<NodeId, grpc::Status> onHello(const v1::RelayHello& hello, std::string_view peer, RelayChannel& channel);
+  // to end the session with; a hello for another node than `certified_node`
+  // (the one the caller's certificate names) is rejected with
+  // PERMISSION_DENIED before anything else, so the real node's session is
+  // untouched. `peer` names the remote end for the event log.
+  Result<NodeId, grpc::Status> onHello(const v1::RelayHello& hello, NodeId certified_node, std::string_view peer,
+                                       RelayChannel& channel);
   // Reports from a session that is not (or no longer) `node`'s current one
-  // are ignored.
+  // are ignored; so are reports beyond a burst of kReportBurst and then two
+  // per report interval, and reports with more links than the node can
+  // have (both counted: overline_controller_ignored_reports_total).
   void onReport(NodeId node, const v1::RelayReport& report, RelayChannel& channel);
   // The relay announced a graceful shutdown (RelayDrain): from now until its
   // next accepted hello the node carries no transit and gets no new
@@ -149,6 +170,9 @@ class Controller {
     double load = 0.0;
     std::uint32_t streams = 0;
     std::uint64_t applied_route_version = 0;
+    // Report rate bound: a token bucket, full at each accepted hello.
+    double report_tokens = 0;
+    std::int64_t report_tokens_at_unix_ms = 0;
     // The relay announced its shutdown (onDrain); cleared by its next
     // accepted hello. Kept past the session's end, so the dying relay is not
     // routed through again before its links are reported down.
@@ -162,7 +186,8 @@ class Controller {
     std::int64_t persisted_unix_ms = 0;  // last time it was written to the store
   };
 
-  Controller(ControllerStore& store, ControllerSettings settings, ControllerMetrics& metrics, UnixClockMs clock);
+  Controller(ControllerStore& store, ControllerSettings settings, ControllerMetrics& metrics, UnixClockMs clock,
+             KeySecretSource secrets);
 
   // Everything below needs mutex_ held.
   v1::Event makeEvent(v1::EventType type, NodeId node, NodeId peer, std::string detail) const;
@@ -175,6 +200,12 @@ class Controller {
   v1::ControllerMessage routeTableFor(const NodeEntry& node) const;
   v1::ControllerMessage configPush() const;
   void broadcastPeersLocked();
+  // Starts the next key epoch and persists the schedule (synced); false when
+  // the store refused it (nothing changed).
+  bool rotateKeysLocked(std::string_view why);
+  // Scheduled rotation and retirement; pushes peer lists when keys changed.
+  void maintainKeysLocked();
+  v1::KeyEpochInfo keyEpochInfo(const KeyEpoch& epoch) const;
   // Wakes the route worker to recompute after the debounce, or at once.
   enum class Urgency { kDebounced, kAtOnce };
   void markRoutesDirtyLocked(Urgency urgency = Urgency::kDebounced);
@@ -194,6 +225,7 @@ class Controller {
   ControllerSettings settings_;  // under mutex_ (updateSettings)
   ControllerMetrics& metrics_;
   const UnixClockMs clock_;
+  const KeySecretSource secrets_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_worker_;
@@ -202,6 +234,7 @@ class Controller {
   std::map<LinkKey, LinkEntry> links_;
   std::shared_ptr<const Routes> routes_;  // last published; null before the first
   std::uint64_t route_version_ = 0;       // highest version persisted
+  KeySchedule keys_;                      // as persisted
   bool routes_dirty_ = false;
   std::chrono::steady_clock::time_point dirty_since_;
   bool stopping_ = false;

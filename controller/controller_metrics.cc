@@ -2,6 +2,7 @@
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -63,6 +64,28 @@ ControllerMetrics::ControllerMetrics()
   for (std::size_t i = 0; i < kIgnoredLinkReasonCount; ++i) {
     ignored_link_reports_[i] = &ignored.Add({{"reason", kIgnoredReasonNames[i]}});
   }
+  auto& ignored_reports = prometheus::BuildCounter()
+                              .Name("overline_controller_ignored_reports_total")
+                              .Help("Whole relay reports left out, by reason.")
+                              .Register(r);
+  ignored_reports_[static_cast<std::size_t>(IgnoredReportReason::kTooFrequent)] =
+      &ignored_reports.Add({{"reason", "too_frequent"}});
+  ignored_reports_[static_cast<std::size_t>(IgnoredReportReason::kTooLarge)] =
+      &ignored_reports.Add({{"reason", "too_large"}});
+  refused_calls_ = &prometheus::BuildCounter()
+                        .Name("overline_controller_refused_calls_total")
+                        .Help("gRPC calls refused for their caller's certificate or role, by listener and reason.")
+                        .Register(r);
+  key_epoch_ = &prometheus::BuildGauge()
+                    .Name("overline_controller_key_epoch")
+                    .Help("Data-plane key epoch relays send with.")
+                    .Register(r)
+                    .Add({});
+  key_rotations_ = &prometheus::BuildCounter()
+                        .Name("overline_controller_key_rotations_total")
+                        .Help("Data-plane key epochs started, by schedule or on demand.")
+                        .Register(r)
+                        .Add({});
   route_computation_ = &prometheus::BuildHistogram()
                             .Name("overline_controller_route_computation_seconds")
                             .Help("Duration of one route computation over the whole topology.")
@@ -134,6 +157,15 @@ void ControllerMetrics::countReport() { reports_received_->Increment(); }
 void ControllerMetrics::countIgnoredLinkReport(IgnoredLinkReason reason) {
   ignored_link_reports_[static_cast<std::size_t>(reason)]->Increment();
 }
+void ControllerMetrics::countIgnoredReport(IgnoredReportReason reason) {
+  ignored_reports_[static_cast<std::size_t>(reason)]->Increment();
+}
+void ControllerMetrics::countRefusedCall(std::string_view listener, std::string_view reason) {
+  // Family::Add is thread-safe and returns the existing counter for known labels.
+  refused_calls_->Add({{"listener", std::string(listener)}, {"reason", std::string(reason)}}).Increment();
+}
+void ControllerMetrics::setKeyEpoch(std::uint32_t epoch) { key_epoch_->Set(static_cast<double>(epoch)); }
+void ControllerMetrics::countKeyRotation() { key_rotations_->Increment(); }
 void ControllerMetrics::observeRouteComputation(double seconds) { route_computation_->Observe(seconds); }
 void ControllerMetrics::countRoutePushes(std::size_t count) {
   route_pushes_->Increment(static_cast<double>(count));

@@ -16,6 +16,18 @@
 //   counter   overline_controller_reports_received_total  RelayReports from accepted sessions
 //   counter   overline_controller_ignored_link_reports_total{reason}
 //             LinkReports left out: unknown_node, bad_line, bad_figures, duplicate
+//   counter   overline_controller_ignored_reports_total{reason}
+//             whole RelayReports left out: too_frequent (beyond a burst of 5,
+//             then two per report interval), too_large (more links than the
+//             node's lines times every other node's lines)
+//   counter   overline_controller_refused_calls_total{listener, reason}
+//             calls refused before any work: listener relays|admin; reason
+//             missing, malformed, expired, not_yet_valid, untrusted,
+//             no_identity (the certificate), wrong_role (e.g. a relay's
+//             certificate on Admin), wrong_node (a hello for another node id
+//             than the certificate's), read_only (a read-only operator writing)
+//   gauge     overline_controller_key_epoch               data-plane key epoch relays send with
+//   counter   overline_controller_key_rotations_total     key epochs started (schedule or overlinectl)
 //   histogram overline_controller_route_computation_seconds  one computeRoutes() run
 //   counter   overline_controller_route_pushes_total      RouteTable messages queued to relays
 //   gauge     overline_controller_route_version           highest route-table version persisted
@@ -27,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/endpoint.h"
 #include "common/http/heartbeat.h"
@@ -37,6 +50,8 @@
 namespace prometheus {
 class Collectable;
 class Counter;
+template <typename T>
+class Family;
 class Gauge;
 class Histogram;
 class Registry;
@@ -46,6 +61,8 @@ namespace overline::controller {
 
 enum class IgnoredLinkReason : std::uint8_t { kUnknownNode, kBadLine, kBadFigures, kDuplicate };
 constexpr std::size_t kIgnoredLinkReasonCount = 4;
+enum class IgnoredReportReason : std::uint8_t { kTooFrequent, kTooLarge };
+constexpr std::size_t kIgnoredReportReasonCount = 2;
 
 class ControllerMetrics {
  public:
@@ -70,6 +87,11 @@ class ControllerMetrics {
   void setConnectedRelays(std::size_t count);
   void countReport();
   void countIgnoredLinkReport(IgnoredLinkReason reason);
+  void countIgnoredReport(IgnoredReportReason reason);
+  // `listener` "relays" or "admin"; `reason` one of the label values above.
+  void countRefusedCall(std::string_view listener, std::string_view reason);
+  void setKeyEpoch(std::uint32_t epoch);
+  void countKeyRotation();
   void observeRouteComputation(double seconds);
   void countRoutePushes(std::size_t count);
   void setRouteVersion(std::uint64_t version);
@@ -95,6 +117,10 @@ class ControllerMetrics {
   prometheus::Gauge* connected_relays_ = nullptr;
   prometheus::Counter* reports_received_ = nullptr;
   prometheus::Counter* ignored_link_reports_[kIgnoredLinkReasonCount] = {};
+  prometheus::Counter* ignored_reports_[kIgnoredReportReasonCount] = {};
+  prometheus::Family<prometheus::Counter>* refused_calls_ = nullptr;
+  prometheus::Gauge* key_epoch_ = nullptr;
+  prometheus::Counter* key_rotations_ = nullptr;
   prometheus::Histogram* route_computation_ = nullptr;
   prometheus::Counter* route_pushes_ = nullptr;
   prometheus::Gauge* route_version_ = nullptr;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/types.h"
+#include "controller/core/key_schedule.h"
 #include "controller/core/route_policy.h"
 
 namespace overline::controller {
@@ -40,6 +41,7 @@ struct ControllerSettings {
   RouteSettings routes;
   RelaySettings relays;
   EdgeSettings edge;
+  KeyPolicy keys;  // data-plane key epochs (controller/core/key_schedule.h)
 };
 
 }  // namespace overline::controller

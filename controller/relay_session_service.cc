@@ -20,7 +20,16 @@ namespace {
 class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1::ControllerMessage>,
                              public RelayChannel {
  public:
-  SessionReactor(Controller& controller, std::string peer) : controller_(controller), peer_(std::move(peer)) {
+  // `certified_node`: the node the caller's certificate names; a refused
+  // caller (`refusal` not OK) is finished at once.
+  SessionReactor(Controller& controller, std::string peer, Result<NodeId, grpc::Status> certified)
+      : controller_(controller), peer_(std::move(peer)), certified_node_(certified ? certified.value() : kNoNode) {
+    if (!certified) {
+      logEvent(spdlog::level::warn, "relay session refused", {{"peer", peer_}, {"reason", certified.error().error_message()}});
+      std::lock_guard lock(mutex_);
+      requestFinishLocked(certified.error());
+      return;
+    }
     StartRead(&incoming_);
   }
 
@@ -49,7 +58,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1
         close(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the first message must be a hello"));
         return;
       }
-      auto accepted = controller_.onHello(incoming_.hello(), peer_, *this);
+      auto accepted = controller_.onHello(incoming_.hello(), certified_node_, peer_, *this);
       if (!accepted) {
         close(accepted.error());
         return;
@@ -106,6 +115,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1
 
   Controller& controller_;
   const std::string peer_;
+  const NodeId certified_node_;
   v1::RelayMessage incoming_;  // reads are one at a time
   NodeId node_ = kNoNode;      // set once the hello is accepted; reaction threads only
 
@@ -121,7 +131,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::RelayMessage, v1
 
 grpc::ServerBidiReactor<v1::RelayMessage, v1::ControllerMessage>* RelaySessionService::Session(
     grpc::CallbackServerContext* context) {
-  return new SessionReactor(controller_, context->peer());
+  return new SessionReactor(controller_, context->peer(), auth_.relay(*context->auth_context()));
 }
 
 }  // namespace overline::controller

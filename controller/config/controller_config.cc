@@ -1,6 +1,7 @@
 #include "controller/config/controller_config.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
 
@@ -131,6 +132,73 @@ void readEdge(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& e
   edge.max_load = static_cast<double>(section.optionalUnsigned("max_load_percent", 1, 100, default_percent)) / 100;
 }
 
+void readListeners(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  if (root.has("listen") && !root.get("listen").IsMap()) {
+    errors.fail(root.pathOf("listen"), "expected a mapping of relays, admin and edge listeners (IPv4:port each)");
+    return;
+  }
+  MapReader section(root.get("listen"), root.pathOf("listen"), {"relays", "admin", "edge"}, errors);
+  ControllerListeners& listen = out.listen;
+  for (auto [key, endpoint] : {std::pair{"relays", &listen.relays}, std::pair{"admin", &listen.admin},
+                               std::pair{"edge", &listen.edge}}) {
+    if (!section.has(key)) continue;
+    if (const auto parsed = section.requiredEndpoint(key)) *endpoint = *parsed;
+  }
+  // Three services, three ports; two on one port would serve neither.
+  const auto clash = [](const Endpoint& a, const Endpoint& b) { return a.port() != 0 && a.port() == b.port(); };
+  if (clash(listen.relays, listen.admin) || clash(listen.relays, listen.edge) || clash(listen.admin, listen.edge)) {
+    errors.fail(section.path(), "relays, admin and edge need different ports");
+  }
+}
+
+void readTls(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  if (!root.has("tls")) {
+    errors.fail(root.pathOf("tls"), "missing required key (the controller's certificate: overlinectl pki)");
+    return;
+  }
+  MapReader section(root.get("tls"), root.pathOf("tls"), {"ca_file", "cert_file", "key_file"}, errors);
+  const auto ca = section.requiredString("ca_file");
+  const auto cert = section.requiredString("cert_file");
+  const auto key = section.requiredString("key_file");
+  if (!ca || !cert || !key) return;
+  const std::int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto loaded = tls::loadIdentity(*ca, *cert, *key, now_s);
+  if (!loaded) {
+    // The error starts with the file it is about; name that file's key.
+    const std::string& error = loaded.error();
+    const char* which = error.rfind(*ca + ":", 0) == 0 ? "ca_file" : error.rfind(*key + ":", 0) == 0 ? "key_file" : "cert_file";
+    errors.fail(section.pathOf(which), error);
+    return;
+  }
+  if (loaded->identity.role != tls::PeerRole::kController) {
+    errors.fail(section.pathOf("cert_file"), *cert + ": names " + tls::describe(loaded->identity) +
+                                                 ", not a controller (overlinectl pki issue-controller)");
+    return;
+  }
+  out.tls = std::move(loaded.value());
+}
+
+void readKeys(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("keys"), root.pathOf("keys"),
+                    {"rotate_interval_s", "activation_delay_s", "retire_after_s"}, errors);
+  KeyPolicy& keys = out.settings.keys;
+  keys.rotate_interval_s = static_cast<std::int64_t>(section.optionalUnsigned(
+      "rotate_interval_s", 0, 31'536'000, static_cast<std::uint64_t>(keys.rotate_interval_s)));
+  if (keys.rotate_interval_s != 0 && keys.rotate_interval_s < 60) {
+    errors.fail(section.pathOf("rotate_interval_s"), "expected 0 (on demand only) or 60..31536000");
+  }
+  keys.activation_delay_s = static_cast<std::int64_t>(
+      section.optionalUnsigned("activation_delay_s", 1, 3600, static_cast<std::uint64_t>(keys.activation_delay_s)));
+  keys.retire_after_s = static_cast<std::int64_t>(
+      section.optionalUnsigned("retire_after_s", 1, 86'400, static_cast<std::uint64_t>(keys.retire_after_s)));
+}
+
+void readEvents(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {
+  MapReader section(root.get("events"), root.pathOf("events"), {"max_events"}, errors);
+  out.max_events = section.optionalUnsigned("max_events", 1000, 100'000'000, out.max_events);
+}
+
 }  // namespace
 
 Result<ControllerProcessConfig, std::string> parseControllerConfig(std::string_view yaml_text) {
@@ -141,16 +209,19 @@ Result<ControllerProcessConfig, std::string> parseControllerConfig(std::string_v
     return Err("expected a mapping at the top level, got " + std::string(config::describeKind(*document)));
   }
   MapReader root(*document, "",
-                 {"listen", "db_path", "token", "routes", "relays", "edge", "metrics", "log_level"}, errors);
+                 {"listen", "tls", "db_path", "token", "routes", "relays", "edge", "keys", "events", "metrics",
+                  "log_level"},
+                 errors);
   ControllerProcessConfig out;
-  if (root.has("listen")) {
-    if (const auto listen = root.requiredEndpoint("listen")) out.listen = *listen;
-  }
+  readListeners(root, out, errors);
   if (auto db_path = root.requiredString("db_path")) {
     if (db_path->empty()) errors.fail(root.pathOf("db_path"), "must not be empty");
     out.db_path = std::move(*db_path);
   }
   readToken(root, out, errors);
+  readTls(root, out, errors);
+  readKeys(root, out, errors);
+  readEvents(root, out, errors);
   readRoutes(root, out, errors);
   readRelays(root, out, errors);
   readEdge(root, out, errors);

@@ -3,9 +3,37 @@
 //
 // Schema:
 //
-//   listen: 127.0.0.1:7400       optional; IPv4:port of the gRPC server
-//                                (RelaySession, Admin, Edge); port 0 =
-//                                ephemeral; default 127.0.0.1:7400
+//   listen:                      optional section: one gRPC listener per
+//                                audience, each IPv4:port (port 0 = ephemeral)
+//     relays: 0.0.0.0:7401       RelaySession, mutual TLS (relay certificates);
+//                                default 0.0.0.0:7401
+//     admin: 127.0.0.1:7400      Admin, mutual TLS (operator certificates);
+//                                default 127.0.0.1:7400 (loopback: ops reach
+//                                it over ssh unless they choose otherwise)
+//     edge: 0.0.0.0:7402         Edge, server-only TLS (SDK clients carry no
+//                                certificate); default 0.0.0.0:7402
+//   tls:                         required section: the controller's identity
+//     ca_file: /etc/overline/pki/ca.pem          required; CA bundle that
+//                                signs relay and operator certificates
+//     cert_file: /etc/overline/pki/controller.pem  required; an
+//                                overline:controller:<name> certificate
+//                                (overlinectl pki issue-controller)
+//     key_file: /etc/overline/pki/controller.key   required
+//                                The files are read and cross-checked at load
+//                                (common/tls/tls_files.h): errors name the
+//                                file, e.g. "tls.cert_file: /etc/overline/pki/
+//                                controller.pem: expired at 2026-11-30T10:00:00Z"
+//   keys:                        optional section: data-plane key epochs
+//                                (controller/core/key_schedule.h)
+//     rotate_interval_s: 86400   optional; 0 (only `overlinectl keys rotate`)
+//                                or 60..31536000; default 86400
+//     activation_delay_s: 30     optional; 1..3600; relays send with a new
+//                                epoch this long after it starts; default 30
+//     retire_after_s: 300        optional; 1..86400; an older epoch goes this
+//                                long after a newer one activated; default 300
+//   events:                      optional section
+//     max_events: 100000         optional; 1000..100000000; the event log
+//                                keeps the newest this many; default 100000
 //   db_path: /var/lib/overline/controller
 //                                required; RocksDB directory, created if
 //                                missing (relative to the working directory)
@@ -50,21 +78,34 @@
 
 #include "common/endpoint.h"
 #include "common/result.h"
+#include "common/tls/tls_files.h"
 #include "controller/controller_settings.h"
 
 namespace overline::controller {
 
+struct ControllerListeners {
+  Endpoint relays{0, 7401};
+  Endpoint admin{0x7f000001, 7400};
+  Endpoint edge{0, 7402};
+
+  friend bool operator==(const ControllerListeners&, const ControllerListeners&) = default;
+};
+
 struct ControllerProcessConfig {
-  Endpoint listen{0x7f000001, 7400};
+  ControllerListeners listen;
+  tls::IdentityFiles tls;  // loaded and checked
   std::string db_path;
   ControllerSettings settings;
   // Prometheus /metrics listen address; nullopt when "off".
   std::optional<Endpoint> metrics_listen = Endpoint(0x7f000001, 9465);
   std::string log_level = "info";
+  std::uint64_t max_events = 100'000;
 };
 
-// Parses and validates YAML text. A token.key_file is read here: it is
-// part of the configuration, and its errors are reported against its key.
+// Parses and validates YAML text. A token.key_file and the tls files are
+// read here: they are part of the configuration, and their errors are
+// reported against their keys (the certificates are checked against the
+// wall clock at the time of the call).
 Result<ControllerProcessConfig, std::string> parseControllerConfig(std::string_view yaml_text);
 
 // Reads `file_path` and parses it. A read failure is "cannot read file: <reason>".

@@ -30,6 +30,12 @@ ControllerReloadPlan planControllerReload(const ControllerProcessConfig& running
   keep(loaded.listen == running.listen, "listen");
   keep(loaded.db_path == running.db_path, "db_path");
   keep(loaded.metrics_listen == running.metrics_listen, "metrics");
+  // gRPC 1.51's stable credentials cannot swap certificates in a running
+  // server: a renewed controller certificate takes a restart.
+  keep(loaded.tls.ca_pem == running.tls.ca_pem && loaded.tls.cert_pem == running.tls.cert_pem &&
+           loaded.tls.key_pem == running.tls.key_pem,
+       "tls");
+  keep(loaded.max_events == running.max_events, "events");
 
   if (loaded.log_level != running.log_level) {
     plan.config.log_level = loaded.log_level;
@@ -44,6 +50,14 @@ ControllerReloadPlan planControllerReload(const ControllerProcessConfig& running
       relays.report_interval_ms != running.settings.relays.report_interval_ms) {
     plan.config.settings.relays = relays;
     plan.applied.emplace_back("relays");
+  }
+  const KeyPolicy& keys = loaded.settings.keys;
+  const KeyPolicy& running_keys = running.settings.keys;
+  if (keys.rotate_interval_s != running_keys.rotate_interval_s ||
+      keys.activation_delay_s != running_keys.activation_delay_s ||
+      keys.retire_after_s != running_keys.retire_after_s) {
+    plan.config.settings.keys = keys;
+    plan.applied.emplace_back("keys");
   }
   const EdgeSettings& edge = loaded.settings.edge;
   EdgeSettings& planned_edge = plan.config.settings.edge;

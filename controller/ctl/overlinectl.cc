@@ -1,11 +1,19 @@
 // overlinectl: the operators' command line for the controller's Admin API.
 //
-//   overlinectl [--controller ADDR] [--json] [--timeout-ms MS] COMMAND ...
+//   overlinectl [--controller ADDR] [--pki-dir DIR] [--operator NAME] [--json] [--timeout-ms MS] COMMAND ...
 //     provision NODE --region R --line NAME=IPv4:PORT[,isp=TAG] ... --capacity N
 //     drain NODE | undrain NODE | remove NODE
 //     nodes | links
 //     path SRC DST
 //     events [--from N] [--follow]
+//     keys rotate | keys list
+//     pki init | pki issue-controller | pki issue-relay NODE | pki issue-operator NAME [--read-only]
+//
+// The Admin listener is mutual TLS: overlinectl presents DIR/operator-NAME.pem
+// and .key and verifies the controller with DIR/ca.pem (DIR: --pki-dir, else
+// $OVERLINE_PKI_DIR, else /etc/overline/pki; NAME: --operator, else
+// $OVERLINE_OPERATOR, else "admin"); --ca, --cert and --key name the files
+// one by one instead. `pki` works on files only (controller/ctl/pki_command.h).
 //
 // Output: human-readable tables, or with --json the API's messages as JSON
 // (proto field names; `events` prints one object per line).
@@ -21,12 +29,17 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/tls/grpc_tls.h"
+#include "common/tls/pki.h"
+#include "common/tls/tls_files.h"
 #include "controller/ctl/ctl_args.h"
+#include "controller/ctl/pki_command.h"
 #include "controller/ctl/text_table.h"
 #include "overline/v1/admin.grpc.pb.h"
 
@@ -37,8 +50,19 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
+std::string fromEnvironment(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
 struct Options {
   std::string controller = "127.0.0.1:7400";
+  std::string pki_dir = fromEnvironment("OVERLINE_PKI_DIR", "/etc/overline/pki");
+  std::string operator_name = fromEnvironment("OVERLINE_OPERATOR", "admin");
+  std::string ca_file;    // empty: pki_dir/ca.pem
+  std::string cert_file;  // empty: pki_dir/operator-NAME.pem
+  std::string key_file;   // empty: pki_dir/operator-NAME.key
+  std::string server_name = tls::kControllerServerName;
   bool json = false;
   std::uint32_t timeout_ms = 10'000;
   // provision
@@ -61,9 +85,9 @@ int usageError(const std::string& message) {
 
 class Ctl {
  public:
-  explicit Ctl(const Options& options)
+  Ctl(const Options& options, const tls::IdentityFiles& identity)
       : options_(options),
-        stub_(v1::Admin::NewStub(grpc::CreateChannel(options.controller, grpc::InsecureChannelCredentials()))) {}
+        stub_(v1::Admin::NewStub(tls::mutualTlsChannel(options.controller, identity, options.server_name))) {}
 
   int provision();
   int setDrained(bool drained);
@@ -72,6 +96,8 @@ class Ctl {
   int links();
   int path();
   int events();
+  int rotateKeys();
+  int listKeys();
 
  private:
   std::unique_ptr<grpc::ClientContext> context() const {
@@ -92,6 +118,10 @@ int Ctl::failed(const grpc::Status& status) const {
     case grpc::StatusCode::INVALID_ARGUMENT:
       std::fprintf(stderr, "overlinectl: %s\n", status.error_message().c_str());
       return kExitUsage;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      std::fprintf(stderr, "overlinectl: refused by the controller: %s\n", status.error_message().c_str());
+      return kExitFailed;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::fprintf(stderr, "overlinectl: controller at %s: %s\n", options_.controller.c_str(),
@@ -328,6 +358,35 @@ int Ctl::events() {
   return status.ok() ? kExitOk : failed(status);
 }
 
+std::string keyEpochLine(const v1::KeyEpochInfo& epoch) {
+  return "epoch " + std::to_string(epoch.epoch()) + (epoch.sending() ? " (sending)" : "") + ": created " +
+         utcTime(epoch.created_unix_s() * 1000) + ", active from " + utcTime(epoch.activate_at_unix_s() * 1000);
+}
+
+int Ctl::rotateKeys() {
+  v1::RotateKeysResponse response;
+  const grpc::Status status = stub_->RotateKeys(context().get(), v1::RotateKeysRequest(), &response);
+  if (!status.ok()) return failed(status);
+  if (options_.json) {
+    printJson(response);
+  } else {
+    std::printf("started %s\n", keyEpochLine(response.epoch()).c_str());
+  }
+  return kExitOk;
+}
+
+int Ctl::listKeys() {
+  v1::ListKeyEpochsResponse response;
+  const grpc::Status status = stub_->ListKeyEpochs(context().get(), v1::ListKeyEpochsRequest(), &response);
+  if (!status.ok()) return failed(status);
+  if (options_.json) {
+    printJson(response);
+  } else {
+    for (const v1::KeyEpochInfo& epoch : response.epochs()) std::printf("%s\n", keyEpochLine(epoch).c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 }  // namespace overline::controller
 
@@ -345,6 +404,15 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", options.timeout_ms, "Deadline of each request")
       ->capture_default_str()
       ->check(CLI::Range(1u, 3'600'000u));
+  app.add_option("--pki-dir", options.pki_dir, "Directory of ca.pem and operator-NAME.pem/.key ($OVERLINE_PKI_DIR)")
+      ->capture_default_str();
+  app.add_option("--operator", options.operator_name, "Operator certificate to present ($OVERLINE_OPERATOR)")
+      ->capture_default_str();
+  app.add_option("--ca", options.ca_file, "CA bundle that signed the controller (default: PKI_DIR/ca.pem)");
+  app.add_option("--cert", options.cert_file, "Operator certificate (default: PKI_DIR/operator-NAME.pem)");
+  app.add_option("--key", options.key_file, "Operator key (default: PKI_DIR/operator-NAME.key)");
+  app.add_option("--server-name", options.server_name, "Name the controller's certificate must carry")
+      ->capture_default_str();
 
   const auto node_arg = [&](CLI::App* command) {
     command->add_option("NODE", options.node, "Node id")->required()->check(CLI::Range(1u, 4294967295u));
@@ -373,6 +441,11 @@ int main(int argc, char** argv) {
   CLI::App* events = app.add_subcommand("events", "Print the event log");
   events->add_option("--from", options.from, "First sequence number")->capture_default_str();
   events->add_flag("--follow", options.follow, "Keep printing new events until interrupted");
+  CLI::App* keys = app.add_subcommand("keys", "Data-plane key epochs");
+  keys->require_subcommand(1);
+  CLI::App* keys_rotate = keys->add_subcommand("rotate", "Start a new key epoch now (relays switch after its activation delay)");
+  CLI::App* keys_list = keys->add_subcommand("list", "List the live key epochs");
+  const overline::controller::PkiCommand pki(app);
 
   try {
     app.parse(argc, argv);
@@ -381,7 +454,20 @@ int main(int argc, char** argv) {
     return rc == 0 ? overline::controller::kExitOk : overline::controller::kExitUsage;
   }
 
-  Ctl ctl(options);
+  if (pki.chosen()) return pki.run();
+
+  namespace tls = overline::tls;
+  const std::string stem = options.pki_dir + "/" + tls::fileStem({tls::PeerRole::kOperatorWrite, 0, options.operator_name});
+  const auto identity = tls::loadIdentity(options.ca_file.empty() ? options.pki_dir + "/ca.pem" : options.ca_file,
+                                          options.cert_file.empty() ? stem + ".pem" : options.cert_file,
+                                          options.key_file.empty() ? stem + ".key" : options.key_file,
+                                          std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+  if (!identity) return overline::controller::usageError(identity.error());
+  Ctl ctl(options, identity.value());
+  if (keys_rotate->parsed()) return ctl.rotateKeys();
+  if (keys_list->parsed()) return ctl.listKeys();
   if (provision->parsed()) return ctl.provision();
   if (drain->parsed()) return ctl.setDrained(true);
   if (undrain->parsed()) return ctl.setDrained(false);

@@ -17,6 +17,7 @@ constexpr const char* kLinksFamily = "links";
 constexpr const char* kMetaFamily = "meta";
 constexpr const char* kEventsFamily = "events";
 constexpr const char* kRouteVersionKey = "route_version";
+constexpr const char* kKeyEpochsKey = "key_epochs";
 
 void appendBigEndian(std::string& out, std::uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -156,9 +157,22 @@ void ControllerStore::Batch::putRouteVersion(std::uint64_t version) {
   puts_.push_back({Family::kMeta, kRouteVersionKey, std::move(value)});
 }
 
+void ControllerStore::Batch::putKeyEpochs(const std::vector<KeyEpoch>& epochs) {
+  store::KeyEpochsRecord record;
+  for (const KeyEpoch& epoch : epochs) {
+    store::KeyEpochRecord* out = record.add_epochs();
+    out->set_epoch(epoch.epoch);
+    out->set_secret(std::string(reinterpret_cast<const char*>(epoch.secret.data()), epoch.secret.size()));
+    out->set_created_unix_s(epoch.created_unix_s);
+    out->set_activate_at_unix_s(epoch.activate_at_unix_s);
+  }
+  puts_.push_back({Family::kMeta, kKeyEpochsKey, record.SerializeAsString()});
+}
+
 void ControllerStore::Batch::appendEvent(v1::Event event) { events_.push_back(std::move(event)); }
 
-Result<std::unique_ptr<ControllerStore>, std::string> ControllerStore::open(const std::string& path) {
+Result<std::unique_ptr<ControllerStore>, std::string> ControllerStore::open(const std::string& path,
+                                                                            std::uint64_t max_events) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -170,6 +184,7 @@ Result<std::unique_ptr<ControllerStore>, std::string> ControllerStore::open(cons
     families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
   }
   std::unique_ptr<ControllerStore> store(new ControllerStore());
+  store->max_events_ = std::max<std::uint64_t>(max_events, 1);
   rocksdb::DB* db = nullptr;
   const rocksdb::Status status = rocksdb::DB::Open(options, path, families, &store->handles_, &db);
   if (!status.ok()) return Err("store: cannot open " + path + ": " + status.ToString());
@@ -183,6 +198,8 @@ Result<std::unique_ptr<ControllerStore>, std::string> ControllerStore::open(cons
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), store->events_));
   it->SeekToLast();
   if (it->Valid()) store->last_event_sequence_ = readBigEndian(it->key());
+  it->SeekToFirst();
+  store->first_event_sequence_ = it->Valid() ? readBigEndian(it->key()) : store->last_event_sequence_ + 1;
   if (!it->status().ok()) return Err("store: cannot read events: " + it->status().ToString());
   return store;
 }
@@ -246,6 +263,25 @@ Result<StoredState, std::string> ControllerStore::load() const {
   } else if (!status.IsNotFound()) {
     return Err("store: cannot read route version: " + status.ToString());
   }
+  value.clear();
+  const rocksdb::Status keys = db_->Get(rocksdb::ReadOptions(), meta_, kKeyEpochsKey, &value);
+  if (keys.ok()) {
+    store::KeyEpochsRecord record;
+    if (!record.ParseFromString(value)) return Err(corrupt(kMetaFamily, kKeyEpochsKey));
+    for (const store::KeyEpochRecord& epoch : record.epochs()) {
+      KeyEpoch loaded;
+      if (epoch.epoch() == 0 || epoch.secret().size() != loaded.secret.size()) {
+        return Err(corrupt(kMetaFamily, kKeyEpochsKey));
+      }
+      loaded.epoch = epoch.epoch();
+      std::copy(epoch.secret().begin(), epoch.secret().end(), reinterpret_cast<char*>(loaded.secret.data()));
+      loaded.created_unix_s = epoch.created_unix_s();
+      loaded.activate_at_unix_s = epoch.activate_at_unix_s();
+      state.key_epochs.push_back(loaded);
+    }
+  } else if (!keys.IsNotFound()) {
+    return Err("store: cannot read key epochs: " + keys.ToString());
+  }
   state.last_event_sequence = lastEventSequence();
   return state;
 }
@@ -260,10 +296,17 @@ Result<std::vector<v1::Event>, std::string> ControllerStore::commit(Batch batch,
     event.set_sequence(++sequence);
     write.Put(events_, eventKey(sequence), event.SerializeAsString());
   }
+  // Retention: the log keeps the newest max_events_ events.
+  std::uint64_t first_kept = first_event_sequence_;
+  if (sequence >= max_events_ && sequence - max_events_ + 1 > first_kept) {
+    first_kept = sequence - max_events_ + 1;
+    write.DeleteRange(events_, eventKey(first_event_sequence_), eventKey(first_kept));
+  }
   rocksdb::WriteOptions options;
   options.sync = durability == Durability::kSynced;
   const rocksdb::Status status = db_->Write(options, &write);
   if (!status.ok()) return Err("store: write failed: " + status.ToString());
+  first_event_sequence_ = first_kept;
   if (!batch.events_.empty()) {
     {
       std::lock_guard event_lock(event_mutex_);

@@ -6,7 +6,11 @@
 //   sightings  u32 node id                      -> SightingRecord  last hello / message of a relay
 //   links      u32 from, u8 line, u32 to, u8 line -> LinkRecord    last reported link state
 //   meta       "route_version"                  -> u64             highest route-table version ever pushed
-//   events     u64 sequence                     -> overline.v1.Event  append-only log
+//              "key_epochs"                     -> KeyEpochsRecord data-plane key epochs (secrets: the
+//                                                                  store directory is the controller's, mode 0700)
+//   events     u64 sequence                     -> overline.v1.Event  append-only log, the newest
+//                                                                  `max_events` kept (older ones are
+//                                                                  deleted in the commit that passes the bound)
 //
 // Durability. Every write goes to RocksDB's write-ahead log before commit()
 // returns, so a controller killed with SIGKILL loses nothing it committed.
@@ -30,6 +34,7 @@
 
 #include "common/result.h"
 #include "common/types.h"
+#include "controller/core/key_schedule.h"
 #include "controller/core/topology.h"
 #include "overline/v1/admin.pb.h"
 
@@ -81,6 +86,7 @@ struct StoredState {
   std::vector<NodeSighting> sightings;
   std::vector<StoredLink> links;
   std::uint64_t route_version = 0;  // 0: never pushed
+  std::vector<KeyEpoch> key_epochs;
   std::uint64_t last_event_sequence = 0;
 };
 
@@ -98,6 +104,8 @@ class ControllerStore {
     void putLink(const StoredLink& link);
     void deleteLink(const LinkKey& key);
     void putRouteVersion(std::uint64_t version);
+    // Replaces the stored key epochs.
+    void putKeyEpochs(const std::vector<KeyEpoch>& epochs);
     // `event.sequence` is assigned by commit().
     void appendEvent(v1::Event event);
     bool empty() const { return puts_.empty() && deletes_.empty() && events_.empty(); }
@@ -119,9 +127,12 @@ class ControllerStore {
     std::vector<v1::Event> events_;
   };
 
-  // Opens (creating if needed) the database directory `path`. The error
-  // names the path and RocksDB's reason.
-  static Result<std::unique_ptr<ControllerStore>, std::string> open(const std::string& path);
+  static constexpr std::uint64_t kDefaultMaxEvents = 100'000;
+  // Opens (creating if needed) the database directory `path`, keeping the
+  // newest `max_events` (>= 1) events. The error names the path and
+  // RocksDB's reason.
+  static Result<std::unique_ptr<ControllerStore>, std::string> open(const std::string& path,
+                                                                    std::uint64_t max_events = kDefaultMaxEvents);
   ~ControllerStore();
   ControllerStore(const ControllerStore&) = delete;
   ControllerStore& operator=(const ControllerStore&) = delete;
@@ -134,7 +145,8 @@ class ControllerStore {
   // (consecutive, after every earlier one); nothing is applied on error.
   Result<std::vector<v1::Event>, std::string> commit(Batch batch, Durability durability);
 
-  // Up to `max_count` events with sequence >= from_sequence, ascending.
+  // Up to `max_count` events with sequence >= from_sequence, ascending
+  // (from the oldest kept one when from_sequence was deleted).
   Result<std::vector<v1::Event>, std::string> readEvents(std::uint64_t from_sequence,
                                                          std::size_t max_count) const;
   std::uint64_t lastEventSequence() const;
@@ -162,6 +174,8 @@ class ControllerStore {
   mutable std::mutex event_mutex_;
   mutable std::condition_variable event_added_;
   std::uint64_t last_event_sequence_ = 0;  // guarded by event_mutex_ (written under commit_mutex_ too)
+  std::uint64_t max_events_ = kDefaultMaxEvents;
+  std::uint64_t first_event_sequence_ = 1;  // oldest kept (or the next one); commit_mutex_
 };
 
 }  // namespace overline::controller

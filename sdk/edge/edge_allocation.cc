@@ -1,5 +1,7 @@
 #include "sdk/edge/edge_allocation.h"
 
+#include "common/tls/grpc_tls.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -9,7 +11,11 @@
 namespace overline::sdk {
 
 Result<EdgeAllocation, std::string> allocateEdges(const EdgeAllocationRequest& request) {
-  const auto channel = grpc::CreateChannel(request.controller.toString(), grpc::InsecureChannelCredentials());
+  if (request.controller_ca_pem.empty()) {
+    return Err(std::string("no CA to verify the controller with (the deployment's ca.pem)"));
+  }
+  const auto channel = tls::serverVerifiedChannel(request.controller.toString(),
+                                                  tls::TrustFiles{"", request.controller_ca_pem}, request.server_name);
   const auto stub = v1::Edge::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(request.timeout_us));

@@ -18,7 +18,12 @@
 namespace overline::sdk {
 
 struct EdgeAllocationRequest {
-  Endpoint controller;  // the controller's gRPC address
+  Endpoint controller;  // the controller's Edge listener (listen.edge)
+  // The Edge listener is TLS: the controller's certificate must chain to
+  // this CA bundle (PEM; the deployment's ca.pem) and carry `server_name`.
+  // Clients present no certificate.
+  std::string controller_ca_pem;
+  std::string server_name = "overline-controller";
   // The roles the join token grants: at least one (the controller refuses
   // a request for none).
   bool publish = false;
@@ -50,8 +55,9 @@ struct EdgeAllocation {
   std::int64_t expires_unix_s = 0;  // the token's expiry
 };
 
-// Calls Edge.AllocateEdge. The error is one line: the gRPC status, or a
-// candidate address that does not parse.
+// Calls Edge.AllocateEdge over TLS. The error is one line: no CA given, the
+// gRPC status (a controller that fails verification is UNAVAILABLE with
+// gRPC's handshake reason), or a candidate address that does not parse.
 Result<EdgeAllocation, std::string> allocateEdges(const EdgeAllocationRequest& request);
 
 }  // namespace overline::sdk

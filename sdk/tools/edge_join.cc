@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/tls/tls_files.h"
 #include "sdk/edge/edge_allocation.h"
 #include "sdk/edge_pick.h"
 #include "sdk/tools/tool_cli.h"
@@ -28,12 +29,19 @@ void addEdgeFlags(CLI::App& app, EdgeFlags& flags) {
           ->type_name("IP:PORT")
           ->check(edgeEndpointValidator())
           ->excludes(edge);
+  app.add_option("--controller-ca", flags.controller_ca,
+                 "CA bundle (PEM) the controller's certificate must chain to (the deployment's ca.pem)")
+      ->type_name("FILE")
+      ->needs(controller);
   app.add_option("--region", flags.region, "Region hint for the edge allocation")->needs(controller);
   app.add_option("--isp", flags.isp, "ISP hint for the edge allocation")->needs(controller);
 }
 
 std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags) {
   if (flags.edge.empty() && flags.controller.empty()) return "one of --edge and --controller is required";
+  if (!flags.controller.empty() && flags.controller_ca.empty()) {
+    return "--controller needs --controller-ca (the controller's Edge listener is TLS)";
+  }
   return std::nullopt;
 }
 
@@ -45,8 +53,11 @@ Result<JoinedEdge, std::string> connectToEdge(const EdgeFlags& flags, const Join
     return JoinedEdge{std::move(client.value()), nullptr};
   }
 
+  auto trust = tls::loadTrust(flags.controller_ca);
+  if (!trust) return Err{trust.error()};
   EdgeAllocationRequest request;
   request.controller = *Endpoint::parse(flags.controller);
+  request.controller_ca_pem = trust->ca_pem;
   request.publish = intent.publish;
   request.subscribe = intent.subscribe;
   if (intent.stream) {

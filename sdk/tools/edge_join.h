@@ -1,7 +1,8 @@
 #pragma once
 // How the SDK tools reach an edge: `--edge IP:PORT` directly (no token), or
-// `--controller IP:PORT [--region R] [--isp I]`: allocate candidates from
-// the controller's Edge service, with one join token for the tool's role and
+// `--controller IP:PORT --controller-ca FILE [--region R] [--isp I]`:
+// allocate candidates from the controller's Edge service (TLS, verified
+// with the deployment's CA), with one join token for the tool's role and
 // stream, order them by pickFastestEdge (the controller's order unless
 // another edge answers clearly faster) and join the first with the token,
 // failing over to the next candidates, and renew the token before it
@@ -22,15 +23,17 @@ namespace overline::sdk::tools {
 struct EdgeFlags {
   std::string edge;
   std::string controller;
+  std::string controller_ca;  // file
   std::string region;
   std::string isp;
 };
 
-// Adds --edge, --controller, --region and --isp to `app`. The two addresses
-// exclude each other; --region and --isp need --controller.
+// Adds --edge, --controller, --controller-ca, --region and --isp to `app`.
+// The two addresses exclude each other; the others need --controller.
 void addEdgeFlags(CLI::App& app, EdgeFlags& flags);
 
-// After parsing: the message for "neither --edge nor --controller", else nullopt.
+// After parsing: the message for "neither --edge nor --controller" or for
+// --controller without --controller-ca, else nullopt.
 std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags);
 
 // What a tool asks the controller's join token for (--controller only).

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "common/crypto/key_derivation.h"
 #include "common/token/join_token.h"
 #include "tests/unit/controller/temp_dir.h"
 
@@ -136,7 +137,7 @@ class Fixture {
 
   RecordingChannel& connect(NodeId id, const std::string& region = "eu", std::uint16_t port = 0) {
     auto channel = std::make_unique<RecordingChannel>();
-    const auto accepted = controller_->onHello(helloOf(id, region, 2, port), "test", *channel);
+    const auto accepted = controller_->onHello(helloOf(id, region, 2, port), id, "test", *channel);
     REQUIRE(accepted.ok());
     RecordingChannel& ref = *channel;
     channels_[id] = std::move(channel);
@@ -202,7 +203,7 @@ class Fixture {
 TEST_CASE("a hello from an unprovisioned node is refused with a reason") {
   Fixture f;
   RecordingChannel channel;
-  const auto result = f.controller().onHello(Fixture::helloOf(9), "test", channel);
+  const auto result = f.controller().onHello(Fixture::helloOf(9), 9, "test", channel);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(result.error().error_message() == "node 9 is not provisioned");
@@ -215,13 +216,13 @@ TEST_CASE("a hello must match the provisioned region and lines") {
   Fixture f;
   f.provision(1);
   RecordingChannel wrong_region;
-  auto result = f.controller().onHello(Fixture::helloOf(1, "us"), "test", wrong_region);
+  auto result = f.controller().onHello(Fixture::helloOf(1, "us"), 1, "test", wrong_region);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(result.error().error_message() == "region \"us\" differs from the provisioned \"eu\"");
 
   RecordingChannel wrong_lines;
-  result = f.controller().onHello(Fixture::helloOf(1, "eu", 1), "test", wrong_lines);
+  result = f.controller().onHello(Fixture::helloOf(1, "eu", 1), 1, "test", wrong_lines);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().error_message() == "lines [a] differ from the provisioned [a, b]");
 }
@@ -286,9 +287,12 @@ TEST_CASE("a line-pair change alone costs no new route version and no push") {
   REQUIRE(f.channel(1).tables().size() == 1);
   // Node 1 reaches 2 over two line pairs, and the cheaper pair swaps: the
   // next hops stay the same, and relays pick line pairs themselves.
+  // (Node 2 sees the same from its end: each pair's cost is the worse end's.)
   f.report(1, {{2, 10, v1::LINK_STATE_UP, 0.0, 0, 0}, {2, 30, v1::LINK_STATE_UP, 0.0, 1, 1}, {3, 20}});
+  f.report(2, {{1, 10, v1::LINK_STATE_UP, 0.0, 0, 0}, {1, 30, v1::LINK_STATE_UP, 0.0, 1, 1}, {4, 10}});
   f.controller().recomputeRoutes();
   f.report(1, {{2, 30, v1::LINK_STATE_UP, 0.0, 0, 0}, {2, 10, v1::LINK_STATE_UP, 0.0, 1, 1}, {3, 20}});
+  f.report(2, {{1, 30, v1::LINK_STATE_UP, 0.0, 0, 0}, {1, 10, v1::LINK_STATE_UP, 0.0, 1, 1}, {4, 10}});
   f.controller().recomputeRoutes();
   for (NodeId id : {1, 2, 3, 4}) {
     INFO("node " << id);
@@ -421,7 +425,7 @@ TEST_CASE("a relay's own drain holds until its next hello and is not the operato
   f.controller().recomputeRoutes();
   CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 3);
   // ...until it says hello again.
-  REQUIRE(f.controller().onHello(Fixture::helloOf(2), "test", back).ok());
+  REQUIRE(f.controller().onHello(Fixture::helloOf(2), 2, "test", back).ok());
   f.controller().recomputeRoutes();
   CHECK(hopsTo(f.channel(1).lastTable(), 4).first == 2);
 }
@@ -469,7 +473,7 @@ TEST_CASE("a newer session replaces the older one, whose reports are then ignore
   Fixture f;
   f.diamond();
   RecordingChannel& old_session = f.channel(1);
-  REQUIRE(f.controller().onHello(Fixture::helloOf(1), "test", newer).ok());
+  REQUIRE(f.controller().onHello(Fixture::helloOf(1), 1, "test", newer).ok());
   CHECK(old_session.closed());
   CHECK(old_session.status().error_code() == grpc::StatusCode::ABORTED);
 
@@ -515,6 +519,7 @@ TEST_CASE("link reports about unknown nodes, lines or bad figures are ignored") 
   Fixture f;
   f.provision(1);
   f.provision(2);
+  f.provision(3);  // room for six links in one report (2 lines x 4 lines of others)
   f.connect(1);
   f.report(1, {{9, 10},                                      // unknown node
                {1, 10},                                      // itself
@@ -790,7 +795,7 @@ TEST_CASE("stop closes every session and refuses new ones") {
   CHECK(f.channel(3).closed());
   CHECK(f.channel(3).status().error_code() == grpc::StatusCode::UNAVAILABLE);
   RecordingChannel late;
-  CHECK(f.controller().onHello(Fixture::helloOf(1), "test", late).error().error_code() ==
+  CHECK(f.controller().onHello(Fixture::helloOf(1), 1, "test", late).error().error_code() ==
         grpc::StatusCode::UNAVAILABLE);
   v1::ProvisionNodeRequest request;
   request.set_node_id(9);
@@ -800,6 +805,113 @@ TEST_CASE("stop closes every session and refuses new ones") {
   request.set_capacity_bps(1);
   v1::ProvisionNodeResponse response;
   CHECK(f.controller().provisionNode(request, response).error_code() == grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_CASE("a hello for another node than the certificate names is refused and leaves that node alone") {
+  Fixture f;
+  f.provision(1);
+  f.provision(2);
+  RecordingChannel& two = f.connect(2);
+  RecordingChannel impostor;
+  const auto result = f.controller().onHello(Fixture::helloOf(2), /*certified_node=*/1, "test", impostor);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(result.error().error_message() == "the certificate names relay 1, the hello node 2");
+  CHECK_FALSE(impostor.messages().at(0).hello_ack().accepted());
+  CHECK_FALSE(two.closed());
+  v1::ListNodesResponse nodes;
+  f.controller().listNodes(nodes);
+  CHECK(nodes.nodes(1).connected());
+  CHECK(f.events(v1::EVENT_TYPE_NODE_CONNECTED).size() == 1);
+}
+
+TEST_CASE("each relay is sent the pair keys of its own neighbours, per key epoch") {
+  Fixture f;
+  for (NodeId id : {1, 2, 3}) f.provision(id);
+  RecordingChannel& one = f.connect(1);
+  RecordingChannel& two = f.connect(2);
+  const auto keyOf = [](const v1::PeerList& list, NodeId peer) {
+    for (const v1::Peer& p : list.peers()) {
+      if (p.node_id() == peer) return p;
+    }
+    FAIL("no peer " << peer);
+    return v1::Peer();
+  };
+  const v1::Peer two_seen_by_one = keyOf(*one.lastPeers(), 2);
+  const v1::Peer one_seen_by_two = keyOf(*two.lastPeers(), 1);
+  const v1::Peer three_seen_by_one = keyOf(*one.lastPeers(), 3);
+  REQUIRE(two_seen_by_one.keys_size() == 1);
+  CHECK(two_seen_by_one.keys(0).epoch() == 1);
+  CHECK(two_seen_by_one.keys(0).key().size() == 16);
+  // Both ends of a pair hold the same key; another pair has another.
+  CHECK(two_seen_by_one.keys(0).key() == one_seen_by_two.keys(0).key());
+  CHECK(three_seen_by_one.keys(0).key() != two_seen_by_one.keys(0).key());
+
+  v1::RotateKeysResponse rotated;
+  REQUIRE(f.controller().rotateKeys(rotated).ok());
+  CHECK(rotated.epoch().epoch() == 2);
+  CHECK(rotated.epoch().activate_at_unix_s() == f.nowMs() / 1000 + f.settings().keys.activation_delay_s);
+  CHECK_FALSE(rotated.epoch().sending());
+  // Pushed at once, both epochs: relays accept 2 before anyone sends with it.
+  const v1::Peer after = keyOf(*one.lastPeers(), 2);
+  REQUIRE(after.keys_size() == 2);
+  CHECK(after.keys(0).key() == two_seen_by_one.keys(0).key());
+  CHECK(after.keys(1).epoch() == 2);
+  CHECK(after.keys(1).key() != after.keys(0).key());
+  CHECK(f.events(v1::EVENT_TYPE_KEYS_ROTATED).size() == 2);  // the first epoch, then this one
+
+  // Epochs survive a restart: the same keys again, no third epoch.
+  f.restart();
+  RecordingChannel& again = f.connect(1);
+  const v1::Peer restarted = keyOf(*again.lastPeers(), 2);
+  REQUIRE(restarted.keys_size() == 2);
+  CHECK(restarted.keys(1).key() == after.keys(1).key());
+  v1::ListKeyEpochsResponse epochs;
+  f.controller().listKeyEpochs(epochs);
+  REQUIRE(epochs.epochs_size() == 2);
+  CHECK(epochs.epochs(0).sending());
+}
+
+TEST_CASE("a relay's reports are bounded in rate and size") {
+  Fixture f;
+  f.diamond();
+  // The diamond used one report per node; a burst of 5, then two per interval.
+  for (int i = 0; i < 4; ++i) f.report(1, {{2, 10}, {3, 20}});
+  f.report(1, {{2, 99}, {3, 20}});  // the sixth, at the same instant: ignored
+  v1::ListLinksResponse links;
+  f.controller().listLinks(links);
+  const auto rtt_1_to_2 = [&] {
+    v1::ListLinksResponse now;
+    f.controller().listLinks(now);
+    for (const v1::Link& link : now.links()) {
+      if (link.from_node() == 1 && link.to_node() == 2) return link.rtt_us();
+    }
+    return std::uint64_t{0};
+  };
+  CHECK(rtt_1_to_2() == 10'000);
+  f.nowMs() += f.settings().relays.report_interval_ms / 2;  // one more allowed
+  f.report(1, {{2, 99}, {3, 20}});
+  CHECK(rtt_1_to_2() == 99'000);
+
+  // 2 lines x 3 other nodes x 2 lines = at most 12 links.
+  f.nowMs() += f.settings().relays.report_interval_ms;
+  std::vector<LinkSpec> too_many;
+  for (std::uint32_t i = 0; i < 13; ++i) too_many.push_back({2, 5, v1::LINK_STATE_UP, 0.0, i % 2, i / 2 % 2});
+  f.report(1, too_many);
+  CHECK(rtt_1_to_2() == 99'000);
+}
+
+TEST_CASE("a relay cannot make a link look better than its other end sees it") {
+  Fixture f;
+  for (NodeId id : {1, 2, 3}) f.provision(id);
+  for (NodeId id : {1, 2, 3}) f.connect(id);
+  // Node 1 claims 1 ms to node 2; node 2 measures 100 ms back. Via 3: 10 + 10.
+  f.report(1, {{2, 1}, {3, 10}});
+  f.report(2, {{1, 100}, {3, 10}});
+  f.report(3, {{1, 10}, {2, 10}});
+  f.controller().recomputeRoutes();
+  CHECK(hopsTo(f.channel(1).lastTable(), 2).first == 3);
+  CHECK(hopsTo(f.channel(2).lastTable(), 1).first == 3);
 }
 
 }  // namespace

@@ -7,14 +7,16 @@
 #include <fstream>
 
 #include "tests/unit/controller/temp_dir.h"
+#include "tests/unit/controller/test_pki.h"
 
 namespace overline::controller {
 namespace {
 
-constexpr const char* kMinimal = R"(
-db_path: /tmp/db
-token: {key_hex: "00112233445566778899aabbccddeeff"}
-)";
+using testing::testTlsYaml;
+
+std::string minimal() {
+  return "db_path: /tmp/db\ntoken: {key_hex: \"00112233445566778899aabbccddeeff\"}\n" + testTlsYaml();
+}
 
 std::string parseError(const std::string& yaml) {
   const auto result = parseControllerConfig(yaml);
@@ -23,9 +25,16 @@ std::string parseError(const std::string& yaml) {
 }
 
 TEST_CASE("a minimal config takes the documented defaults") {
-  const auto config = parseControllerConfig(kMinimal);
+  const auto config = parseControllerConfig(minimal());
   REQUIRE(config.ok());
-  CHECK(config->listen.toString() == "127.0.0.1:7400");
+  CHECK(config->listen.relays.toString() == "0.0.0.0:7401");
+  CHECK(config->listen.admin.toString() == "127.0.0.1:7400");
+  CHECK(config->listen.edge.toString() == "0.0.0.0:7402");
+  CHECK(config->tls.identity.role == tls::PeerRole::kController);
+  CHECK(config->settings.keys.rotate_interval_s == 86'400);
+  CHECK(config->settings.keys.activation_delay_s == 30);
+  CHECK(config->settings.keys.retire_after_s == 300);
+  CHECK(config->max_events == 100'000);
   CHECK(config->db_path == "/tmp/db");
   CHECK(config->settings.edge.token_key.size() == 16);
   CHECK(config->settings.edge.token_ttl_s == 300);
@@ -46,8 +55,10 @@ TEST_CASE("a minimal config takes the documented defaults") {
 TEST_CASE("every field is read") {
   testing::TempDir dir;
   std::ofstream(dir.file("key")) << "  ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n";
-  const auto config = parseControllerConfig(R"(
-listen: 0.0.0.0:0
+  const auto config = parseControllerConfig(testTlsYaml() + R"(
+listen: {relays: 0.0.0.0:0, admin: 127.0.0.1:7500, edge: 10.0.0.1:443}
+keys: {rotate_interval_s: 0, activation_delay_s: 5, retire_after_s: 60}
+events: {max_events: 5000}
 db_path: db
 token: {key_file: ")" + dir.file("key") + R"(", ttl_s: 60}
 routes:
@@ -64,7 +75,13 @@ metrics: {listen: "off"}
 log_level: debug
 )");
   REQUIRE(config.ok());
-  CHECK(config->listen.toString() == "0.0.0.0:0");
+  CHECK(config->listen.relays.toString() == "0.0.0.0:0");
+  CHECK(config->listen.admin.toString() == "127.0.0.1:7500");
+  CHECK(config->listen.edge.toString() == "10.0.0.1:443");
+  CHECK(config->settings.keys.rotate_interval_s == 0);
+  CHECK(config->settings.keys.activation_delay_s == 5);
+  CHECK(config->settings.keys.retire_after_s == 60);
+  CHECK(config->max_events == 5000);
   CHECK(config->settings.edge.token_key.size() == 32);
   CHECK(config->settings.edge.token_key[0] == 0xff);
   CHECK(config->settings.edge.token_ttl_s == 60);
@@ -84,14 +101,21 @@ log_level: debug
 }
 
 TEST_CASE("errors are one line naming the key") {
-  const std::string token = "token: {key_hex: \"00112233445566778899aabbccddeeff\"}\n";
+  const std::string token = "token: {key_hex: \"00112233445566778899aabbccddeeff\"}\n" + testTlsYaml();
   CHECK(parseError(token) == "db_path: missing required key");
   CHECK(parseError("db_path: x\n") == "token: missing required key");
   CHECK(parseError("db_path: x\ntoken: {}\n") == "token: expected exactly one of key_hex and key_file");
   CHECK(parseError("db_path: x\ntoken: {key_hex: \"abc\"}\n") == "token.key_hex: odd number of hex digits");
   CHECK(parseError("db_path: x\ntoken: {key_file: /nonexistent/key}\n") ==
         "token.key_file: /nonexistent/key: cannot read file: No such file or directory");
-  CHECK(parseError("db_path: x\n" + token + "listen: nowhere\n") == "listen: expected IPv4:port, got \"nowhere\"");
+  CHECK(parseError("db_path: x\n" + token + "listen: 127.0.0.1:7400\n") ==
+        "listen: expected a mapping of relays, admin and edge listeners (IPv4:port each)");
+  CHECK(parseError("db_path: x\n" + token + "listen: {admin: nowhere}\n") ==
+        "listen.admin: expected IPv4:port, got \"nowhere\"");
+  CHECK(parseError("db_path: x\n" + token + "listen: {admin: 127.0.0.1:7401}\n") ==
+        "listen: relays, admin and edge need different ports");
+  CHECK(parseError("db_path: x\n" + token + "keys: {rotate_interval_s: 5}\n") ==
+        "keys.rotate_interval_s: expected 0 (on demand only) or 60..31536000");
   CHECK(parseError("db_path: x\n" + token + "routes: {debounce_ms: 99999999}\n").starts_with("routes.debounce_ms:"));
   CHECK(parseError("db_path: x\n" + token +
                    "routes: {region_rules: [{destination_region: eu, allowed_regions: [us]}]}\n") ==
@@ -105,6 +129,20 @@ TEST_CASE("errors are one line naming the key") {
   CHECK(parseError("db_path: x\n" + token + "log_level: loud\n") ==
         "log_level: expected one of trace|debug|info|warn|error, got \"loud\"");
   CHECK(parseError("db_path: [unclosed\n").starts_with("line "));
+}
+
+TEST_CASE("tls errors name the key and the file") {
+  const std::string base = "db_path: x\ntoken: {key_hex: \"00112233445566778899aabbccddeeff\"}\n";
+  const std::string& dir = testing::testPkiDir();
+  CHECK(parseError(base) == "tls: missing required key (the controller's certificate: overlinectl pki)");
+  CHECK(parseError(base + "tls: {ca_file: /nonexistent/ca.pem, cert_file: " + dir + "/controller.pem, key_file: " +
+                   dir + "/controller.key}\n")
+            .starts_with("tls.ca_file: /nonexistent/ca.pem: cannot read file"));
+  CHECK(parseError(base + "tls: {ca_file: " + dir + "/ca.pem, cert_file: " + dir + "/controller.pem, key_file: " +
+                   dir + "/relay-1.key}\n")
+            .starts_with("tls.key_file: " + dir + "/relay-1.key: does not match"));
+  CHECK(parseError(base + testTlsYaml("relay-1")) ==
+        "tls.cert_file: " + dir + "/relay-1.pem: names relay 1, not a controller (overlinectl pki issue-controller)");
 }
 
 }  // namespace

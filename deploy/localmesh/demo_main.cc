@@ -66,8 +66,11 @@ void printFigures(const std::string& label, const lm::SubscriberFigures& f, std:
 
 void printController(lm::LocalMesh& mesh) {
   const auto* controller = mesh.controller();
-  std::printf("== controller at %s (metrics %s, store and log in %s/controller)\n",
-              controller->grpc.toString().c_str(), controller->metrics_url.c_str(), mesh.workDir().c_str());
+  std::printf("== controller: relays at %s, admin at %s, edge at %s (mutual TLS; PKI in %s)\n"
+              "   metrics %s, store and log in %s/controller\n",
+              controller->ports.relays.toString().c_str(), controller->ports.admin.toString().c_str(),
+              controller->ports.edge.toString().c_str(), controller->pki_dir.c_str(), controller->metrics_url.c_str(),
+              mesh.workDir().c_str());
 }
 
 // Prometheus on a free port with its config, data and log in

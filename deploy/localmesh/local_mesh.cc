@@ -182,7 +182,7 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     mesh->controller_dir_ = work_dir + "/controller";
     fs::create_directories(mesh->controller_dir_, ec);
     mesh->controller_token_key_hex_ = randomHex(16);
-    if (auto error = mesh->launchController(Endpoint(0x7f000001, 0)); !error.empty()) return Err{error};
+    if (auto error = mesh->launchController(ControllerPorts{}); !error.empty()) return Err{error};
     // Peers send to the switchboard's stand-ins when impaired, so those are
     // the lines the controller hands out in PeerLists.
     if (auto error = mesh->provisionRelays(neighbour_addresses); !error.empty()) return Err{error};
@@ -196,7 +196,8 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     relay.log_path = base + ".log";
     {
       std::ofstream config(base + ".yaml");
-      config << relayConfigYaml(mesh->spec_, addresses, node.id, neighbour_addresses, mesh->controller_grpc_);
+      config << relayConfigYaml(mesh->spec_, addresses, node.id, neighbour_addresses, mesh->controller_ports_.relays,
+                                spec.with_controller ? relayTlsYaml(pkiDirOf(mesh->controller_dir_), node.id) : "");
     }
     fs::remove(base + ".ready", ec);
     std::string error;
@@ -389,16 +390,16 @@ Result<LineAddresses, std::string> LocalMesh::startSwitchboard(const LineAddress
   }
 }
 
-std::string LocalMesh::launchController(const Endpoint& listen) {
+std::string LocalMesh::launchController(const ControllerPorts& ports) {
   // Relays report (and the controller recomputes) faster than the
   // defaults, so routes follow a degraded link within a second or two.
   const std::string extra_yaml =
       "routes: {recompute_interval_ms: " + std::to_string(spec_.controller_recompute_interval_ms) + "}\n" +
       "relays: {report_interval_ms: " + std::to_string(spec_.controller_report_interval_ms) + "}\n";
   auto started = startController(bin_dir_, controller_dir_, controller_token_key_hex_, extra_yaml,
-                                 std::chrono::seconds(10), listen);
+                                 std::chrono::seconds(10), ports);
   if (!started) return started.error();
-  controller_grpc_ = started.value().grpc;
+  controller_ports_ = started.value().ports;
   controller_.emplace(std::move(started.value()));
   return "";
 }
@@ -412,7 +413,7 @@ std::string LocalMesh::provisionRelays(const LineAddresses& peer_addresses) {
     }
     // 10 Gbit/s: the demo's streams never load a relay enough to be avoided.
     auto provisioned =
-        provisionNode(bin_dir_, controller_dir_, controller_grpc_, node.id, node.region, lines, 10'000'000'000ull);
+        provisionNode(bin_dir_, controller_dir_, controller_ports_.admin, node.id, node.region, lines, 10'000'000'000ull);
     if (!provisioned) return provisioned.error();
   }
   return "";
@@ -427,7 +428,7 @@ std::optional<MetricSamples> LocalMesh::scrapeController() {
 
 Result<std::string, std::string> LocalMesh::runCtl(const std::vector<std::string>& args) {
   if (!controller_) return Err{std::string("no controller is running")};
-  std::vector<std::string> argv = {bin_dir_ + "/overlinectl", "--controller", controller_grpc_.toString()};
+  std::vector<std::string> argv = overlinectlArgv(bin_dir_, pkiDirOf(controller_dir_), controller_ports_.admin);
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string err_path = controller_dir_ + "/overlinectl.stderr";
   std::error_code ec;
@@ -480,7 +481,7 @@ void LocalMesh::killController() {
 std::string LocalMesh::restartController() {
   if (controller_) return "the controller is running";
   if (controller_dir_.empty()) return "this mesh has no controller (MeshSpec::with_controller)";
-  return launchController(controller_grpc_);
+  return launchController(controller_ports_);
 }
 
 std::string LocalMesh::waitForRoutes(std::uint64_t min_version, std::chrono::milliseconds timeout) {

@@ -118,6 +118,10 @@ class LocalMesh {
   std::string undrain(NodeId node);
   // overlinectl path SRC DST --json: the route the controller pushed.
   Result<ControllerPath, std::string> path(NodeId source, NodeId destination);
+  // Runs overlinectl (operator "admin", write access) against the Admin
+  // listener with `args`, e.g. {"keys", "rotate"}; its stdout, or the error
+  // (its stderr's last line) when it fails.
+  Result<std::string, std::string> runCtl(const std::vector<std::string>& args);
   // SIGKILLs the controller and reaps it: relays keep forwarding on their
   // last tables and try to reconnect.
   void killController();
@@ -147,15 +151,12 @@ class LocalMesh {
   // subscription goes to the first hop of its relay's path to `origin`.
   Result<std::map<NodeId, int>, std::string> controllerDownstreams(const std::vector<NodeId>& edges, NodeId origin);
   // Starts the controller (first start: gRPC port picked by the kernel;
-  // restart: controller_grpc_'s port) and records it in controller_; ""
+  // restart: controller_ports_) and records it in controller_; ""
   // or what failed.
-  std::string launchController(const Endpoint& listen);
+  std::string launchController(const ControllerPorts& ports);
   // Provisions every relay of the spec with the lines peers send to; "" or
   // what failed.
   std::string provisionRelays(const LineAddresses& peer_addresses);
-  // Runs overlinectl --controller <controller> `args`; its stdout, or the
-  // error (its stderr's last line) when it fails.
-  Result<std::string, std::string> runCtl(const std::vector<std::string>& args);
   // Starts overline-impair as a switchboard between every line in
   // `addresses` and waits for its ready file; returns the stand-in of each
   // line (what the neighbours' configs list).
@@ -171,7 +172,7 @@ class LocalMesh {
   std::map<NodeId, RunningRelay> relays_;
   std::optional<ChildProcess> impair_process_;  // impaired meshes only; stdin is its command pipe
   std::optional<RunningController> controller_;  // with_controller only; unset while killed
-  Endpoint controller_grpc_;                      // where relays reach the controller; kept across restarts
+  ControllerPorts controller_ports_;              // its listeners; kept across restarts (relay configs name them)
   std::string controller_dir_;                    // its config, store, ready file and logs
   std::string controller_token_key_hex_;
   int client_count_ = 0;

@@ -83,7 +83,8 @@ std::string ispTag(int line) {
 }
 
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node,
-                            const LineAddresses& neighbour_addresses, const Endpoint& controller) {
+                            const LineAddresses& neighbour_addresses, const Endpoint& controller,
+                            const std::string& controller_tls_yaml) {
   const auto node_it = std::find_if(spec.nodes.begin(), spec.nodes.end(),
                                     [&](const MeshNode& n) { return n.id == node; });
   std::ostringstream y;
@@ -103,7 +104,8 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
     // route table; nothing flows before them (LocalMesh::start waits).
     y << "controller:\n  addresses: [\"" << controller.toString() << "\"]\n"
       << "  report_interval_ms: " << spec.controller_report_interval_ms << "\n"
-      << "  backoff_initial_ms: 100\n  backoff_max_ms: 1000\n";
+      << "  backoff_initial_ms: 100\n  backoff_max_ms: 1000\n"
+      << controller_tls_yaml;
   }
   const auto neighbours = spec.with_controller ? std::vector<NodeId>{} : spec.neighboursOf(node);
   if (!neighbours.empty()) {
@@ -142,7 +144,9 @@ std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses
     if (spec.probe_down_after_ms > 0) y << "  down_after_ms: " << spec.probe_down_after_ms << "\n";
   }
   y << "metrics:\n  listen: \"" << spec.metrics_listen << "\"\n";
-  if (spec.mesh_secret_hex.empty()) {
+  if (spec.with_controller) {
+    // Keys come from the controller, with its peer lists.
+  } else if (spec.mesh_secret_hex.empty()) {
     y << "insecure_lab_mode: true\n";
   } else {
     y << "auth:\n  mesh_keys:\n    - {epoch: 1, secret_hex: \"" << spec.mesh_secret_hex << "\"}\n";

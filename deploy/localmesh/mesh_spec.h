@@ -83,11 +83,14 @@ LineAddresses assignLineAddresses(const MeshSpec& spec, std::uint8_t subnet);
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node);
 // The same, but listing each neighbour's lines at `neighbour_addresses`
 // (the switchboard's stand-ins) while `node` binds `addresses`. With
-// spec.with_controller the relay instead reports to `controller` (required
-// then), publishes `neighbour_addresses` as its lines' `public:` addresses
-// and has no static neighbours or routes.
+// spec.with_controller the relay instead reports to `controller` (the
+// relays listener; required then) over mutual TLS with its certificate from
+// `controller_tls_yaml` (controller_process.h, relayTlsYaml), publishes
+// `neighbour_addresses` as its lines' `public:` addresses, has no static
+// neighbours or routes, and takes its data-plane keys from the controller.
 std::string relayConfigYaml(const MeshSpec& spec, const LineAddresses& addresses, NodeId node,
-                            const LineAddresses& neighbour_addresses, const Endpoint& controller = Endpoint());
+                            const LineAddresses& neighbour_addresses, const Endpoint& controller = Endpoint(),
+                            const std::string& controller_tls_yaml = "");
 
 // The ISP tag of a relay's line `line` with a controller: "isp-a", "isp-b",
 // ... (lines of the same index share an ISP across the mesh).

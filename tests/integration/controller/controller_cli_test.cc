@@ -38,14 +38,32 @@ Exit runController(const TempDir& dir, const std::string& yaml) {
   return {WEXITSTATUS(*status), text.str()};
 }
 
+// A PKI in `dir` and the `tls:` section naming its controller certificate.
+std::string tlsSection(const TempDir& dir) {
+  const std::string pki = pkiDir(dir);
+  REQUIRE_FALSE(localmesh::makePki(OVERLINE_BIN_DIR, pki, dir.file("pki.log")));
+  return "tls: {ca_file: " + pki + "/ca.pem, cert_file: " + pki + "/controller.pem, key_file: " + pki +
+         "/controller.key}\n";
+}
+
 TEST_CASE("bad controller configs are rejected with one line naming the key") {
   TempDir dir;
-  const std::string token = "token: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\n";
+  const std::string tls = tlsSection(dir);
+  const std::string pki = pkiDir(dir);
+  const std::string token = "token: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\n" + tls;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {token, "db_path: missing required key"},
       {"db_path: x\n", "token: missing required key"},
       {"db_path: x\ntoken: {key_hex: \"0011\"}\n", "token.key_hex: key too short"},
-      {"db_path: x\n" + token + "listen: \"127.0.0.1\"\n", "listen: expected IPv4:port"},
+      {"db_path: x\n" + token + "listen: {admin: \"127.0.0.1\"}\n", "listen.admin: expected IPv4:port"},
+      {"db_path: x\ntoken: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\n",
+       "tls: missing required key (the controller's certificate: overlinectl pki)"},
+      {"db_path: x\ntoken: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\ntls: {ca_file: " + pki +
+           "/ca.pem, cert_file: " + pki + "/nowhere.pem, key_file: " + pki + "/controller.key}\n",
+       "tls.cert_file: " + pki + "/nowhere.pem: cannot read file"},
+      {"db_path: x\ntoken: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\ntls: {ca_file: " + pki +
+           "/ca.pem, cert_file: " + pki + "/operator-admin.pem, key_file: " + pki + "/operator-admin.key}\n",
+       "tls.cert_file: " + pki + "/operator-admin.pem: names operator admin, not a controller"},
       {"db_path: x\n" + token + "routes: {hysteresis_percent: 101}\n", "routes.hysteresis_percent"},
       {"db_path: x\n" + token + "bogus: 1\n", "bogus: unknown key"},
   };
@@ -62,8 +80,9 @@ TEST_CASE("bad controller configs are rejected with one line naming the key") {
 TEST_CASE("a store that cannot be opened stops the start with exit 1") {
   TempDir dir;
   std::ofstream(dir.file("file")) << "x";
-  const Exit exit = runController(
-      dir, "db_path: " + dir.file("file") + "\ntoken: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\n");
+  const Exit exit = runController(dir, "db_path: " + dir.file("file") +
+                                           "\ntoken: {key_hex: \"000102030405060708090a0b0c0d0e0f\"}\n" +
+                                           tlsSection(dir));
   CHECK(exit.code == 1);
   CHECK(exit.err.find("store: cannot open") != std::string::npos);
 }
@@ -71,19 +90,24 @@ TEST_CASE("a store that cannot be opened stops the start with exit 1") {
 TEST_CASE("SIGTERM stops the controller cleanly with sessions and followers attached") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir);
-  REQUIRE(runCtl(dir, controller->address(),
+  REQUIRE(runCtl(dir, controller->adminAddress(),
                  {"provision", "1", "--region", "eu", "--line", "a=127.0.1.1:4001", "--capacity", "1G"})
               .exit_code == 0);
-  FakeRelay relay(controller->address(), 1, "eu", 1);
+  FakeRelay relay(*controller, 1, "eu", 1);
   REQUIRE(relay.hello().accepted());
   std::string error;
   auto follower = localmesh::ChildProcess::start(
-      {binary("overlinectl"), "--controller", controller->address(), "events", "--follow"}, dir.file("follow.err"),
+      {binary("overlinectl"), "--controller", controller->adminAddress(), "--pki-dir", pkiDir(dir), "events",
+       "--follow"},
+      dir.file("follow.err"),
       &error);
   REQUIRE(follower.has_value());
   const auto first = follower->nextLine(5s);
   REQUIRE(first);
-  CHECK(first->find("NODE_PROVISIONED node 1") != std::string::npos);
+  CHECK(first->find("KEYS_ROTATED") != std::string::npos);  // the first key epoch
+  const auto second = follower->nextLine(5s);
+  REQUIRE(second);
+  CHECK(second->find("NODE_PROVISIONED node 1") != std::string::npos);
 
   controller->process().signal(SIGTERM);
   const auto status = controller->process().waitExit(10s);
@@ -99,7 +123,7 @@ TEST_CASE("SIGTERM stops the controller cleanly with sessions and followers atta
 TEST_CASE("overlinectl: clear errors and exit codes") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir);
-  const std::string& address = controller->address();
+  const std::string& address = controller->adminAddress();
 
   auto result = runCtl(dir, address, {"drain", "7"});
   CHECK(result.exit_code == 1);
@@ -129,7 +153,7 @@ TEST_CASE("overlinectl: clear errors and exit codes") {
 TEST_CASE("overlinectl: tables for people, one JSON event per line for scripts") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir);
-  const std::string& address = controller->address();
+  const std::string& address = controller->adminAddress();
   auto result = runCtl(dir, address,
                        {"provision", "1", "--region", "eu", "--line", "a=127.0.1.1:4001,isp=x", "--capacity", "1G"});
   REQUIRE(result.exit_code == 0);
@@ -151,14 +175,15 @@ TEST_CASE("overlinectl: tables for people, one JSON event per line for scripts")
   REQUIRE(result.exit_code == 0);
   CHECK(result.out.size() == 1);  // header only
 
-  result = runCtl(dir, address, {"events", "--from", "2"});
+  // #1 is the controller's first key epoch.
+  result = runCtl(dir, address, {"events", "--from", "3"});
   REQUIRE(result.exit_code == 0);
   REQUIRE(result.out.size() == 1);
-  CHECK(result.out[0].starts_with("#2 "));
+  CHECK(result.out[0].starts_with("#3 "));
   CHECK(result.out[0].find("NODE_PROVISIONED node 1: updated: region eu") != std::string::npos);
 
   result = runCtl(dir, address, {"events", "--json"});
-  REQUIRE(result.out.size() == 2);
+  REQUIRE(result.out.size() == 3);
   CHECK(result.out[0].starts_with("{\"sequence\":\"1\""));
 
   result = runCtl(dir, address, {"remove", "1"});

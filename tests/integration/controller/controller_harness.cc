@@ -34,10 +34,18 @@ bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 
 std::string binary(const std::string& name) { return std::string(OVERLINE_BIN_DIR) + "/" + name; }
 
+std::string pkiDir(const TempDir& dir) { return localmesh::pkiDirOf(dir.path()); }
+
 std::unique_ptr<ControllerProcess> ControllerProcess::start(const TempDir& dir, const std::string& extra_yaml,
                                                             Metrics metrics) {
   const std::string config = dir.file("controller.yaml");
-  std::ofstream(config) << "listen: 127.0.0.1:0\n"
+  const std::string pki = testing::pkiDir(dir);
+  const auto pki_error = localmesh::makePki(OVERLINE_BIN_DIR, pki, dir.file("pki.log"));
+  INFO(pki_error.value_or(""));
+  REQUIRE_FALSE(pki_error);
+  std::ofstream(config) << "listen: {relays: 127.0.0.1:0, admin: 127.0.0.1:0, edge: 127.0.0.1:0}\n"
+                        << "tls: {ca_file: " << pki << "/ca.pem, cert_file: " << pki << "/controller.pem, key_file: "
+                        << pki << "/controller.key}\n"
                         << "db_path: " << dir.file("db") << "\n"
                         << "token: {key_hex: \"" << kTokenKeyHex << "\"}\n"
                         << "metrics: {listen: " << (metrics == Metrics::kOn ? "127.0.0.1:0" : "\"off\"") << "}\n"
@@ -54,7 +62,10 @@ std::unique_ptr<ControllerProcess> ControllerProcess::start(const TempDir& dir, 
   REQUIRE(up);
   REQUIRE(fs::exists(ready));
   const auto json = nlohmann::json::parse(std::ifstream(ready));
-  controller->address_ = json.at("listen").get<std::string>();
+  controller->admin_ = json.at("admin").get<std::string>();
+  controller->relays_ = json.at("relays").get<std::string>();
+  controller->edge_ = json.at("edge").get<std::string>();
+  controller->pki_dir_ = pki;
   if (!json.at("metrics").is_null()) controller->metrics_ = json.at("metrics").get<std::string>();
   return controller;
 }
@@ -65,8 +76,10 @@ localmesh::MetricSamples ControllerProcess::scrape() const {
   return localmesh::parsePrometheusText(*text);
 }
 
-CtlResult runCtl(const TempDir& dir, const std::string& address, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {binary("overlinectl"), "--controller", address};
+CtlResult runCtl(const TempDir& dir, const std::string& address, const std::vector<std::string>& args,
+                 const std::string& operator_name) {
+  std::vector<std::string> argv = {binary("overlinectl"), "--controller", address, "--pki-dir", pkiDir(dir),
+                                   "--operator", operator_name};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string err_path = dir.file("overlinectl.stderr");
   fs::remove(err_path);

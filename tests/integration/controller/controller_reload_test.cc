@@ -57,7 +57,7 @@ TEST_CASE("SIGHUP applies log level and route timing in the running controller")
   const pid_t pid = controller->process().pid();
 
   // At info, a route publication is not logged (it is a debug line).
-  provision(dir, controller->address(), "1");
+  provision(dir, controller->adminAddress(), "1");
   REQUIRE(waitFor([&] { return computations(*controller) >= 2; }, 5s));  // start-up + provisioning
   CHECK(countLines(log, "msg=\"routes published\"") == 0);
   // Every 60 s: no periodic computation during this test unless the reload changes it.
@@ -75,7 +75,7 @@ TEST_CASE("SIGHUP applies log level and route timing in the running controller")
   // The 100 ms interval: about ten computations a second now.
   REQUIRE(waitFor([&] { return computations(*controller) >= before + 5; }, 5s));
   // Debug lines appear: the next publication is logged.
-  provision(dir, controller->address(), "2");
+  provision(dir, controller->adminAddress(), "2");
   REQUIRE(waitFor([&] { return countLines(log, "level=debug") > 0 && countLines(log, "msg=\"routes published\"") > 0; },
                   5s));
 
@@ -95,7 +95,7 @@ TEST_CASE("SIGHUP applies log level and route timing in the running controller")
   // Same process, still serving.
   CHECK(controller->process().running());
   CHECK(controller->process().pid() == pid);
-  const auto nodes = runCtl(dir, controller->address(), {"nodes"});
+  const auto nodes = runCtl(dir, controller->adminAddress(), {"nodes"});
   CHECK(nodes.exit_code == 0);
   CHECK(nodes.out.size() >= 3);  // header + the two nodes
 }

@@ -8,6 +8,8 @@
 
 #include <csignal>
 
+#include "common/tls/grpc_tls.h"
+#include "common/tls/pki.h"
 #include "common/token/join_token.h"
 #include "overline/v1/edge.grpc.pb.h"
 #include "tests/integration/controller/controller_harness.h"
@@ -33,9 +35,9 @@ void provisionDiamond(const TempDir& dir, const std::string& address) {
 
 // 1 -10ms- 2 -10ms- 4 and 1 -20ms- 3 -20ms- 4.
 struct Diamond {
-  explicit Diamond(const std::string& address) {
+  explicit Diamond(const ControllerProcess& controller) {
     for (NodeId id = 1; id <= 4; ++id) {
-      relays.push_back(std::make_unique<FakeRelay>(address, id));
+      relays.push_back(std::make_unique<FakeRelay>(controller, id));
       const v1::HelloAck ack = relays.back()->hello();
       INFO(ack.reason());
       REQUIRE(ack.accepted());
@@ -72,8 +74,8 @@ bool hasEvent(const std::vector<nlohmann::json>& events, const std::string& type
 TEST_CASE("relays get versioned route tables that follow link reports and drains") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig);
-  provisionDiamond(dir, controller->address());
-  Diamond mesh(controller->address());
+  provisionDiamond(dir, controller->adminAddress());
+  Diamond mesh(*controller);
 
   const auto first = mesh.relay(1).waitForTable(via(4, 2), 5s);
   REQUIRE(first);
@@ -89,7 +91,7 @@ TEST_CASE("relays get versioned route tables that follow link reports and drains
   mesh.relay(1).report({{2, 10}, {3, 20}});
   const auto back = mesh.relay(1).waitForTable(via(4, 2, rerouted->version()), 5s);
   REQUIRE(back);
-  const auto drained = runCtl(dir, controller->address(), {"drain", "2"});
+  const auto drained = runCtl(dir, controller->adminAddress(), {"drain", "2"});
   REQUIRE(drained.exit_code == 0);
   CHECK(drained.out == std::vector<std::string>{"node 2 drained"});
   const auto around = mesh.relay(1).waitForTable(via(4, 3, back->version()), 5s);
@@ -98,7 +100,7 @@ TEST_CASE("relays get versioned route tables that follow link reports and drains
   // A drained node is still a destination.
   CHECK(hopsTo(*around, 2).first != kNoNode);
 
-  const auto events = eventsOf(dir, controller->address());
+  const auto events = eventsOf(dir, controller->adminAddress());
   CHECK(hasEvent(events, "EVENT_TYPE_LINK_DOWN", 1));
   CHECK(hasEvent(events, "EVENT_TYPE_FAILOVER", 1));
   CHECK(hasEvent(events, "EVENT_TYPE_LINK_UP", 1));
@@ -106,7 +108,7 @@ TEST_CASE("relays get versioned route tables that follow link reports and drains
   CHECK(hasEvent(events, "EVENT_TYPE_REROUTE", 1));
   for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].at("sequence") == std::to_string(i + 1));
 
-  const auto nodes = runCtl(dir, controller->address(), {"nodes", "--json"});
+  const auto nodes = runCtl(dir, controller->adminAddress(), {"nodes", "--json"});
   REQUIRE(nodes.exit_code == 0);
   std::string text;
   for (const auto& line : nodes.out) text += line + "\n";
@@ -121,7 +123,7 @@ TEST_CASE("relays get versioned route tables that follow link reports and drains
 TEST_CASE("a relay that is not provisioned, or not as provisioned, is refused with a reason") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig);
-  FakeRelay stranger(controller->address(), 9);
+  FakeRelay stranger(*controller, 9);
   const v1::HelloAck refused = stranger.hello();
   CHECK_FALSE(refused.accepted());
   CHECK(refused.reason() == "node 9 is not provisioned");
@@ -129,8 +131,8 @@ TEST_CASE("a relay that is not provisioned, or not as provisioned, is refused wi
   REQUIRE(end);
   CHECK(end->error_code() == grpc::StatusCode::NOT_FOUND);
 
-  provisionDiamond(dir, controller->address());
-  FakeRelay one_line(controller->address(), 1, "eu", 1);
+  provisionDiamond(dir, controller->adminAddress());
+  FakeRelay one_line(*controller, 1, "eu", 1);
   CHECK(one_line.hello().reason() == "lines [a] differ from the provisioned [a, b]");
   CHECK(one_line.waitForEnd(5s)->error_code() == grpc::StatusCode::FAILED_PRECONDITION);
 }
@@ -138,12 +140,12 @@ TEST_CASE("a relay that is not provisioned, or not as provisioned, is refused wi
 TEST_CASE("GetPath reflects a degraded link after a report") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig);
-  provisionDiamond(dir, controller->address());
-  Diamond mesh(controller->address());
+  provisionDiamond(dir, controller->adminAddress());
+  Diamond mesh(*controller);
   REQUIRE(mesh.relay(1).waitForTable(via(4, 2), 5s));
 
   const auto path = [&] {
-    const auto result = runCtl(dir, controller->address(), {"path", "1", "4", "--json"});
+    const auto result = runCtl(dir, controller->adminAddress(), {"path", "1", "4", "--json"});
     REQUIRE(result.exit_code == 0);
     std::string text;
     for (const auto& line : result.out) text += line + "\n";
@@ -163,7 +165,7 @@ TEST_CASE("GetPath reflects a degraded link after a report") {
   CHECK(after.at("backup").at("hops")[0].at("state") == "LINK_STATE_DEGRADED");
   CHECK(after.at("backup").at("hops")[0].at("loss") == Approx(0.3));
 
-  const auto human = runCtl(dir, controller->address(), {"path", "1", "4"});
+  const auto human = runCtl(dir, controller->adminAddress(), {"path", "1", "4"});
   REQUIRE(human.exit_code == 0);
   REQUIRE(human.out.size() >= 2);
   CHECK(human.out[1].starts_with("primary: 1 -> 3 -> 4"));
@@ -172,10 +174,10 @@ TEST_CASE("GetPath reflects a degraded link after a report") {
 TEST_CASE("a controller killed with -9 loses nothing acknowledged and never reuses a route version") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig);
-  provisionDiamond(dir, controller->address());
+  provisionDiamond(dir, controller->adminAddress());
   std::uint64_t highest = 0;
   {
-    Diamond mesh(controller->address());
+    Diamond mesh(*controller);
     REQUIRE(mesh.relay(1).waitForTable(via(4, 2), 5s));
     mesh.relay(1).report({{2, 10, v1::LINK_STATE_DOWN, 1.0}, {3, 20}});
     const auto down = mesh.relay(1).waitForTable(via(4, 3, 1), 5s);
@@ -184,12 +186,12 @@ TEST_CASE("a controller killed with -9 loses nothing acknowledged and never reus
     const auto up = mesh.relay(1).waitForTable(via(4, 2, down->version()), 5s);
     REQUIRE(up);
     // Acknowledged just before the kill: 3 no longer carries node 1's backup.
-    REQUIRE(runCtl(dir, controller->address(), {"drain", "3"}).exit_code == 0);
+    REQUIRE(runCtl(dir, controller->adminAddress(), {"drain", "3"}).exit_code == 0);
     REQUIRE(mesh.relay(1).waitForTable(
         [&](const v1::RouteTable& t) { return t.version() > up->version() && hopsTo(t, 4).second == kNoNode; },
         5s));
     for (NodeId id = 1; id <= 4; ++id) highest = std::max(highest, mesh.relay(id).highestVersion());
-    const auto events_before = eventsOf(dir, controller->address());
+    const auto events_before = eventsOf(dir, controller->adminAddress());
     REQUIRE_FALSE(events_before.empty());
 
     controller->process().signal(SIGKILL);
@@ -197,18 +199,18 @@ TEST_CASE("a controller killed with -9 loses nothing acknowledged and never reus
     for (NodeId id = 1; id <= 4; ++id) CHECK(mesh.relay(id).waitForEnd(5s));
 
     controller = ControllerProcess::start(dir, kConfig);
-    const auto events_after = eventsOf(dir, controller->address());
+    const auto events_after = eventsOf(dir, controller->adminAddress());
     REQUIRE(events_after.size() >= events_before.size());
     for (std::size_t i = 0; i < events_before.size(); ++i) CHECK(events_after[i] == events_before[i]);
   }
-  const auto nodes = runCtl(dir, controller->address(), {"nodes", "--json"});
+  const auto nodes = runCtl(dir, controller->adminAddress(), {"nodes", "--json"});
   std::string text;
   for (const auto& line : nodes.out) text += line + "\n";
   const auto json = nlohmann::json::parse(text);
   REQUIRE(json.at("nodes").size() == 4);
   CHECK(json.at("nodes")[2].at("drained") == true);
 
-  Diamond mesh(controller->address());
+  Diamond mesh(*controller);
   const auto table = mesh.relay(1).waitForTable([](const v1::RouteTable&) { return true; }, 5s);
   REQUIRE(table);
   CHECK(table->version() > highest);
@@ -222,8 +224,8 @@ TEST_CASE("a controller killed with -9 loses nothing acknowledged and never reus
 TEST_CASE("the controller's metrics count relays, reports, computations and pushes") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig, ControllerProcess::Metrics::kOn);
-  provisionDiamond(dir, controller->address());
-  Diamond mesh(controller->address());
+  provisionDiamond(dir, controller->adminAddress());
+  Diamond mesh(*controller);
   REQUIRE(mesh.relay(1).waitForTable(via(4, 2), 5s));
   for (NodeId id = 2; id <= 4; ++id) {
     REQUIRE(mesh.relay(id).waitForTable([](const v1::RouteTable&) { return true; }, 5s));
@@ -247,11 +249,14 @@ TEST_CASE("the controller's metrics count relays, reports, computations and push
 TEST_CASE("edge allocation offers connected relays with one token bound to them and the observed address") {
   TempDir dir;
   auto controller = ControllerProcess::start(dir, kConfig);
-  provisionDiamond(dir, controller->address());
-  Diamond mesh(controller->address());
-  REQUIRE(runCtl(dir, controller->address(), {"drain", "1"}).exit_code == 0);
+  provisionDiamond(dir, controller->adminAddress());
+  Diamond mesh(*controller);
+  REQUIRE(runCtl(dir, controller->adminAddress(), {"drain", "1"}).exit_code == 0);
 
-  auto edge = v1::Edge::NewStub(grpc::CreateChannel(controller->address(), grpc::InsecureChannelCredentials()));
+  const auto trust = tls::loadTrust(controller->pkiDir() + "/ca.pem");
+  REQUIRE(trust.ok());
+  auto edge = v1::Edge::NewStub(
+      tls::serverVerifiedChannel(controller->edgeAddress(), trust.value(), tls::kControllerServerName));
   v1::AllocateEdgeRequest request;
   request.add_roles(v1::JOIN_ROLE_SUBSCRIBE);
   request.mutable_scope()->set_prefix_bits(64);

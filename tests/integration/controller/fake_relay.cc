@@ -2,13 +2,40 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
+#include "common/tls/grpc_tls.h"
+#include "common/tls/pki.h"
+
 namespace overline::controller::testing {
 
-FakeRelay::FakeRelay(const std::string& controller_address, NodeId id, std::string region, std::size_t lines)
+namespace {
+
+std::shared_ptr<grpc::Channel> relayChannel(const ControllerProcess& controller, NodeId node) {
+  const std::string& pki = controller.pkiDir();
+  const tls::PeerIdentity identity{tls::PeerRole::kRelay, node, ""};
+  const std::string stem = pki + "/" + tls::fileStem(identity);
+  const std::int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!std::filesystem::exists(stem + ".pem")) {
+    const auto issued = tls::issueCertificate(pki, {identity, tls::validFor(now_s, 1), {}});
+    INFO((issued ? "" : issued.error()));
+    REQUIRE(issued.ok());
+  }
+  const auto files = tls::loadIdentity(pki + "/ca.pem", stem + ".pem", stem + ".key", now_s);
+  INFO((files ? "" : files.error()));
+  REQUIRE(files.ok());
+  return tls::mutualTlsChannel(controller.relaysAddress(), files.value(), tls::kControllerServerName);
+}
+
+}  // namespace
+
+FakeRelay::FakeRelay(const ControllerProcess& controller, NodeId id, std::string region, std::size_t lines,
+                     NodeId certificate_node)
     : id_(id),
       region_(std::move(region)),
       lines_(lines),
-      stub_(v1::RelaySession::NewStub(grpc::CreateChannel(controller_address, grpc::InsecureChannelCredentials()))),
+      stub_(v1::RelaySession::NewStub(relayChannel(controller, certificate_node == kNoNode ? id : certificate_node))),
       stream_(stub_->Session(&context_)),
       reader_([this] { readLoop(); }) {}
 
@@ -81,6 +108,23 @@ std::optional<v1::RouteTable> FakeRelay::waitForTable(const std::function<bool(c
     for (; checked < received_.size(); ++checked) {
       if (received_[checked].has_route_table() && accept(received_[checked].route_table())) {
         found = received_[checked].route_table();
+        return true;
+      }
+    }
+    return end_.has_value();
+  });
+  return found;
+}
+
+bool FakeRelay::waitForPeers(const std::function<bool(const v1::PeerList&)>& accept,
+                             std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  std::size_t checked = 0;
+  bool found = false;
+  changed_.wait_for(lock, timeout, [&] {
+    for (; checked < received_.size(); ++checked) {
+      if (received_[checked].has_peer_list() && accept(received_[checked].peer_list())) {
+        found = true;
         return true;
       }
     }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/types.h"
+#include "tests/integration/controller/controller_harness.h"
 #include "overline/v1/relay_session.grpc.pb.h"
 
 namespace overline::controller::testing {
@@ -30,9 +31,13 @@ struct FakeLink {
 
 class FakeRelay {
  public:
-  // Opens the session; hello() sends the first message. Lines are named
-  // a, b, ... with addresses 127.0.<id>.<line+1>:<4000+id>.
-  FakeRelay(const std::string& controller_address, NodeId id, std::string region = "eu", std::size_t lines = 2);
+  // Opens the session to `controller`'s relays listener over mutual TLS
+  // with relay `certificate_node`'s certificate (kNoNode: `id`'s), issued
+  // into the controller's PKI on first use; hello() sends the first
+  // message. Lines are named a, b, ... with addresses
+  // 127.0.<id>.<line+1>:<4000+id>.
+  FakeRelay(const ControllerProcess& controller, NodeId id, std::string region = "eu", std::size_t lines = 2,
+            NodeId certificate_node = kNoNode);
   ~FakeRelay();
   FakeRelay(const FakeRelay&) = delete;
   FakeRelay& operator=(const FakeRelay&) = delete;
@@ -45,6 +50,8 @@ class FakeRelay {
   // Waits until a pushed RouteTable satisfies `accept`; returns it.
   std::optional<v1::RouteTable> waitForTable(const std::function<bool(const v1::RouteTable&)>& accept,
                                              std::chrono::milliseconds timeout);
+  // Waits until a pushed PeerList satisfies `accept`.
+  bool waitForPeers(const std::function<bool(const v1::PeerList&)>& accept, std::chrono::milliseconds timeout);
   // Highest route version received so far (0: none).
   std::uint64_t highestVersion() const;
   // Waits until the controller ends the stream; returns its status.

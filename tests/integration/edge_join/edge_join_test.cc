@@ -70,6 +70,12 @@ struct RunningRelay {
   std::string metrics_url;  // http://IP:PORT/metrics
 };
 
+std::string readFile(const std::string& path) {
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  return text.str();
+}
+
 std::optional<nlohmann::json> readJsonFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
@@ -83,12 +89,13 @@ std::optional<nlohmann::json> readJsonFile(const std::string& path) {
 // Starts a one-line relay on 127.0.<node>.1 that requires join tokens and
 // keeps a session with the controller; waits for its ready file.
 RunningRelay startRelay(const TempDir& dir, NodeId node, const std::string& region, const Endpoint& controller) {
+  const std::string pki = lm::pkiDirOf(dir.path);
   const std::string base = dir.path + "/relay" + std::to_string(node);
   std::ofstream(base + ".yaml") << "node_id: " << node << "\nregion: " << region
                                 << "\nlines:\n  - {name: a, bind: \"127.0." << node << ".1:0\"}\n"
                                 << "metrics: {listen: \"127.0.0.1:0\"}\n"
-                                << "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n"
-                                << "controller: {addresses: [\"" << controller.toString() << "\"]}\n"
+                                << "controller:\n  addresses: [\"" << controller.toString() << "\"]\n"
+                                << lm::relayTlsYaml(pki, node)
                                 << "join: {key_hex: \"" << kKeyHex << "\", require_token: true}\n";
   std::string error;
   auto process = lm::ChildProcess::start(
@@ -173,18 +180,22 @@ TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs w
   auto controller = lm::startController(kBinDir, dir.path, kKeyHex);
   INFO((controller ? std::string() : controller.error()));
   REQUIRE(controller);
-  const Endpoint grpc = controller.value().grpc;
+  const Endpoint grpc = controller.value().ports.relays;
+  const Endpoint admin = controller.value().ports.admin;
+  const Endpoint edge = controller.value().ports.edge;
+  const std::string ca_pem = readFile(controller.value().pki_dir + "/ca.pem");
   // Provisioned before the relays start, so their first hello is accepted;
   // port 0: the controller learns the bound port from the relay's hello.
-  REQUIRE(lm::provisionNode(kBinDir, dir.path, grpc, 1, "eu", {{"a", "127.0.1.1:0", "isp-a"}}, 1'000'000'000));
-  REQUIRE(lm::provisionNode(kBinDir, dir.path, grpc, 2, "us", {{"a", "127.0.2.1:0", "isp-a"}}, 1'000'000'000));
+  REQUIRE(lm::provisionNode(kBinDir, dir.path, admin, 1, "eu", {{"a", "127.0.1.1:0", "isp-a"}}, 1'000'000'000));
+  REQUIRE(lm::provisionNode(kBinDir, dir.path, admin, 2, "us", {{"a", "127.0.2.1:0", "isp-a"}}, 1'000'000'000));
   RunningRelay eu = startRelay(dir, 1, "eu", grpc);
   RunningRelay us = startRelay(dir, 2, "us", grpc);
 
   // Both relays connected: the allocation offers both, at their bound lines,
   // with one token that names both.
   sdk::EdgeAllocationRequest request;
-  request.controller = grpc;
+  request.controller = edge;
+  request.controller_ca_pem = ca_pem;
   request.subscribe = true;
   request.region_hint = "us";
   std::vector<sdk::AllocatedEdge> edges;
@@ -219,7 +230,8 @@ TEST_CASE("Clients join through the controller with tokens; relays drop HELLOs w
 
   SECTION("overline-subscribe --controller --region joins a relay of that region") {
     std::string error;
-    auto subscriber = lm::ChildProcess::start({kBinDir + "/overline-subscribe", "--controller", grpc.toString(),
+    auto subscriber = lm::ChildProcess::start({kBinDir + "/overline-subscribe", "--controller", edge.toString(),
+                                               "--controller-ca", controller.value().pki_dir + "/ca.pem",
                                                "--region", "us", "--stream", "2:1", "--duration-s", "30"},
                                               dir.path + "/subscribe.log", &error);
     REQUIRE(subscriber.has_value());
@@ -261,19 +273,24 @@ TEST_CASE("A client joined through the controller renews its token: the session 
   // 11 s tokens: the tool renews when 10 s are left, i.e. about 1 s in.
   constexpr std::int64_t kTtlS = 11;
   auto controller = lm::startController(kBinDir, dir.path, kKeyHex, "", std::chrono::seconds(10),
-                                        Endpoint(0x7f000001, 0), kTtlS);
+                                        lm::ControllerPorts{}, kTtlS);
   INFO((controller ? std::string() : controller.error()));
   REQUIRE(controller);
-  const Endpoint grpc = controller.value().grpc;
-  REQUIRE(lm::provisionNode(kBinDir, dir.path, grpc, 2, "us", {{"a", "127.0.2.1:0", "isp-a"}}, 1'000'000'000));
+  const Endpoint grpc = controller.value().ports.relays;
+  const Endpoint admin = controller.value().ports.admin;
+  const Endpoint edge = controller.value().ports.edge;
+  const std::string ca_pem = readFile(controller.value().pki_dir + "/ca.pem");
+  REQUIRE(lm::provisionNode(kBinDir, dir.path, admin, 2, "us", {{"a", "127.0.2.1:0", "isp-a"}}, 1'000'000'000));
   RunningRelay us = startRelay(dir, 2, "us", grpc);
   sdk::EdgeAllocationRequest request;
-  request.controller = grpc;
+  request.controller = edge;
+  request.controller_ca_pem = ca_pem;
   request.subscribe = true;
   REQUIRE(waitFor([&] { return sdk::allocateEdges(request).ok(); }, kDeadline));
 
   std::string error;
-  auto subscriber = lm::ChildProcess::start({kBinDir + "/overline-subscribe", "--controller", grpc.toString(),
+  auto subscriber = lm::ChildProcess::start({kBinDir + "/overline-subscribe", "--controller", edge.toString(),
+                                             "--controller-ca", controller.value().pki_dir + "/ca.pem",
                                              "--stream", "2:1", "--duration-s", "30"},
                                             dir.path + "/subscribe.log", &error);
   REQUIRE(subscriber.has_value());

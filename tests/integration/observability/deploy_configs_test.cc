@@ -32,10 +32,12 @@ using overline::test::withTestMeshKey;
 
 TEST_CASE("deploy/mesh-3region configs load and describe a 3-region dual-line mesh") {
   REQUIRE(fs::is_directory(kDir));
-  const auto controller = overline::controller::loadControllerConfig((kDir / "controller.yaml").string());
+  const auto controller =
+      overline::controller::parseControllerConfig(withTestMeshKey((kDir / "controller.yaml").string()));
   INFO("controller.yaml: " << (controller ? std::string() : controller.error()));
   REQUIRE(controller.ok());
-  const std::string controller_address = controller.value().listen.toString();
+  const std::string controller_address = controller.value().listen.relays.toString();
+  CHECK(controller.value().listen.admin.toString() == "127.0.0.1:7400");
 
   std::set<std::uint32_t> node_ids;
   std::map<std::string, int> relays_per_region;

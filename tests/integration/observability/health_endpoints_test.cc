@@ -52,14 +52,18 @@ struct RelayProcess {
 // Starts relay kNode with one line; with `controller` set, under that
 // controller (which need not be up).
 RelayProcess startRelay(const TempDir& dir, const std::optional<Endpoint>& controller) {
+  // Keys come from the controller when there is one, else from the config.
   const std::string base = dir.file("relay");
   std::ofstream config(base + ".yaml");
   config << "node_id: " << kNode << "\nregion: eu\nlines:\n  - {name: a, bind: \"127.0.0.1:0\"}\n"
-         << "metrics: {listen: \"127.0.0.1:0\"}\n"
-         << "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n";
+         << "metrics: {listen: \"127.0.0.1:0\"}\n";
   if (controller) {
     config << "controller:\n  addresses: [\"" << controller->toString() << "\"]\n"
-           << "  report_interval_ms: 200\n  backoff_initial_ms: 50\n  backoff_max_ms: 200\n";
+           << "  report_interval_ms: 200\n  backoff_initial_ms: 50\n  backoff_max_ms: 200\n"
+           << localmesh::relayTlsYaml(localmesh::pkiDirOf(dir.path()), kNode);
+  } else {
+    config << "auth: {mesh_keys: [{epoch: 1, secret_hex: "
+              "\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n";
   }
   config.close();
   RelayProcess relay;
@@ -75,9 +79,9 @@ RelayProcess startRelay(const TempDir& dir, const std::optional<Endpoint>& contr
   return relay;
 }
 
-localmesh::RunningController startController(const TempDir& dir, const Endpoint& listen = Endpoint(0x7f000001, 0)) {
+localmesh::RunningController startController(const TempDir& dir, const localmesh::ControllerPorts& ports = {}) {
   auto controller = localmesh::startController(OVERLINE_BIN_DIR, dir.path(), kTokenKeyHex,
-                                               "relays: {report_interval_ms: 200}\n", 10s, listen);
+                                               "relays: {report_interval_ms: 200}\n", 10s, ports);
   INFO((controller ? std::string() : controller.error()));
   REQUIRE(controller.ok());
   return std::move(controller.value());
@@ -124,8 +128,8 @@ TEST_CASE("relay readiness follows its controller: never connected, connected, h
   // Provision the node, then take the controller away: its port is where the
   // relay's config points, and nothing listens there.
   std::optional<localmesh::RunningController> controller = startController(dir);
-  const Endpoint grpc = controller->grpc;
-  const auto provisioned = localmesh::provisionNode(OVERLINE_BIN_DIR, dir.path(), grpc, kNode, "eu",
+  const localmesh::ControllerPorts ports = controller->ports;
+  const auto provisioned = localmesh::provisionNode(OVERLINE_BIN_DIR, dir.path(), ports.admin, kNode, "eu",
                                                     {{"a", "127.0.0.1:0", ""}}, 1'000'000'000);
   INFO((provisioned ? std::string() : provisioned.error()));
   REQUIRE(provisioned.ok());
@@ -141,7 +145,7 @@ TEST_CASE("relay readiness follows its controller: never connected, connected, h
   }
   kill(controller);
 
-  RelayProcess relay = startRelay(dir, grpc);
+  RelayProcess relay = startRelay(dir, ports.relays);
   CHECK(relay.status("/readyz") == 503);
   CHECK(relay.readyzBody() == kNotReadyNoTables);
   CHECK(relay.status("/healthz") == 200);
@@ -149,7 +153,7 @@ TEST_CASE("relay readiness follows its controller: never connected, connected, h
 
   // The controller comes back on the same store and port: the session comes
   // up and brings the node's first route table.
-  controller = startController(dir, grpc);
+  controller = startController(dir, ports);
   CHECK(waitFor([&] { return relay.status("/readyz") == 200; }, 15s));
   REQUIRE(waitFor([&] { return relay.metric("overline_relay_route_tables_applied_total") >= 1; }, 15s));
   CHECK(relay.metric("overline_relay_controller_connected") == 1);
@@ -162,7 +166,7 @@ TEST_CASE("relay readiness follows its controller: never connected, connected, h
   CHECK(relay.status("/healthz") == 200);
 
   // Draining (SIGTERM with the session up): not ready until it exits.
-  controller = startController(dir, grpc);
+  controller = startController(dir, ports);
   REQUIRE(waitFor([&] { return relay.metric("overline_relay_controller_connected") == 1; }, 15s));
   relay.process->signal(SIGTERM);
   std::string drained_body;

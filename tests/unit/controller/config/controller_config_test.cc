@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "tests/shipped_configs.h"
 #include "tests/unit/controller/temp_dir.h"
 #include "tests/unit/controller/test_pki.h"
 
@@ -129,6 +130,14 @@ TEST_CASE("errors are one line naming the key") {
   CHECK(parseError("db_path: x\n" + token + "log_level: loud\n") ==
         "log_level: expected one of trace|debug|info|warn|error, got \"loud\"");
   CHECK(parseError("db_path: [unclosed\n").starts_with("line "));
+}
+
+TEST_CASE("the shipped example configs are valid") {
+  for (const char* file : {"/deploy/controller.example.yaml", "/deploy/mesh-3region/controller.yaml"}) {
+    const auto config = parseControllerConfig(overline::test::withTestMeshKey(std::string(OVERLINE_SOURCE_DIR) + file));
+    INFO(file << ": " << (config ? std::string() : config.error()));
+    CHECK(config.ok());
+  }
 }
 
 TEST_CASE("tls errors name the key and the file") {

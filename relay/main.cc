@@ -17,7 +17,9 @@
 // a controller, or with its session down, SIGTERM stops at once too.
 //
 // SIGHUP re-reads the config file and applies log_level, probing (all but
-// loss_window) and join at once, streams and links untouched; any other
+// loss_window), join and auth's mesh keys at once, streams and links
+// untouched, and controller.tls (files read again) to the next connection
+// to the controller; any other
 // changed key keeps its running value with a warning naming it
 // (relay/config/config_reload.h). A bad file is logged as its one-line error
 // and the relay runs on. (--log-level, when given, still wins over the file.)
@@ -124,7 +126,8 @@ HelloInfo helloInfo(const RelayProcessConfig& config, const RelayIo& io, const C
 
 // Re-reads the config file (SIGHUP) and applies what can change at run
 // time to `running`, the core and the I/O. Loop thread.
-void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore& core, RelayIo& io) {
+void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore& core, RelayIo& io,
+                  ControlSession* control_session) {
   auto loaded = loadRelayProcessConfig(options.config_path);
   if (!loaded) {
     logEvent(spdlog::level::err, "config reload failed; running on the previous config",
@@ -146,6 +149,13 @@ void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore
   if (!(plan.config.core.join == running.core.join)) core.setJoinPolicy(plan.config.core.join);
   if (!(plan.config.core.auth.mesh_keys == running.core.auth.mesh_keys)) {
     core.setMeshKeys(plan.config.core.auth.mesh_keys);
+  }
+  if (control_session != nullptr && plan.config.controller && running.controller &&
+      !(plan.config.controller->tls == running.controller->tls)) {
+    control_session->setTls(plan.config.controller->tls);  // the next connection uses it
+    logEvent(spdlog::level::info, "controller TLS files re-read; the next connection uses them",
+             {{"certificate", plan.config.controller->tls.files.cert_file},
+              {"not_after_unix_s", plan.config.controller->tls.files.not_after_unix_s}});
   }
   std::string applied;
   for (const std::string& key : plan.applied) applied += (applied.empty() ? "" : ",") + key;
@@ -211,6 +221,10 @@ int run(RelayProcessConfig config, const Options& options) {
   if (control_session) {
     spdlog::info("controller at {} (first of {})", config.controller->addresses.front(),
                  config.controller->addresses.size());
+    logEvent(spdlog::level::info, "controller mutual TLS",
+             {{"certificate", config.controller->tls.files.cert_file},
+              {"not_after_unix_s", config.controller->tls.files.not_after_unix_s},
+              {"server_name", config.controller->tls.server_name}});
     control_session->start();
     control_bridge->start(*control_session);
   }
@@ -272,7 +286,7 @@ int run(RelayProcessConfig config, const Options& options) {
       2);
   // `config` is only read by the handlers above and below, on this thread;
   // reloads replace its changeable keys.
-  hangup.emplace(uv_loop, [&] { reloadConfig(options, config, core, relay_io); });
+  hangup.emplace(uv_loop, [&] { reloadConfig(options, config, core, relay_io, control_session.get()); });
 
   if (!options.ready_file.empty()) {
     if (auto error =

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::uint64_t kMaxEpoch = 0xffffffffu;
 constexpr std::uint64_t kMaxUnixSeconds = 253402300799;  // 9999-12-31
-constexpr std::size_t kMaxMeshKeys = 8;
+constexpr std::size_t kMaxMeshKeys = kMaxKeyEpochs;
 
 // A secret as hex digits, >= kMinMeshSecretBytes bytes.
 std::optional<std::vector<std::uint8_t>> readSecret(const config::MapReader& key, config::ErrorLatch& errors) {
@@ -53,7 +53,8 @@ std::optional<std::vector<std::uint8_t>> readSecret(const config::MapReader& key
 
 }  // namespace
 
-void readAuthSection(config::MapReader& root, AuthConfig& out, config::ErrorLatch& errors) {
+void readAuthSection(config::MapReader& root, bool controller_configured, AuthConfig& out,
+                     config::ErrorLatch& errors) {
   bool lab_mode = false;
   if (root.has("insecure_lab_mode")) {
     const YAML::Node value = root.get("insecure_lab_mode");
@@ -66,9 +67,11 @@ void readAuthSection(config::MapReader& root, AuthConfig& out, config::ErrorLatc
   }
   out.insecure_lab_mode = lab_mode;
   if (!root.has("auth")) {
-    if (!lab_mode) {
+    // With a controller and no lab mode, every key comes from the controller.
+    if (!lab_mode && !controller_configured) {
       errors.fail("auth", "missing: relay-to-relay packets must be authenticated; give auth.mesh_keys (the "
-                          "same on every relay), or insecure_lab_mode: true for a lab");
+                          "same on every relay), a controller section (it pushes the keys), or "
+                          "insecure_lab_mode: true for a lab");
     }
     return;
   }

@@ -7,9 +7,12 @@
 
 namespace overline::relay {
 
-// Reads root's `auth:` and `insecure_lab_mode:` into `out`. Exactly one of
-// them must be given: a relay never runs unauthenticated by omission.
+// Reads root's `auth:` and `insecure_lab_mode:` into `out`. Not both: lab
+// mode contradicts keys. Neither is allowed only with a controller
+// (`controller_configured`), which then pushes every pair key; without
+// one, a relay never runs unauthenticated by omission.
 // Errors latch "auth.mesh_keys[0].secret_hex: <problem>" and the like.
-void readAuthSection(config::MapReader& root, AuthConfig& out, config::ErrorLatch& errors);
+void readAuthSection(config::MapReader& root, bool controller_configured, AuthConfig& out,
+                     config::ErrorLatch& errors);
 
 }  // namespace overline::relay

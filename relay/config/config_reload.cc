@@ -26,7 +26,17 @@ ReloadPlan planReload(const RelayProcessConfig& running, const RelayProcessConfi
   keep(loaded.core.failover == running.core.failover, "failover");
   keep(loaded.core.recovery == running.core.recovery, "recovery");
   keep(loaded.metrics_listen == running.metrics_listen, "metrics");
-  keep(loaded.controller == running.controller, "controller");
+  // controller.tls applies to the next connection; the rest of the section
+  // is bound to the running session.
+  const auto without_tls = [](std::optional<ControllerClientConfig> controller) {
+    if (controller) controller->tls = {};
+    return controller;
+  };
+  keep(without_tls(loaded.controller) == without_tls(running.controller), "controller");
+  if (loaded.controller && running.controller && !(loaded.controller->tls == running.controller->tls)) {
+    plan.config.controller->tls = loaded.controller->tls;
+    plan.applied.emplace_back("controller.tls");
+  }
   keep(loaded.socket_buffer_bytes == running.socket_buffer_bytes, "socket_buffer_bytes");
 
   if (loaded.log_level != running.log_level) {
@@ -42,11 +52,18 @@ ReloadPlan planReload(const RelayProcessConfig& running, const RelayProcessConfi
     plan.config.core.probing = probing;
     plan.applied.emplace_back("probing");
   }
-  // Mesh keys change at run time: that is how keys rotate. Lab mode does not.
+  // Mesh keys change at run time: that is how keys rotate. Lab mode does
+  // not, and neither does removing the auth section: neighbours without
+  // pushed keys would be left with no key.
   keep(loaded.core.auth.insecure_lab_mode == running.core.auth.insecure_lab_mode, "insecure_lab_mode");
-  if (!loaded.core.auth.insecure_lab_mode && !(loaded.core.auth.mesh_keys == running.core.auth.mesh_keys)) {
-    plan.config.core.auth.mesh_keys = loaded.core.auth.mesh_keys;
-    plan.applied.emplace_back("auth");
+  if (!loaded.core.auth.insecure_lab_mode && !running.core.auth.insecure_lab_mode &&
+      !(loaded.core.auth.mesh_keys == running.core.auth.mesh_keys)) {
+    if (loaded.core.auth.mesh_keys.empty()) {
+      plan.kept.emplace_back("auth");
+    } else {
+      plan.config.core.auth.mesh_keys = loaded.core.auth.mesh_keys;
+      plan.applied.emplace_back("auth");
+    }
   }
   if (!(loaded.core.join == running.core.join)) {
     plan.config.core.join = loaded.core.join;

@@ -1,5 +1,6 @@
 #include "relay/config/relay_process_config.h"
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -7,6 +8,8 @@
 #include <set>
 
 #include "common/config/yaml_reader.h"
+#include "common/tls/peer_identity.h"
+#include "common/tls/pki.h"
 #include "relay/config/auth_section.h"
 #include "relay/config/join_section.h"
 
@@ -349,11 +352,58 @@ bool isValidHostPort(std::string_view address) {
   return value >= 1 && value <= 65535;
 }
 
+std::int64_t wallClockUnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// `controller.tls`: loads the three files (tls::loadIdentity) and checks the
+// certificate names relay `node_id`. loadIdentity's one-line error starts
+// with the file it is about; the error names that file's key.
+void readControllerTls(const MapReader& section, NodeId node_id, ControllerTlsConfig& out, ErrorLatch& errors) {
+  if (!section.has("tls")) {
+    errors.fail(section.pathOf("tls"), "missing required key (ca_file, cert_file and key_file: the relay's "
+                                       "certificate for mutual TLS; overlinectl pki issues them)");
+    return;
+  }
+  MapReader tls(section.get("tls"), section.pathOf("tls"), {"ca_file", "cert_file", "key_file", "server_name"},
+                errors);
+  const auto ca_file = tls.requiredString("ca_file");
+  const auto cert_file = tls.requiredString("cert_file");
+  const auto key_file = tls.requiredString("key_file");
+  out.server_name = tls.optionalString("server_name", tls::kControllerServerName);
+  if (out.server_name.empty()) errors.fail(tls.pathOf("server_name"), "must not be empty");
+  if (!ca_file || !cert_file || !key_file || errors.failed()) return;
+  auto loaded = tls::loadIdentity(*ca_file, *cert_file, *key_file, wallClockUnixSeconds());
+  if (!loaded) {
+    const std::string& error = loaded.error();
+    const auto about = [&](const std::string& file) { return error.starts_with(file + ":"); };
+    // The certificate first: problems shared with the CA (not issued by it)
+    // start with the certificate's path.
+    const char* key = about(*cert_file) ? "cert_file" : about(*key_file) ? "key_file"
+                                                      : about(*ca_file)  ? "ca_file"
+                                                                         : "cert_file";
+    errors.fail(tls.pathOf(key), error);
+    return;
+  }
+  const tls::PeerIdentity& identity = loaded->identity;
+  if (identity.role != tls::PeerRole::kRelay) {
+    errors.fail(tls.pathOf("cert_file"), *cert_file + ": names " + tls::describe(identity) + ", not a relay");
+    return;
+  }
+  if (identity.node != node_id) {
+    errors.fail(tls.pathOf("cert_file"), *cert_file + ": names " + tls::describe(identity) + ", but node_id is " +
+                                             std::to_string(node_id));
+    return;
+  }
+  out.files = std::move(loaded.value());
+}
+
 void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {
   if (!root.has("controller")) return;
   MapReader section(root.get("controller"), root.pathOf("controller"),
                     {"addresses", "report_interval_ms", "backoff_initial_ms", "backoff_max_ms", "capacity_bps",
-                     "drain_timeout_ms"},
+                     "drain_timeout_ms", "tls"},
                     errors);
   ControllerClientConfig controller;
   if (!section.has("addresses")) {
@@ -386,6 +436,8 @@ void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& 
       section.optionalUnsigned("capacity_bps", 1, kMaxCapacityBps, controller.capacity_bps);
   controller.drain_timeout_ms = static_cast<std::uint32_t>(
       section.optionalUnsigned("drain_timeout_ms", 0, kMaxDrainTimeoutMs, controller.drain_timeout_ms));
+  // Last: it reads files, which an earlier error makes pointless.
+  if (!errors.failed()) readControllerTls(section, out.core.node_id, controller.tls, errors);
   out.controller = std::move(controller);
 }
 
@@ -422,7 +474,12 @@ Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view
   config::readMetricsSection(root, out.metrics_listen, errors);
   readController(root, out, errors);
   readJoinSection(root, out.core.join, errors);
-  readAuthSection(root, out.core.auth, errors);
+  readAuthSection(root, out.controller.has_value(), out.core.auth, errors);
+  if (!errors.failed() && !out.core.auth.insecure_lab_mode && out.core.auth.mesh_keys.empty() &&
+      !out.core.neighbours.empty()) {
+    errors.fail(root.pathOf("neighbours"), "static neighbours need auth.mesh_keys (the controller's keys "
+                                           "come only with its peer list, which replaces them)");
+  }
   out.socket_buffer_bytes = root.optionalUnsigned("socket_buffer_bytes", kMinSocketBufferBytes,
                                                   kMaxSocketBufferBytes, out.socket_buffer_bytes);
   config::readLogLevel(root, out.log_level, errors);

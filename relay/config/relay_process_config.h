@@ -99,6 +99,28 @@
 //                                route transit around it and exits once no
 //                                transit has flowed for 500 ms, or after this
 //                                long; 0 = exit at once; default 10000
+//     tls:                       required; mutual TLS to the controller
+//                                (docs/architecture.md, "Trust"; overlinectl
+//                                pki issues the files). Read and checked at
+//                                load: each parses, the key matches the
+//                                certificate, which chains to the CA, is
+//                                valid now and names relay <node_id>
+//       ca_file: /etc/overline/pki/ca.pem
+//                                required; PEM CA certificate(s) the
+//                                controller's certificate must chain to
+//       cert_file: /etc/overline/pki/relay-1.pem
+//                                required; this relay's PEM certificate
+//                                (URI SAN overline:relay:<node_id>)
+//       key_file: /etc/overline/pki/relay-1.key
+//                                required; its PEM private key
+//       server_name: overline-controller
+//                                optional; the DNS name the controller's
+//                                certificate must carry, whatever address is
+//                                dialled; default overline-controller
+//                                On reload (SIGHUP) the files are read again
+//                                and the next connection uses them (renewal
+//                                without a restart); a live session keeps its
+//                                connection
 //   join:                        optional section; absent = every SDK client
 //                                may join, no token checked (labs only)
 //     key_hex: "00010203..."     exactly one of key_hex and key_file; the
@@ -109,7 +131,11 @@
 //                                loads the key but admits every client
 //                                (while SDKs are being moved to tokens)
 //   auth:                        required unless insecure_lab_mode is true
-//                                (docs/architecture.md, "Trust")
+//                                or a controller is configured (then it
+//                                pushes every pair key with the peer list);
+//                                with both, pushed keys replace the mesh keys
+//                                for the peers they cover. Static neighbours
+//                                need it (docs/architecture.md, "Trust")
 //     mesh_keys:                 1..8 entries; every relay of the mesh has
 //                                the same ones; pair keys derive from them
 //       - epoch: 1               required; 1..4294967295; unique
@@ -121,7 +147,9 @@
 //                                is accepted); default 0 = at once.
 //                                Rotation: deploy/README.md
 //   insecure_lab_mode: false     optional; true runs without auth (nothing
-//                                between relays is authenticated; labs only)
+//                                between relays is authenticated, keys the
+//                                controller pushes are ignored; labs only);
+//                                contradicts an auth section
 //   socket_buffer_bytes: 4194304 optional; SO_RCVBUF and SO_SNDBUF of every
 //                                line socket; 4096..1073741824; default 4 MiB
 //                                (the kernel may cap it: net.core.rmem_max)
@@ -136,6 +164,8 @@
 //   routes[0].next_hop: 7 is not a configured neighbour
 //   probing.down_after_ms: 20 must be greater than interval_ms (20)
 //   node_id: missing required key
+//   controller.tls.cert_file: /etc/overline/pki/relay-7.pem: expired at 2026-11-30T10:00:00Z
+//   controller.tls.cert_file: /etc/overline/pki/relay-8.pem: names relay 8, but node_id is 7
 //   neighbours[0].line: unknown key
 //   line 3, column 5: <YAML syntax error>
 // The loader never throws.
@@ -149,6 +179,7 @@
 
 #include "common/endpoint.h"
 #include "common/result.h"
+#include "common/tls/tls_files.h"
 #include "relay/core/relay_config.h"
 
 namespace overline::relay {
@@ -161,6 +192,21 @@ struct AdvertisedLine {
   friend bool operator==(const AdvertisedLine&, const AdvertisedLine&) = default;
 };
 
+// `controller.tls`: the relay's certificate, key and CA, loaded and checked
+// (they name this relay and are valid at load time).
+struct ControllerTlsConfig {
+  tls::IdentityFiles files;
+  std::string server_name;  // the name the controller's certificate must carry
+
+  // Same paths, same file contents and same server name.
+  friend bool operator==(const ControllerTlsConfig& a, const ControllerTlsConfig& b) {
+    return a.server_name == b.server_name && a.files.ca_file == b.files.ca_file &&
+           a.files.cert_file == b.files.cert_file && a.files.key_file == b.files.key_file &&
+           a.files.ca_pem == b.files.ca_pem && a.files.cert_pem == b.files.cert_pem &&
+           a.files.key_pem == b.files.key_pem;
+  }
+};
+
 // The `controller:` section: how the relay reaches its controller
 // (relay/control/control_session.h).
 struct ControllerClientConfig {
@@ -171,6 +217,7 @@ struct ControllerClientConfig {
   std::uint64_t capacity_bps = 1'000'000'000;
   // Longest graceful drain on SIGTERM (relay/core/drain_monitor.h); 0 = none.
   std::uint32_t drain_timeout_ms = 10'000;
+  ControllerTlsConfig tls;
 
   friend bool operator==(const ControllerClientConfig&, const ControllerClientConfig&) = default;
 };
@@ -188,7 +235,8 @@ struct RelayProcessConfig {
   std::size_t socket_buffer_bytes = 4 * 1024 * 1024;
 };
 
-// Parses and validates YAML text.
+// Parses and validates YAML text. Files it names (controller.tls, secret
+// and key files) are read, and certificates checked against the wall clock.
 Result<RelayProcessConfig, std::string> parseRelayProcessConfig(std::string_view yaml_text);
 
 // Reads `file_path` and parses it. A read failure is "cannot read file: <reason>".

@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "common/process/log_fields.h"
 #include "relay/io/uv_handle.h"
 
 namespace overline::relay {
@@ -58,11 +59,25 @@ void ControlBridge::onSessionChanged(bool connected) {
 }
 
 void ControlBridge::onRouteTable(std::uint64_t version, RouteTablePtr routes) {
-  post([&](Mailbox& m) { m.routes.emplace(version, std::move(routes)); });
+  post([&](Mailbox& m) {
+    const std::optional<std::uint64_t> newest = fence_.newest();
+    switch (fence_.offer(version)) {
+      case RouteFence::Verdict::kApply: m.routes.emplace(version, std::move(routes)); return;
+      case RouteFence::Verdict::kResent: ++m.routes_resent; return;
+      case RouteFence::Verdict::kStale:
+        ++m.routes_ignored;
+        logEvent(spdlog::level::warn, "route table ignored: older than the one this relay runs",
+                 {{"version", version}, {"running_version", newest.value_or(0)}});
+        return;
+    }
+  });
 }
 
-void ControlBridge::onPeerList(std::vector<NeighbourConfig> neighbours) {
-  post([&](Mailbox& m) { m.neighbours = std::move(neighbours); });
+void ControlBridge::onPeerList(std::vector<NeighbourConfig> neighbours, std::uint64_t keys_ignored) {
+  post([&](Mailbox& m) {
+    m.neighbours = std::move(neighbours);
+    m.keys_ignored += keys_ignored;
+  });
 }
 
 void ControlBridge::onReportInterval(std::uint32_t report_interval_ms) {
@@ -82,21 +97,35 @@ void ControlBridge::drain() {
   }
   if (mail.connected) status_.connected = *mail.connected;
   status_.sessions_established += mail.sessions_established;
+  status_.pushed_keys_ignored += mail.keys_ignored;
   if (mail.neighbours) {
-    spdlog::info("peer list applied: {} neighbours", mail.neighbours->size());
-    core_.setNeighbours(std::move(*mail.neighbours));
+    std::vector<NeighbourConfig>& neighbours = *mail.neighbours;
+    std::erase_if(neighbours, [&](const NeighbourConfig& neighbour) {
+      if (core_.canKey(neighbour)) return false;
+      logEvent(spdlog::level::warn,
+               "peer left out: no usable key from the controller and no auth.mesh_keys to derive one",
+               {{"peer", neighbour.node_id}});
+      ++status_.peers_without_key;
+      return true;
+    });
+    spdlog::info("peer list applied: {} neighbours", neighbours.size());
+    core_.setNeighbours(std::move(neighbours));
     ++status_.peer_lists_applied;
   }
   if (mail.routes) {
     auto& [version, routes] = *mail.routes;
-    if (version != status_.route_table_version) {
-      spdlog::info("route table {} applied: {} routes", version, routes->entries.size());
-    }
+    spdlog::info("route table {} applied: {} routes", version, routes->entries.size());
     core_.setRoutes(std::move(routes));
     status_.route_table_version = version;
     status_.route_table_applied_at_us = loopNowUs();
     ++status_.route_tables_applied;
   }
+  if (mail.routes_resent > 0) {
+    // The table in use again: it is current as of now.
+    status_.route_table_applied_at_us = loopNowUs();
+    status_.route_tables_applied += mail.routes_resent;
+  }
+  status_.route_tables_ignored += mail.routes_ignored;
   if (mail.report_interval_ms && *mail.report_interval_ms != report_interval_ms_ && session_ != nullptr) {
     report_interval_ms_ = *mail.report_interval_ms;
     publish_timer_.start(report_interval_ms_);

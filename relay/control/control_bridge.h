@@ -4,9 +4,16 @@
 // The control threads (ControlSession) call its Listener methods; each one
 // stores the update in a mutex-guarded mailbox (route table and peer list as
 // immutable snapshots, latest wins) and wakes the loop with uv_async_send
-// (STYLE rule 4). On the loop thread the bridge then applies them to the
-// core — neighbours first, then routes, so a table may name new peers — and
-// keeps the ControlStatus that /metrics shows. Every report interval it also
+// (STYLE rule 4). Route tables pass a RouteFence first, in arrival order: a
+// table older than the newest taken is ignored, counted and logged at warn
+// with both versions; a resend of the newest is counted as applied but not
+// handed to the core again. On the loop thread the bridge then applies the
+// updates to the core — neighbours first, then routes, so a table may name
+// new peers — and keeps the ControlStatus that /metrics shows. A pushed
+// neighbour without a usable key (none pushed, no mesh keys, auth on) is
+// left out with a warning and counted: the core could not tag packets to
+// it. Nothing is cleared when the session ends: a headless relay keeps its
+// last neighbours, keys and routes. Every report interval it also
 // copies the core's links and gauges into a RelayStateSnapshot and hands it
 // to the session (publishState), so the control threads never read the core.
 
@@ -21,6 +28,7 @@
 #include <vector>
 
 #include "relay/control/control_session.h"
+#include "relay/control/route_fence.h"
 #include "relay/core/relay_core.h"
 #include "relay/io/control_status.h"
 #include "relay/io/repeating_timer.h"
@@ -50,13 +58,16 @@ class ControlBridge final : public ControlSession::Listener {
   // ControlSession::Listener: any thread.
   void onSessionChanged(bool connected) override;
   void onRouteTable(std::uint64_t version, RouteTablePtr routes) override;
-  void onPeerList(std::vector<NeighbourConfig> neighbours) override;
+  void onPeerList(std::vector<NeighbourConfig> neighbours, std::uint64_t keys_ignored) override;
   void onReportInterval(std::uint32_t report_interval_ms) override;
 
  private:
   struct Mailbox {
-    std::optional<std::pair<std::uint64_t, RouteTablePtr>> routes;  // version, table
+    std::optional<std::pair<std::uint64_t, RouteTablePtr>> routes;  // version, table; passed the fence
+    std::uint64_t routes_resent = 0;   // resends of the newest version
+    std::uint64_t routes_ignored = 0;  // stale tables
     std::optional<std::vector<NeighbourConfig>> neighbours;
+    std::uint64_t keys_ignored = 0;
     std::optional<std::uint32_t> report_interval_ms;
     std::optional<bool> connected;      // the latest session state
     std::uint64_t sessions_established = 0;  // accepted hellos since the last drain
@@ -79,7 +90,11 @@ class ControlBridge final : public ControlSession::Listener {
   ControlStatus status_;               // loop thread
 
   std::mutex mutex_;
-  Mailbox mailbox_;  // guarded by mutex_
+  Mailbox mailbox_;   // guarded by mutex_
+  // Judges tables in arrival order, before the mailbox (where the latest
+  // wins) could let an older one replace a newer; guarded by mutex_. It
+  // outlives sessions: a reconnect does not reset the newest version.
+  RouteFence fence_;
 };
 
 }  // namespace overline::relay

@@ -1,5 +1,6 @@
 #include "relay/control/control_messages.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -8,6 +9,47 @@ namespace {
 
 // LineIndex is 8 bits wide.
 constexpr int kMaxNeighbourLines = 256;
+constexpr std::int64_t kMaxUnixSeconds = 253402300799;  // 9999-12-31, as auth.mesh_keys
+
+// Validates `peer`'s pushed keys into `out` (ascending epoch), counting and
+// describing the refused ones in `update`.
+void readKeys(const v1::Peer& peer, std::vector<PairKey>& out, PeerListUpdate& update) {
+  const auto refuse = [&](const std::string& what) {
+    ++update.keys_ignored;
+    if (update.problems.size() < kMaxListedProblems) {
+      update.problems.push_back("peer " + std::to_string(peer.node_id()) + ": " + what + "; ignored");
+    }
+  };
+  std::set<std::uint32_t> epochs;
+  for (const v1::PairKey& key : peer.keys()) {
+    const std::string epoch = "key epoch " + std::to_string(key.epoch());
+    if (key.epoch() == 0) {
+      refuse("key epoch 0 (epochs start at 1)");
+    } else if (key.key().size() != crypto::kKeyBytes) {
+      refuse(epoch + " has " + std::to_string(key.key().size()) + " bytes, not " +
+             std::to_string(crypto::kKeyBytes));
+    } else if (key.activate_at_unix_s() < 0 || key.activate_at_unix_s() > kMaxUnixSeconds) {
+      refuse(epoch + " activates at " + std::to_string(key.activate_at_unix_s()) + ", not a unix time");
+    } else if (!epochs.insert(key.epoch()).second) {
+      refuse(epoch + " appears twice (the first stands)");
+    } else {
+      PairKey pair;
+      pair.epoch = key.epoch();
+      std::copy_n(reinterpret_cast<const std::uint8_t*>(key.key().data()), crypto::kKeyBytes, pair.key.begin());
+      pair.activate_at_unix_us = static_cast<TimeUs>(key.activate_at_unix_s()) * kSecond;
+      out.push_back(pair);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const PairKey& a, const PairKey& b) { return a.epoch < b.epoch; });
+  if (out.size() > kMaxKeyEpochs) {
+    const std::size_t extra = out.size() - kMaxKeyEpochs;
+    for (std::size_t i = 0; i < extra; ++i) {
+      refuse("key epoch " + std::to_string(out[i].epoch) + " is beyond the newest " +
+             std::to_string(kMaxKeyEpochs) + " epochs");
+    }
+    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(extra));
+  }
+}
 
 v1::LinkState toProto(LinkState state) {
   switch (state) {
@@ -70,8 +112,8 @@ RouteTablePtr toRouteTable(const v1::RouteTable& table, NodeId self) {
   return std::make_shared<const RouteTable>(std::move(out));
 }
 
-std::vector<NeighbourConfig> toNeighbours(const v1::PeerList& peers, NodeId self) {
-  std::vector<NeighbourConfig> out;
+PeerListUpdate toNeighbours(const v1::PeerList& peers, NodeId self) {
+  PeerListUpdate update;
   std::set<NodeId> ids;
   std::set<Endpoint> addresses;  // the core tells neighbours apart by source address
   for (const v1::Peer& peer : peers.peers()) {
@@ -85,11 +127,12 @@ std::vector<NeighbourConfig> toNeighbours(const v1::PeerList& peers, NodeId self
       neighbour.lines.push_back(*address);
     }
     if (neighbour.lines.size() != static_cast<std::size_t>(peer.lines().size())) continue;
+    readKeys(peer, neighbour.keys, update);
     ids.insert(neighbour.node_id);
     addresses.insert(neighbour.lines.begin(), neighbour.lines.end());
-    out.push_back(std::move(neighbour));
+    update.neighbours.push_back(std::move(neighbour));
   }
-  return out;
+  return update;
 }
 
 }  // namespace overline::relay

@@ -6,9 +6,36 @@
 #include <utility>
 
 #include "common/process/log_fields.h"
+#include "common/tls/grpc_tls.h"
 #include "overline/v1/relay_session.grpc.pb.h"
 
 namespace overline::relay {
+namespace {
+
+constexpr int kMaxReceiveBytes = 16 << 20;    // a peer list with keys for thousands of peers fits
+constexpr int kKeepaliveTimeMs = 300'000;    // gRPC servers' default minimum ping interval
+constexpr int kKeepaliveTimeoutMs = 20'000;  // also TCP_USER_TIMEOUT: unacknowledged reports end the stream
+
+grpc::ChannelArguments channelArguments() {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  return arguments;
+}
+
+// Logs the keys a peer list's conversion refused, one line each.
+void logRefusedKeys(const PeerListUpdate& update) {
+  for (const std::string& problem : update.problems) {
+    logEvent(spdlog::level::warn, "pushed key refused", {{"problem", problem}});
+  }
+  if (update.keys_ignored > update.problems.size()) {
+    logEvent(spdlog::level::warn, "more pushed keys refused",
+             {{"count", update.keys_ignored - update.problems.size()}});
+  }
+}
+
+}  // namespace
 
 ControlSession::ControlSession(ControllerClientConfig config, HelloInfo hello, std::uint32_t probe_interval_ms,
                                Listener& listener)
@@ -17,6 +44,7 @@ ControlSession::ControlSession(ControllerClientConfig config, HelloInfo hello, s
       probe_interval_ms_(probe_interval_ms),
       listener_(listener),
       jitter_(std::random_device{}()),
+      tls_(config_.tls),
       report_interval_ms_(config_.report_interval_ms) {}
 
 ControlSession::~ControlSession() { stop(); }
@@ -36,6 +64,11 @@ void ControlSession::stop() {
 void ControlSession::publishState(RelayStateSnapshotPtr state) {
   std::lock_guard lock(mutex_);
   state_ = std::move(state);
+}
+
+void ControlSession::setTls(ControllerTlsConfig tls) {
+  std::lock_guard lock(mutex_);
+  tls_ = std::move(tls);
 }
 
 void ControlSession::requestDrain() {
@@ -82,15 +115,18 @@ void ControlSession::run() {
 }
 
 void ControlSession::runSession(const std::string& address, std::string& reason) {
-  const auto stub = v1::RelaySession::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
+  ControllerTlsConfig tls;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     context_ = &context;
     accepted_ = false;
     stream_ended_ = false;
+    tls = tls_;
   }
+  const auto stub =
+      v1::RelaySession::NewStub(tls::mutualTlsChannel(address, tls.files, tls.server_name, channelArguments()));
   const auto stream = stub->Session(&context);
   std::string read_reason;  // written by the reader thread, read after join
   std::thread reader([&] { readLoop(*stream, read_reason); });
@@ -174,9 +210,12 @@ void ControlSession::handle(const v1::ControllerMessage& message, std::string& r
       logEvent(spdlog::level::info, "controller session up", {});
       listener_.onSessionChanged(true);
       return;
-    case v1::ControllerMessage::kPeerList:
-      listener_.onPeerList(toNeighbours(message.peer_list(), hello_.node_id));
+    case v1::ControllerMessage::kPeerList: {
+      PeerListUpdate update = toNeighbours(message.peer_list(), hello_.node_id);
+      logRefusedKeys(update);
+      listener_.onPeerList(std::move(update.neighbours), update.keys_ignored);
       return;
+    }
     case v1::ControllerMessage::kRouteTable:
       listener_.onRouteTable(message.route_table().version(), toRouteTable(message.route_table(), hello_.node_id));
       return;

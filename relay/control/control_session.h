@@ -10,6 +10,15 @@
 // published (publishState, any thread), and updates go out through the
 // Listener, whose implementation (ControlBridge) posts them to the loop.
 //
+// Transport: mutual TLS (common/tls/grpc_tls.h) with controller.tls: the
+// relay presents its certificate and checks the controller's against the
+// CA and server_name. setTls() (a config reload) swaps the files for the
+// next connection. Keepalive pings every 5 minutes (the least gRPC servers
+// accept by default without a GOAWAY for too many pings); their 20 s
+// timeout is also the kernel's TCP_USER_TIMEOUT, so reports that stay
+// unacknowledged for 20 s end the stream and the relay tries the next
+// address. Messages from the controller may be up to 16 MiB.
+//
 // Reconnects: on stream end, error or a rejected hello the session waits a
 // jittered exponential backoff (backoff_initial_ms doubling up to
 // backoff_max_ms; reset by an accepted hello) and tries the next address in
@@ -44,8 +53,11 @@ class ControlSession {
     virtual ~Listener() = default;
     // `connected`: a hello was accepted (true) or that session ended (false).
     virtual void onSessionChanged(bool connected) = 0;
+    // Every table as it arrives; the listener fences (route_fence.h).
     virtual void onRouteTable(std::uint64_t version, RouteTablePtr routes) = 0;
-    virtual void onPeerList(std::vector<NeighbourConfig> neighbours) = 0;
+    // `keys_ignored`: pushed keys refused while converting the list (already
+    // logged by the session).
+    virtual void onPeerList(std::vector<NeighbourConfig> neighbours, std::uint64_t keys_ignored) = 0;
     // The controller's report interval (ms, >= 1); the session already uses it.
     virtual void onReportInterval(std::uint32_t report_interval_ms) = 0;
   };
@@ -63,6 +75,10 @@ class ControlSession {
 
   // Replaces the state the next report is built from. Any thread.
   void publishState(RelayStateSnapshotPtr state);
+  // Replaces the TLS files and server name for the next connection (a
+  // config reload: a renewed certificate); the live stream keeps its own.
+  // Any thread.
+  void setTls(ControllerTlsConfig tls);
   // Announces a graceful shutdown: sends RelayDrain on the current session
   // as soon as its hello is accepted, and again on every later session, so
   // the controller routes transit around this relay. Any thread; idempotent.
@@ -93,6 +109,7 @@ class ControlSession {
   bool stopping_ = false;                  // guarded by mutex_
   grpc::ClientContext* context_ = nullptr;  // the live stream's; guarded by mutex_
   RelayStateSnapshotPtr state_;             // guarded by mutex_
+  ControllerTlsConfig tls_;                 // for the next connection; guarded by mutex_
   std::uint32_t report_interval_ms_;        // guarded by mutex_
   bool accepted_ = false;                   // this stream's hello was accepted; guarded by mutex_
   bool stream_ended_ = false;               // the reader saw the end; guarded by mutex_

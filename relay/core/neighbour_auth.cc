@@ -11,39 +11,50 @@ namespace overline::relay {
 NeighbourAuth::NeighbourAuth(NodeId self, bool enabled, std::uint64_t packet_number_base)
     : self_(self), enabled_(enabled), packet_number_base_(std::max<std::uint64_t>(packet_number_base, 1)) {}
 
+namespace {
+
+bool byEpoch(const auto& a, const auto& b) { return a.epoch < b.epoch; }
+
+}  // namespace
+
 void NeighbourAuth::deriveKeys(NodeId neighbour, Peer& peer) const {
+  std::vector<EpochKey> old = std::move(peer.keys);
   peer.keys.clear();
+  peer.pushed = false;
   for (const MeshKey& mesh : mesh_keys_) {
-    peer.keys.push_back(EpochKey{mesh.epoch, crypto::Gmac(crypto::derivePairKey(mesh.secret, mesh.epoch, self_, neighbour)),
-                                 mesh.activate_at_unix_us, {}});
+    EpochKey key{mesh.epoch, crypto::Gmac(crypto::derivePairKey(mesh.secret, mesh.epoch, self_, neighbour)),
+                 mesh.activate_at_unix_us, {}};
+    // Keep the replay windows of epochs that stay: their packet numbers go on.
+    const auto kept = std::find_if(old.begin(), old.end(), [&](const EpochKey& k) { return k.epoch == key.epoch; });
+    if (kept != old.end()) key.window = kept->window;
+    peer.keys.push_back(std::move(key));
   }
-  std::sort(peer.keys.begin(), peer.keys.end(), [](const EpochKey& a, const EpochKey& b) { return a.epoch < b.epoch; });
+  std::sort(peer.keys.begin(), peer.keys.end(), byEpoch<EpochKey, EpochKey>);
 }
 
 void NeighbourAuth::setMeshKeys(std::vector<MeshKey> keys) {
-  // Keep the replay windows of epochs that stay: their packet numbers go on.
   mesh_keys_ = std::move(keys);
   for (auto& [id, peer] : peers_) {
-    std::vector<EpochKey> old = std::move(peer.keys);
-    deriveKeys(id, peer);
-    for (EpochKey& key : peer.keys) {
-      const auto kept = std::find_if(old.begin(), old.end(), [&](const EpochKey& k) { return k.epoch == key.epoch; });
-      if (kept != old.end()) key.window = kept->window;
-    }
+    if (!peer.pushed) deriveKeys(id, peer);
   }
 }
 
 void NeighbourAuth::setPairKeys(NodeId neighbour, std::span<const PairKey> keys) {
   Peer& peer = peers_[neighbour];
+  if (keys.empty()) {
+    if (peer.pushed || peer.keys.empty()) deriveKeys(neighbour, peer);
+    return;
+  }
   std::vector<EpochKey> old = std::move(peer.keys);
   peer.keys.clear();
+  peer.pushed = true;
   for (const PairKey& key : keys) {
     EpochKey entry{key.epoch, crypto::Gmac(key.key), key.activate_at_unix_us, {}};
     const auto kept = std::find_if(old.begin(), old.end(), [&](const EpochKey& k) { return k.epoch == key.epoch; });
     if (kept != old.end()) entry.window = kept->window;
     peer.keys.push_back(std::move(entry));
   }
-  std::sort(peer.keys.begin(), peer.keys.end(), [](const EpochKey& a, const EpochKey& b) { return a.epoch < b.epoch; });
+  std::sort(peer.keys.begin(), peer.keys.end(), byEpoch<EpochKey, EpochKey>);
 }
 
 void NeighbourAuth::setNeighbours(std::span<const NodeId> ids) {

@@ -37,13 +37,6 @@
 
 namespace overline::relay {
 
-// A key for one neighbour and epoch, as the controller will push them.
-struct PairKey {
-  std::uint32_t epoch = 0;
-  crypto::Key128 key{};
-  TimeUs activate_at_unix_us = 0;
-};
-
 class NeighbourAuth {
  public:
   enum class Verdict : std::uint8_t {
@@ -58,14 +51,24 @@ class NeighbourAuth {
 
   bool enabled() const { return enabled_; }
 
-  // Derives every neighbour's pair keys from `keys` (replacing all keys of
-  // every neighbour), now and for neighbours added later.
+  // Derives pair keys from `keys` for every neighbour without pushed keys
+  // (replacing their keys), now and for neighbours added later. Neighbours
+  // with pushed keys keep them.
   void setMeshKeys(std::vector<MeshKey> keys);
-  // Replaces `neighbour`'s keys (controller-pushed; not used with mesh keys).
+  // Replaces `neighbour`'s keys with controller-pushed ones, which then
+  // outrank the mesh keys for it; empty `keys` returns it to the mesh keys'
+  // pair keys. Epochs kept keep their replay windows. `keys` need unique
+  // epochs (relay/control validates pushed lists).
   void setPairKeys(NodeId neighbour, std::span<const PairKey> keys);
   // Makes the neighbour set `ids`: new ones get keys from the mesh keys,
-  // kept ones keep their keys, windows and packet numbers, others go.
+  // kept ones keep their keys (pushed ones included), windows and packet
+  // numbers, others go.
   void setNeighbours(std::span<const NodeId> ids);
+  // Whether a neighbour with pushed keys `pushed` (maybe none) would have a
+  // key to send with: always when disabled; else pushed keys or mesh keys.
+  bool wouldHaveKey(std::span<const PairKey> pushed) const {
+    return !enabled_ || !pushed.empty() || !mesh_keys_.empty();
+  }
 
   // Checks a packet that arrived from neighbour `neighbour`'s line; on kOk
   // its packet number is recorded in the replay window.
@@ -90,8 +93,10 @@ class NeighbourAuth {
   };
   struct Peer {
     std::vector<EpochKey> keys;  // ascending epoch
+    bool pushed = false;         // keys from setPairKeys, not from the mesh keys
   };
 
+  // Replaces peer's keys by the mesh keys' pair keys; epochs kept keep their windows.
   void deriveKeys(NodeId neighbour, Peer& peer) const;
   const EpochKey* sendingKey(const Peer& peer, std::optional<TimeUs> wall_now_us) const;
 

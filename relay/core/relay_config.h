@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/gmac.h"
 #include "common/endpoint.h"
 #include "common/types.h"
 
@@ -23,9 +24,26 @@ struct LineConfig {
   friend bool operator==(const LineConfig&, const LineConfig&) = default;
 };
 
+// The key of this relay and one neighbour for one key epoch, as the
+// controller pushes them (PeerList; relay/core/neighbour_auth.h).
+struct PairKey {
+  std::uint32_t epoch = 0;  // >= 1
+  crypto::Key128 key{};
+  TimeUs activate_at_unix_us = 0;  // sent with from then on; 0 = at once
+
+  friend bool operator==(const PairKey&, const PairKey&) = default;
+};
+// Epochs a neighbour may hold at once (as many as auth.mesh_keys entries).
+constexpr std::size_t kMaxKeyEpochs = 8;
+
 struct NeighbourConfig {
   NodeId node_id = kNoNode;
   std::vector<Endpoint> lines;  // the neighbour's line addresses, in its line order
+  // Controller-pushed keys, ascending epoch, at most kMaxKeyEpochs, epochs
+  // unique and >= 1 (relay/control validates them). Non-empty: they replace
+  // the keys derived from auth.mesh_keys for this neighbour. Empty (static
+  // neighbours; lab mode): the mesh keys' pair keys.
+  std::vector<PairKey> keys{};  // (an initialiser: {id, lines} stays warning-free)
 
   friend bool operator==(const NeighbourConfig&, const NeighbourConfig&) = default;
 };
@@ -121,8 +139,8 @@ constexpr std::size_t kMinMeshSecretBytes = 32;
 
 // Trust between relays and toward clients (docs/architecture.md, "Trust").
 struct AuthConfig {
-  // Keys for the tags on every relay-to-relay packet. Empty only in
-  // insecure lab mode.
+  // Keys for the tags on every relay-to-relay packet. Empty in insecure lab
+  // mode, and when the controller pushes every key (NeighbourConfig::keys).
   std::vector<MeshKey> mesh_keys;
   // Nothing between relays is tagged or checked. For labs only: the relay
   // process refuses to start without mesh keys unless its config says so.

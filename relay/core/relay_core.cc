@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 #include <utility>
 
 #include "common/check/invariant.h"
@@ -54,8 +55,10 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
   for (std::size_t i = 0; i < config_.neighbours.size(); ++i) {
     const NeighbourConfig& neighbour = config_.neighbours[i];
     // relay/config and relay/control reject these; release: the entry is left out.
+    // relay/control leaves out neighbours without a key (it knows whether
+    // auth needs one); release: the entry is left out, never sent to.
     if (!OVERLINE_INVARIANT(neighbour.node_id != kNoNode && neighbour.node_id != config_.node_id) ||
-        !OVERLINE_INVARIANT(!neighbour.lines.empty())) {
+        !OVERLINE_INVARIANT(!neighbour.lines.empty()) || !OVERLINE_INVARIANT(auth_.wouldHaveKey(neighbour.keys))) {
       continue;
     }
     const std::size_t index = neighbours_.size();  // == i unless an entry was left out
@@ -90,6 +93,14 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
   ids.reserve(neighbours_.size());
   for (const Neighbour& neighbour : neighbours_) ids.push_back(neighbour.id);
   auth_.setNeighbours(ids);
+  // Pushed keys replace the mesh keys' pair keys; none returns a neighbour
+  // to them (neighbour_auth.h). Only entries that made it in (the first of
+  // a duplicate id) count.
+  std::unordered_set<NodeId> keyed;
+  for (const NeighbourConfig& neighbour : config_.neighbours) {
+    if (!neighbour_index_.contains(neighbour.node_id) || !keyed.insert(neighbour.node_id).second) continue;
+    auth_.setPairKeys(neighbour.node_id, neighbour.keys);
+  }
 }
 
 void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {
@@ -581,6 +592,9 @@ RelayGauges RelayCore::gauges() const {
   for (const auto& [id, stream] : streams_) {
     gauges.downstreams += stream.downstreams.size();
     if (stream.upstream != kNoNode) ++gauges.upstream_subscriptions;
+  }
+  for (const Neighbour& neighbour : neighbours_) {
+    gauges.auth_sending_epoch = std::max(gauges.auth_sending_epoch, auth_.sendingEpoch(neighbour.id, wall_now_us_));
   }
   return gauges;
 }

@@ -190,7 +190,9 @@ class RelayCore : private NeighbourHealth {
   void setRoutes(RouteTablePtr routes);
 
   // Replaces the neighbour set (the controller's peer list). Each neighbour
-  // needs >= 1 line and an id other than this node's (asserted). A neighbour
+  // needs >= 1 line, an id other than this node's and canKey() (asserted).
+  // Its pushed keys (NeighbourConfig::keys) replace its mesh-derived ones;
+  // without any it has the mesh keys' pair keys. A neighbour
   // whose lines are unchanged keeps its link monitors, path selector and
   // down state; a new one, or one whose lines changed, starts with fresh
   // (unmeasured) links, its first probes staggered over one interval. A
@@ -210,6 +212,10 @@ class RelayCore : private NeighbourHealth {
   // Replaces the mesh keys (a config reload: a key rotation step). Kept
   // epochs keep their replay windows; packet numbers go on.
   void setMeshKeys(std::vector<MeshKey> keys) { auth_.setMeshKeys(std::move(keys)); }
+  // Whether `neighbour` would have a key to tag packets with: auth is off,
+  // it has pushed keys, or there are mesh keys. setNeighbours needs it of
+  // every neighbour (asserted; the entry is left out).
+  bool canKey(const NeighbourConfig& neighbour) const { return auth_.wouldHaveKey(neighbour.keys); }
   const ProbingConfig& probing() const { return config_.probing; }
 
   const RelayCounters& counters() const { return counters_; }

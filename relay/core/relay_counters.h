@@ -140,6 +140,10 @@ struct RelayGauges {
   std::uint64_t downstreams = 0;      // (stream, downstream) pairs
   std::uint64_t clients = 0;          // joined SDK clients
   std::uint64_t upstream_subscriptions = 0;  // streams this relay subscribes upstream for
+  // The highest key epoch this relay tags packets to a neighbour with, at
+  // the last wall-clock time it was given; 0 with no neighbour or no auth.
+  // Watches a key rotation take effect.
+  std::uint32_t auth_sending_epoch = 0;
 };
 
 }  // namespace overline::relay

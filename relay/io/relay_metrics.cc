@@ -149,6 +149,8 @@ void RelayMetrics::createMetrics(const Info& info) {
   clients_ = addGauge(r, "overline_relay_clients", "Joined SDK clients.");
   upstream_subscriptions_ =
       addGauge(r, "overline_relay_upstream_subscriptions", "Streams this relay subscribes to upstream.");
+  auth_sending_epoch_ = addGauge(r, "overline_relay_auth_sending_epoch",
+                                 "Highest key epoch packets to a neighbour are tagged with; 0: none.");
 
   auto& line_packets_received = prometheus::BuildCounter()
                                     .Name("overline_relay_line_packets_received_total")
@@ -273,10 +275,20 @@ void RelayMetrics::createControlMetrics() {
                                   "Version of the controller's route table in use; 0 before the first.");
   route_table_age_ = addGauge(r, "overline_relay_route_table_age_seconds",
                               "Seconds since the last route table was applied; 0 before any.");
-  route_tables_applied_.metric =
-      addCounter(r, "overline_relay_route_tables_applied_total", "Route tables from the controller applied.");
+  route_tables_applied_.metric = addCounter(r, "overline_relay_route_tables_applied_total",
+                                            "Route tables from the controller applied (resends of the running one "
+                                            "included).");
+  route_tables_ignored_.metric =
+      addCounter(r, "overline_relay_route_tables_ignored_total",
+                 "Route tables from the controller ignored: older than the one in use (fencing).");
   peer_lists_applied_.metric =
       addCounter(r, "overline_relay_peer_lists_applied_total", "Peer lists from the controller applied.");
+  pushed_keys_ignored_.metric = addCounter(
+      r, "overline_relay_pushed_keys_ignored_total",
+      "Pair keys in the controller's peer lists refused (epoch 0, not 16 bytes, repeated epoch, too many).");
+  peers_without_key_.metric =
+      addCounter(r, "overline_relay_peers_without_key_total",
+                 "Pushed peers left out: no usable pushed key and no auth.mesh_keys to derive one.");
 }
 
 void RelayMetrics::createRecoveryMetrics() {
@@ -398,6 +410,7 @@ void RelayMetrics::copy() {
   downstreams_->Set(static_cast<double>(g.downstreams));
   clients_->Set(static_cast<double>(g.clients));
   upstream_subscriptions_->Set(static_cast<double>(g.upstream_subscriptions));
+  auth_sending_epoch_->Set(static_cast<double>(g.auth_sending_epoch));
 
   const std::vector<LinkSnapshot> links = core_.links();
   syncLinkSeries(links);
@@ -420,7 +433,10 @@ void RelayMetrics::copy() {
       route_table_age_->Set(static_cast<double>(now_us - *control_->route_table_applied_at_us) / kSecond);
     }
     route_tables_applied_.copyFrom(control_->route_tables_applied);
+    route_tables_ignored_.copyFrom(control_->route_tables_ignored);
     peer_lists_applied_.copyFrom(control_->peer_lists_applied);
+    pushed_keys_ignored_.copyFrom(control_->pushed_keys_ignored);
+    peers_without_key_.copyFrom(control_->peers_without_key);
   }
 
   for (std::size_t i = 0; i < lines_.size(); ++i) {

@@ -93,7 +93,14 @@
 //   gauge overline_relay_route_table_age_seconds    since the last table was applied
 //                                                   (a resent table counts); 0 before any
 //   overline_relay_route_tables_applied_total       route tables applied (resends included)
+//   overline_relay_route_tables_ignored_total       tables older than the one in use
+//                                                   (fencing; relay/control/route_fence.h)
 //   overline_relay_peer_lists_applied_total         peer lists applied
+//   overline_relay_pushed_keys_ignored_total        pushed pair keys refused as malformed
+//   overline_relay_peers_without_key_total          pushed peers left out for want of a key
+// Trust:
+//   gauge overline_relay_auth_sending_epoch         highest key epoch packets to a
+//                                                   neighbour are tagged with; 0: none
 
 #include <uv.h>
 
@@ -230,6 +237,7 @@ class RelayMetrics {
   prometheus::Gauge* downstreams_ = nullptr;
   prometheus::Gauge* clients_ = nullptr;
   prometheus::Gauge* upstream_subscriptions_ = nullptr;
+  prometheus::Gauge* auth_sending_epoch_ = nullptr;
   std::vector<LineMetrics> lines_;  // index == LineIndex
   prometheus::Family<prometheus::Gauge>* link_rtt_ = nullptr;
   prometheus::Family<prometheus::Gauge>* link_jitter_ = nullptr;
@@ -238,7 +246,8 @@ class RelayMetrics {
   prometheus::Family<prometheus::Gauge>* link_active_ = nullptr;
   std::map<LinkKey, LinkMetrics> links_;  // one per link in core_.links()
   prometheus::Gauge* controller_connected_ = nullptr;
-  CopiedCounter controller_sessions_, route_tables_applied_, peer_lists_applied_;
+  CopiedCounter controller_sessions_, route_tables_applied_, route_tables_ignored_, peer_lists_applied_,
+      pushed_keys_ignored_, peers_without_key_;
   prometheus::Gauge* route_table_version_ = nullptr;
   prometheus::Gauge* route_table_age_ = nullptr;
 };

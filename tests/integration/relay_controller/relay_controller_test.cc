@@ -1,8 +1,10 @@
 // Three real relays with only a `controller:` section (no static
 // neighbours or routes) under a real overline-controller: they connect, get
 // peer lists and route tables, carry a stream from relay 1 to a subscriber
-// on relay 3, keep carrying it while the controller is killed, and resync
-// with a higher route version when it comes back on the same store.
+// on relay 3, keep carrying it through a data-plane key rotation by the
+// controller (0 packets lost) and while the controller is killed, and
+// resync with a higher route version when it comes back on the same store.
+// Everything runs over mutual TLS, with keys from the controller.
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -28,7 +30,10 @@ using controller::testing::TempDir;
 using controller::testing::waitFor;
 namespace fs = std::filesystem;
 
-constexpr const char* kRelaysSection = "relays: {report_interval_ms: 200}\n";
+// Key epochs activate a second after they start, and the older one goes two
+// seconds after that: a whole rotation fits in the test.
+constexpr const char* kRelaysSection =
+    "relays: {report_interval_ms: 200}\nkeys: {activation_delay_s: 1, retire_after_s: 2}\n";
 
 struct RunningRelay {
   std::optional<localmesh::ChildProcess> process;
@@ -42,15 +47,15 @@ struct RunningRelay {
   }
 };
 
-RunningRelay startRelay(const TempDir& dir, NodeId node, const Endpoint& controller) {
+RunningRelay startRelay(const TempDir& dir, NodeId node, const Endpoint& controller, const std::string& pki_dir) {
   const std::string base = dir.file("relay-" + std::to_string(node));
   std::ofstream(base + ".yaml") << "node_id: " << node << "\nregion: eu\nlines:\n"
                                 << "  - {name: a, bind: \"127.0." << node << ".1:0\"}\n"
                                 << "  - {name: b, bind: \"127.0." << node << ".2:0\", isp: other}\n"
                                 << "controller:\n  addresses: [\"" << controller.toString() << "\"]\n"
                                 << "  report_interval_ms: 200\n  backoff_initial_ms: 50\n  backoff_max_ms: 400\n"
-                                << "metrics: {listen: \"127.0.0.1:0\"}\n"
-                                << "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n";
+                                << localmesh::relayTlsYaml(pki_dir, node)
+                                << "metrics: {listen: \"127.0.0.1:0\"}\n";
   RunningRelay relay;
   std::string error;
   relay.process = localmesh::ChildProcess::start(
@@ -65,8 +70,8 @@ RunningRelay startRelay(const TempDir& dir, NodeId node, const Endpoint& control
   return relay;
 }
 
-localmesh::RunningController startController(const TempDir& dir, const Endpoint& listen = Endpoint(0x7f000001, 0)) {
-  auto controller = localmesh::startController(OVERLINE_BIN_DIR, dir.path(), kTokenKeyHex, kRelaysSection, 10s, listen);
+localmesh::RunningController startController(const TempDir& dir, const localmesh::ControllerPorts& ports = {}) {
+  auto controller = localmesh::startController(OVERLINE_BIN_DIR, dir.path(), kTokenKeyHex, kRelaysSection, 10s, ports);
   INFO((controller ? std::string() : controller.error()));
   REQUIRE(controller.ok());
   return std::move(controller.value());
@@ -77,14 +82,16 @@ TEST_CASE("relays run on the controller's tables, stay up without it and resync 
   std::optional<localmesh::RunningController> controller = startController(dir);
   for (NodeId node = 1; node <= 3; ++node) {
     const std::string prefix = "127.0." + std::to_string(node);
-    const auto provisioned = localmesh::provisionNode(OVERLINE_BIN_DIR, dir.path(), controller->grpc, node, "eu",
+    const auto provisioned = localmesh::provisionNode(OVERLINE_BIN_DIR, dir.path(), controller->ports.admin, node, "eu",
                                                       {{"a", prefix + ".1:0", ""}, {"b", prefix + ".2:0", "other"}},
                                                       1'000'000'000);
     INFO((provisioned ? std::string() : provisioned.error()));
     REQUIRE(provisioned.ok());
   }
   std::map<NodeId, RunningRelay> relays;
-  for (NodeId node = 1; node <= 3; ++node) relays.emplace(node, startRelay(dir, node, controller->grpc));
+  for (NodeId node = 1; node <= 3; ++node) {
+    relays.emplace(node, startRelay(dir, node, controller->ports.relays, controller->pki_dir));
+  }
 
   const auto all = [&](const std::string& name, auto predicate) {
     return std::all_of(relays.begin(), relays.end(), [&](const auto& r) { return predicate(r.second.metric(name)); });
@@ -112,6 +119,24 @@ TEST_CASE("relays run on the controller's tables, stay up without it and resync 
   REQUIRE(subscriber.waitJoined(10s));
   REQUIRE(waitFor([&] { return subscriber.poll(), subscriber.latest() && subscriber.latest()->received >= 50; }, 10s));
 
+  // The controller rotates the data-plane keys mid-stream: every relay
+  // sends with epoch 2 after its activation, epoch 1 then retires, and not
+  // a packet is lost (checked at the end).
+  CHECK(all("overline_relay_auth_sending_epoch", [](double v) { return v == 1; }));
+  const std::string admin = controller->ports.admin.toString();
+  const auto rotated = controller::testing::runCtl(dir, admin, {"keys", "rotate"});
+  INFO(rotated.err);
+  REQUIRE(rotated.exit_code == 0);
+  REQUIRE(waitFor([&] { return all("overline_relay_auth_sending_epoch", [](double v) { return v == 2; }); }, 10s));
+  const auto only_epoch_2 = [&] {
+    const auto listed = controller::testing::runCtl(dir, admin, {"keys", "list"});
+    return listed.exit_code == 0 && listed.out.size() == 1 && listed.out[0].starts_with("epoch 2 (sending)");
+  };
+  REQUIRE(waitFor(only_epoch_2, 10s));
+  const auto controller_metrics = localmesh::httpGet(controller->metrics_url, 2s);
+  REQUIRE(controller_metrics);
+  CHECK(localmesh::valueOf(localmesh::parsePrometheusText(*controller_metrics), "overline_controller_key_epoch") == 2);
+
   // Headless: the controller dies; forwarding goes on for >= 2 s more.
   const double version_before = relays.at(1).metric("overline_relay_route_table_version");
   controller->process.signal(SIGKILL);
@@ -128,9 +153,9 @@ TEST_CASE("relays run on the controller's tables, stay up without it and resync 
 
   // The controller returns on the same store: relays reconnect and apply a
   // newer table.
-  const Endpoint grpc = controller->grpc;
+  const localmesh::ControllerPorts ports = controller->ports;
   controller.reset();
-  controller = startController(dir, grpc);
+  controller = startController(dir, ports);
   const auto restarted_at = std::chrono::steady_clock::now();
   REQUIRE(waitFor([&] { return all("overline_relay_controller_connected", [](double v) { return v == 1; }); }, 10s));
   const auto reconnect_ms =

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "tests/unit/relay/test_pki.h"
+
 namespace overline::relay {
 namespace {
 
@@ -113,6 +115,57 @@ TEST_CASE("switching insecure lab mode needs a restart") {
   const ReloadPlan plan = planReload(running, lab.value());
   CHECK(plan.kept == std::vector<std::string>{"insecure_lab_mode"});
   CHECK_FALSE(plan.config.core.auth.insecure_lab_mode);
+}
+
+}  // namespace
+}  // namespace overline::relay
+
+namespace overline::relay {
+namespace {
+
+std::string controllerYaml(const std::string& tls_stem, const std::string& extra = "") {
+  return "node_id: 1\nregion: eu-west\nlines: [{name: isp-a, bind: \"127.0.1.1:40001\"}]\n"
+         "controller: {addresses: [\"127.0.0.1:7400\"], " + extra + "tls: {ca_file: \"" + test::testPkiDir() +
+         "/ca.pem\", cert_file: \"" + tls_stem + ".pem\", key_file: \"" + tls_stem + ".key\"}}\n";
+}
+
+RelayProcessConfig parseFull(const std::string& yaml) {
+  auto config = parseRelayProcessConfig(yaml);
+  INFO((config.ok() ? std::string() : config.error()));
+  REQUIRE(config.ok());
+  return config.value();
+}
+
+TEST_CASE("controller.tls is re-read on reload for the next connection; the rest of the section is kept") {
+  const std::string stem = test::relayCertificate(1);
+  const RelayProcessConfig running = parseFull(controllerYaml(stem));
+  CHECK(planReload(running, parseFull(controllerYaml(stem))).applied.empty());
+
+  // A renewed certificate at the same paths: new contents, applied.
+  const auto renewed = tls::issueCertificate(
+      test::testPkiDir(), {tls::PeerIdentity{tls::PeerRole::kRelay, 1, {}}, tls::validFor(test::unixNow(), 2), {}});
+  REQUIRE(renewed.ok());
+  const RelayProcessConfig loaded = parseFull(controllerYaml(stem, "report_interval_ms: 500, "));
+  REQUIRE(loaded.controller->tls.files.cert_pem != running.controller->tls.files.cert_pem);
+  const ReloadPlan plan = planReload(running, loaded);
+  CHECK(plan.applied == std::vector<std::string>{"controller.tls"});
+  CHECK(plan.kept == std::vector<std::string>{"controller"});
+  CHECK(plan.config.controller->tls == loaded.controller->tls);
+  CHECK(plan.config.controller->report_interval_ms == running.controller->report_interval_ms);
+}
+
+TEST_CASE("removing auth on reload is kept; adding or rotating mesh keys applies") {
+  const std::string stem = test::relayCertificate(1);
+  const std::string auth =
+      "auth: {mesh_keys: [{epoch: 1, secret_hex: \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}]}\n";
+  const RelayProcessConfig with_auth = parseFull(controllerYaml(stem) + auth);
+  const RelayProcessConfig without_auth = parseFull(controllerYaml(stem));
+  const ReloadPlan removed = planReload(with_auth, without_auth);
+  CHECK(removed.kept == std::vector<std::string>{"auth"});
+  CHECK(removed.config.core.auth.mesh_keys == with_auth.core.auth.mesh_keys);
+  const ReloadPlan added = planReload(without_auth, with_auth);
+  CHECK(added.applied == std::vector<std::string>{"auth"});
+  CHECK(added.config.core.auth.mesh_keys == with_auth.core.auth.mesh_keys);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/shipped_configs.h"
+#include "tests/unit/relay/test_pki.h"
 
 namespace overline::relay {
 namespace {
@@ -414,7 +415,9 @@ lines:
 }
 
 TEST_CASE("the controller section is read with its defaults") {
-  const auto result = parseLab(std::string(kMinimal) + "controller:\n  addresses: [\"ctl.example:7400\", \"127.0.0.1:7401\"]\n");
+  const auto result = parseLab(std::string(kMinimal) +
+                               "controller:\n  addresses: [\"ctl.example:7400\", \"127.0.0.1:7401\"]\n  tls: " +
+                               test::relayTlsYaml(1) + "\n");
   REQUIRE(result.ok());
   REQUIRE(result.value().controller.has_value());
   const ControllerClientConfig& controller = *result.value().controller;
@@ -424,17 +427,26 @@ TEST_CASE("the controller section is read with its defaults") {
   CHECK(controller.backoff_max_ms == 5000);
   CHECK(controller.capacity_bps == 1'000'000'000);
   CHECK(controller.drain_timeout_ms == 10'000);
+  CHECK(controller.tls.server_name == "overline-controller");
+  CHECK(controller.tls.files.identity == tls::PeerIdentity{tls::PeerRole::kRelay, 1, {}});
+  CHECK(controller.tls.files.cert_file == test::relayCertificate(1) + ".pem");
+  CHECK_FALSE(controller.tls.files.key_pem.empty());
 
+  const std::string stem = test::relayCertificate(1);
   const auto full = parseLab(std::string(kMinimal) +
-                                            "controller: {addresses: [\"h:1\"], report_interval_ms: 250, "
-                                            "backoff_initial_ms: 50, backoff_max_ms: 400, capacity_bps: 5000, "
-                                            "drain_timeout_ms: 0}\n");
+                             "controller: {addresses: [\"h:1\"], report_interval_ms: 250, "
+                             "backoff_initial_ms: 50, backoff_max_ms: 400, capacity_bps: 5000, "
+                             "drain_timeout_ms: 0, tls: {ca_file: \"" + test::testPkiDir() + "/ca.pem\", "
+                             "cert_file: \"" + stem + ".pem\", key_file: \"" + stem + ".key\", "
+                             "server_name: ctl.internal}}\n");
+  INFO((full.ok() ? std::string() : full.error()));
   REQUIRE(full.ok());
   CHECK(full.value().controller->drain_timeout_ms == 0);
   CHECK(full.value().controller->report_interval_ms == 250);
   CHECK(full.value().controller->backoff_initial_ms == 50);
   CHECK(full.value().controller->backoff_max_ms == 400);
   CHECK(full.value().controller->capacity_bps == 5000);
+  CHECK(full.value().controller->tls.server_name == "ctl.internal");
 }
 
 TEST_CASE("bad line and controller keys are one line naming the key") {
@@ -495,6 +507,114 @@ TEST_CASE("a relay needs auth or an explicit insecure_lab_mode") {
   REQUIRE(good.value().core.auth.mesh_keys.size() == 1);
   CHECK(good.value().core.auth.mesh_keys[0].epoch == 3);
   CHECK(good.value().core.auth.mesh_keys[0].secret.size() == 32);
+}
+
+}  // namespace
+}  // namespace overline::relay
+
+namespace overline::relay {
+namespace {
+
+const std::string kKeyHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+// kMinimal without lab mode, node 7, with a controller whose tls section is `tls`.
+std::string withController(const std::string& tls, NodeId node = 7) {
+  return "node_id: " + std::to_string(node) + "\nregion: eu\nlines: [{name: a, bind: \"127.0.1.1:40001\"}]\n" +
+         "controller: {addresses: [\"127.0.0.1:7400\"], tls: " + tls + "}\n";
+}
+
+std::string tlsOf(const std::string& ca, const std::string& cert, const std::string& key) {
+  return "{ca_file: \"" + ca + "\", cert_file: \"" + cert + "\", key_file: \"" + key + "\"}";
+}
+
+TEST_CASE("controller.tls errors are one line naming the key and the file") {
+  const std::string ca = test::testPkiDir() + "/ca.pem";
+  const std::string seven = test::relayCertificate(7);
+  const std::string eight = test::relayCertificate(8);
+  const auto error = [](const std::string& yaml) {
+    const auto result = parseRelayProcessConfig(yaml);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().find('\n') == std::string::npos);
+    return result.error();
+  };
+
+  // The section and each file are required.
+  CHECK(error("node_id: 7\nregion: eu\nlines: [{name: a, bind: \"127.0.1.1:1\"}]\n"
+              "controller: {addresses: [\"h:1\"]}\n")
+            .rfind("controller.tls: missing required key", 0) == 0);
+  CHECK(error(withController("{ca_file: \"" + ca + "\", cert_file: \"" + seven + ".pem\"}")) ==
+        "controller.tls.key_file: missing required key");
+  CHECK(error(withController(tlsOf(ca, seven + ".pem", seven + ".key").insert(1, "bogus: 1, "))) ==
+        "controller.tls.bogus: unknown key");
+
+  // A missing file: its key, then loadIdentity's "FILE: reason".
+  const std::string missing = test::testPkiDir() + "/relay-99.pem";
+  CHECK(error(withController(tlsOf(ca, missing, seven + ".key")))
+            .rfind("controller.tls.cert_file: " + missing + ": ", 0) == 0);
+  CHECK(error(withController(tlsOf(ca, seven + ".pem", test::testPkiDir() + "/nope.key")))
+            .rfind("controller.tls.key_file: " + test::testPkiDir() + "/nope.key: ", 0) == 0);
+  CHECK(error(withController(tlsOf(test::testPkiDir() + "/nope.pem", seven + ".pem", seven + ".key")))
+            .rfind("controller.tls.ca_file: " + test::testPkiDir() + "/nope.pem: ", 0) == 0);
+  // Another relay's key.
+  CHECK(error(withController(tlsOf(ca, seven + ".pem", eight + ".key"))) ==
+        "controller.tls.key_file: " + eight + ".key: does not match the certificate " + seven + ".pem");
+
+  // The certificate must name this relay.
+  CHECK(error(withController(tlsOf(ca, eight + ".pem", eight + ".key"))) ==
+        "controller.tls.cert_file: " + eight + ".pem: names relay 8, but node_id is 7");
+
+  // An expired certificate (from a CA of its own, issued in the past).
+  char dir_pattern[] = "/tmp/overline-relay-tls-test-XXXXXX";
+  REQUIRE(::mkdtemp(dir_pattern) != nullptr);
+  const std::string old_dir = dir_pattern;
+  const std::int64_t now = test::unixNow();
+  REQUIRE_FALSE(tls::initAuthority(old_dir, "old CA", tls::Validity{now - 30 * 86400, now + 86400}).has_value());
+  const auto expired = tls::issueCertificate(
+      old_dir, {tls::PeerIdentity{tls::PeerRole::kRelay, 7, {}}, tls::Validity{now - 20 * 86400, now - 10 * 86400}, {}});
+  REQUIRE(expired.ok());
+  const std::string expired_error =
+      error(withController(tlsOf(old_dir + "/ca.pem", old_dir + "/relay-7.pem", old_dir + "/relay-7.key")));
+  CHECK(expired_error.rfind("controller.tls.cert_file: " + old_dir + "/relay-7.pem: ", 0) == 0);
+  CHECK(expired_error.find("expired") != std::string::npos);
+  std::filesystem::remove_all(old_dir);
+
+  // Empty server name.
+  CHECK(error(withController(tlsOf(ca, seven + ".pem", seven + ".key").insert(1, "server_name: \"\", "))) ==
+        "controller.tls.server_name: must not be empty");
+}
+
+TEST_CASE("auth is optional with a controller, which then pushes the keys") {
+  const std::string tls = test::relayTlsYaml(7);
+  // Controller, no auth, no lab mode: keys come from the controller.
+  const auto pushed = parseRelayProcessConfig(withController(tls));
+  INFO((pushed.ok() ? std::string() : pushed.error()));
+  REQUIRE(pushed.ok());
+  CHECK_FALSE(pushed.value().core.auth.insecure_lab_mode);
+  CHECK(pushed.value().core.auth.mesh_keys.empty());
+  // Controller and auth: mesh keys too (pushed ones replace them per peer).
+  const auto both = parseRelayProcessConfig(withController(tls) + "auth: {mesh_keys: [{epoch: 1, secret_hex: \"" +
+                                            kKeyHex + "\"}]}\n");
+  REQUIRE(both.ok());
+  CHECK(both.value().core.auth.mesh_keys.size() == 1);
+  // Controller and lab mode: no auth (pushed keys are ignored).
+  const auto lab = parseRelayProcessConfig(withController(tls) + "insecure_lab_mode: true\n");
+  REQUIRE(lab.ok());
+  CHECK(lab.value().core.auth.insecure_lab_mode);
+  // Lab mode and auth still contradict each other, controller or not.
+  const auto contradiction = parseRelayProcessConfig(withController(tls) +
+                                                     "insecure_lab_mode: true\nauth: {mesh_keys: [{epoch: 1, "
+                                                     "secret_hex: \"" + kKeyHex + "\"}]}\n");
+  REQUIRE_FALSE(contradiction.ok());
+  CHECK(contradiction.error().rfind("insecure_lab_mode: ", 0) == 0);
+  // Static neighbours have no pushed keys: they need mesh keys.
+  const auto static_neighbours = parseRelayProcessConfig(
+      withController(tls) + "neighbours: [{node_id: 2, lines: [\"127.0.2.1:40001\"]}]\n");
+  REQUIRE_FALSE(static_neighbours.ok());
+  CHECK(static_neighbours.error().rfind("neighbours: static neighbours need auth.mesh_keys", 0) == 0);
+  // Without a controller, neither auth nor lab mode is still refused.
+  const auto neither = parseRelayProcessConfig("node_id: 7\nregion: eu\nlines: [{name: a, bind: \"127.0.1.1:1\"}]\n");
+  REQUIRE_FALSE(neither.ok());
+  CHECK(neither.error().rfind("auth: missing", 0) == 0);
 }
 
 }  // namespace

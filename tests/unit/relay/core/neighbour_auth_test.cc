@@ -291,5 +291,41 @@ TEST_CASE("NeighbourAuth: controller-pushed pair keys", "[auth]") {
   CHECK(two.check(1, d.view()) == Verdict::kReplayed);
 }
 
+TEST_CASE("NeighbourAuth: pushed keys replace the mesh keys per neighbour, and stay over mesh reloads", "[auth]") {
+  const crypto::Key128 key{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+  const PairKey pushed{5, key, 0};
+  NeighbourAuth one = makeAuth(1, {2, 3}, {meshKey(1)});
+  NeighbourAuth two_pushed = makeAuth(2, {1}, {});
+  NeighbourAuth three_mesh = makeAuth(3, {1}, {meshKey(1)});
+  two_pushed.setPairKeys(1, std::span(&pushed, 1));
+  CHECK(one.wouldHaveKey({}));
+  CHECK_FALSE(two_pushed.wouldHaveKey({}));  // no mesh keys: a neighbour needs pushed ones
+  CHECK(two_pushed.wouldHaveKey(std::span(&pushed, 1)));
+  CHECK(NeighbourAuth(1, false, 1).wouldHaveKey({}));  // lab mode needs none
+
+  // Relay 2 gets pushed keys; relay 3 stays on the mesh keys.
+  one.setPairKeys(2, std::span(&pushed, 1));
+  one.setPairKeys(3, {});
+  CHECK(one.sendingEpoch(2, std::nullopt) == 5);
+  CHECK(one.sendingEpoch(3, std::nullopt) == 1);
+  CHECK(two_pushed.check(1, sealFrom(one, 1, 2).view()) == Verdict::kOk);
+  CHECK(three_mesh.check(1, sealFrom(one, 1, 3).view()) == Verdict::kOk);
+
+  // A mesh key reload re-derives relay 3's keys only.
+  one.setMeshKeys({meshKey(1), meshKey(2)});
+  CHECK(one.sendingEpoch(2, std::nullopt) == 5);
+  CHECK(one.sendingEpoch(3, std::nullopt) == 2);
+  CHECK(two_pushed.check(1, sealFrom(one, 1, 2).view()) == Verdict::kOk);
+
+  // A neighbour set that keeps relay 2 keeps its pushed keys.
+  const std::vector<NodeId> ids{2, 3};
+  one.setNeighbours(ids);
+  CHECK(one.sendingEpoch(2, std::nullopt) == 5);
+
+  // No pushed keys any more: back to the mesh keys' pair keys.
+  one.setPairKeys(2, {});
+  CHECK(one.sendingEpoch(2, std::nullopt) == 2);
+}
+
 }  // namespace
 }  // namespace overline::relay

@@ -735,7 +735,7 @@ TEST_CASE("Packets the sink refuses are counted as send_failed, not as sent") {
 }
 
 TEST_CASE("tickInterval is short enough for probes, refresh and expiry but at least 1 ms") {
-  RelayCoreConfig config = singleRelayConfig();
+  RelayCoreConfig config = test::withTestAuth(singleRelayConfig());  // neighbours need keys
   RecordingSink sink;
   CHECK(RelayCore(config, sink).tickInterval() == 5 * kMillisecond);  // a quarter of the 20 ms probe interval
   config.probing.interval_us = kSecond;

@@ -406,5 +406,43 @@ TEST_CASE("each hop advances a packet's age by the previous hop's one-way delay"
   CHECK(received->header().age_us == 30 * kMillisecond);
 }
 
+TEST_CASE("controller-pushed keys: the core tags with them, keyless neighbours are left out, the gauge follows "
+          "the sending epoch") {
+  RelayCoreConfig c;
+  c.node_id = kSelf;
+  c.line_count = 1;
+  c.auth.packet_number_base = 1;  // no mesh keys, not lab mode: every key comes from the controller
+  RecordingSink sink;
+  RelayCore core(c, sink);
+  core.setWallClockUs(kNowUnixS * kSecond);
+  CHECK(core.gauges().auth_sending_epoch == 0);
+
+  const crypto::Key128 key3{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+  const crypto::Key128 key4{4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4};
+  NeighbourConfig up{kUp, {relayLine(kUp, 0)}, {PairKey{3, key3, 0}}};
+  const NeighbourConfig keyless{kDown, {relayLine(kDown, 0)}, {}};
+  CHECK(core.canKey(up));
+  CHECK_FALSE(core.canKey(keyless));
+  core.setNeighbours({up});
+  TimeUs now = kSecond;
+  core.onTick(now);
+  REQUIRE_FALSE(sink.probes.empty());
+  CHECK(sink.probes.back().header().key_epoch == 3);
+  CHECK(crypto::verifyPacket(crypto::Gmac(key3), wire::parsePacket(sink.probes.back().bytes).value()));
+  CHECK(core.gauges().auth_sending_epoch == 3);
+
+  // A rotation: epoch 4 arrives ahead of its activation, then takes over.
+  const TimeUs activate_at = (kNowUnixS + 60) * kSecond;
+  up.keys.push_back(PairKey{4, key4, activate_at});
+  core.setNeighbours({up});
+  CHECK(core.gauges().auth_sending_epoch == 3);
+  core.setWallClockUs(activate_at);
+  CHECK(core.gauges().auth_sending_epoch == 4);
+  sink.probes.clear();
+  for (int i = 0; i < 10 && sink.probes.empty(); ++i) core.onTick(now += core.tickInterval());
+  REQUIRE_FALSE(sink.probes.empty());
+  CHECK(sink.probes.back().header().key_epoch == 4);
+}
+
 }  // namespace
 }  // namespace overline::relay

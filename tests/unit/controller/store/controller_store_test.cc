@@ -169,5 +169,49 @@ TEST_CASE("flush succeeds on an open store") {
   CHECK_FALSE(store->flush().has_value());
 }
 
+TEST_CASE("the event log keeps the newest max_events, across reopening") {
+  TempDir dir;
+  const auto sequences = [](ControllerStore& store) {
+    std::vector<std::uint64_t> out;
+    for (const v1::Event& e : store.readEvents(1, 100).value()) out.push_back(e.sequence());
+    return out;
+  };
+  {
+    auto store = ControllerStore::open(dir.file("db"), 3);
+    REQUIRE(store.ok());
+    for (int i = 0; i < 5; ++i) {
+      ControllerStore::Batch batch;
+      batch.appendEvent(event(v1::EVENT_TYPE_NODE_PROVISIONED, 1, "e" + std::to_string(i)));
+      REQUIRE(store.value()->commit(std::move(batch), Durability::kBuffered).ok());
+    }
+    CHECK(sequences(*store.value()) == std::vector<std::uint64_t>{3, 4, 5});
+  }
+  auto store = ControllerStore::open(dir.file("db"), 3);
+  REQUIRE(store.ok());
+  ControllerStore::Batch batch;
+  batch.appendEvent(event(v1::EVENT_TYPE_NODE_REMOVED, 1, "e5"));
+  batch.appendEvent(event(v1::EVENT_TYPE_NODE_REMOVED, 1, "e6"));
+  REQUIRE(store.value()->commit(std::move(batch), Durability::kBuffered).ok());
+  CHECK(sequences(*store.value()) == std::vector<std::uint64_t>{5, 6, 7});
+  CHECK(store.value()->lastEventSequence() == 7);
+}
+
+TEST_CASE("key epochs survive reopening") {
+  TempDir dir;
+  KeySecret secret;
+  secret.fill(7);
+  {
+    auto store = openStore(dir);
+    ControllerStore::Batch batch;
+    batch.putKeyEpochs({{1, secret, 100, 100}, {2, secret, 200, 230}});
+    REQUIRE(store->commit(std::move(batch), Durability::kSynced).ok());
+  }
+  auto store = openStore(dir);
+  const auto state = store->load();
+  REQUIRE(state.ok());
+  REQUIRE(state->key_epochs.size() == 2);
+  CHECK(state->key_epochs[1] == KeyEpoch{2, secret, 200, 230});
+}
+
 }  // namespace
 }  // namespace overline::controller

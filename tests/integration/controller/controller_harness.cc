@@ -16,13 +16,6 @@ namespace overline::controller::testing {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "overline-ctl-it-XXXXXX").string();
-  path_ = ::mkdtemp(pattern.data());
-}
-
-TempDir::~TempDir() { fs::remove_all(path_); }
-
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {

@@ -13,24 +13,14 @@
 #include "deploy/localmesh/child_process.h"
 #include "deploy/localmesh/controller_process.h"
 #include "deploy/localmesh/metrics_scrape.h"
+#include "tests/temp_dir.h"
 
 namespace overline::controller::testing {
 
 // The HMAC key every test controller signs join tokens with.
 constexpr const char* kTokenKeyHex = "000102030405060708090a0b0c0d0e0f";
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = overline::test::TempDir;
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common/tls/pki.h"
+#include "tests/temp_dir.h"
 
 namespace overline::tls::test {
 
@@ -27,26 +28,7 @@ namespace overline::tls::test {
 constexpr std::int64_t kNow = 1'800'000'000;
 constexpr std::int64_t kDay = 86'400;
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/overline-tls-test-XXXXXX";
-    if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using overline::test::TempDir;
 
 inline std::string readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -173,7 +173,9 @@ TEST_CASE("the event log keeps the newest max_events, across reopening") {
   TempDir dir;
   const auto sequences = [](ControllerStore& store) {
     std::vector<std::uint64_t> out;
-    for (const v1::Event& e : store.readEvents(1, 100).value()) out.push_back(e.sequence());
+    const auto events = store.readEvents(1, 100);
+    REQUIRE(events.ok());
+    for (const v1::Event& e : events.value()) out.push_back(e.sequence());
     return out;
   };
   {

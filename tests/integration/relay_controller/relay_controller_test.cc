@@ -124,6 +124,9 @@ TEST_CASE("relays run on the controller's tables, stay up without it and resync 
   // a packet is lost (checked at the end).
   CHECK(all("overline_relay_auth_sending_epoch", [](double v) { return v == 1; }));
   const std::string admin = controller->ports.admin.toString();
+  subscriber.poll();
+  const std::uint64_t received_before_rotation = subscriber.latest()->received;
+  const auto rotation_started = std::chrono::steady_clock::now();
   const auto rotated = controller::testing::runCtl(dir, admin, {"keys", "rotate"});
   INFO(rotated.err);
   REQUIRE(rotated.exit_code == 0);
@@ -133,6 +136,13 @@ TEST_CASE("relays run on the controller's tables, stay up without it and resync 
     return listed.exit_code == 0 && listed.out.size() == 1 && listed.out[0].starts_with("epoch 2 (sending)");
   };
   REQUIRE(waitFor(only_epoch_2, 10s));
+  subscriber.poll();
+  CHECK(subscriber.latest()->lost == 0);
+  WARN("key rotation: epoch 2 sent by every relay and epoch 1 retired "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - rotation_started)
+              .count()
+       << " ms after `keys rotate`; " << subscriber.latest()->received - received_before_rotation
+       << " packets received meanwhile, " << subscriber.latest()->lost << " lost so far");
   const auto controller_metrics = localmesh::httpGet(controller->metrics_url, 2s);
   REQUIRE(controller_metrics);
   CHECK(localmesh::valueOf(localmesh::parsePrometheusText(*controller_metrics), "overline_controller_key_epoch") == 2);

@@ -81,6 +81,11 @@ ControllerMetrics::ControllerMetrics()
                     .Help("Data-plane key epoch relays send with.")
                     .Register(r)
                     .Add({});
+  certificate_expiry_ = &prometheus::BuildGauge()
+                             .Name("overline_controller_certificate_expiry_timestamp_seconds")
+                             .Help("notAfter of the controller's own certificate (Unix s).")
+                             .Register(r)
+                             .Add({});
   key_rotations_ = &prometheus::BuildCounter()
                         .Name("overline_controller_key_rotations_total")
                         .Help("Data-plane key epochs started, by schedule or on demand.")
@@ -166,6 +171,9 @@ void ControllerMetrics::countRefusedCall(std::string_view listener, std::string_
 }
 void ControllerMetrics::setKeyEpoch(std::uint32_t epoch) { key_epoch_->Set(static_cast<double>(epoch)); }
 void ControllerMetrics::countKeyRotation() { key_rotations_->Increment(); }
+void ControllerMetrics::setCertificateExpiry(std::int64_t not_after_unix_s) {
+  certificate_expiry_->Set(static_cast<double>(not_after_unix_s));
+}
 void ControllerMetrics::observeRouteComputation(double seconds) { route_computation_->Observe(seconds); }
 void ControllerMetrics::countRoutePushes(std::size_t count) {
   route_pushes_->Increment(static_cast<double>(count));

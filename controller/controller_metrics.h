@@ -27,6 +27,8 @@
 //             certificate on Admin), wrong_node (a hello for another node id
 //             than the certificate's), read_only (a read-only operator writing)
 //   gauge     overline_controller_key_epoch               data-plane key epoch relays send with
+//   gauge     overline_controller_certificate_expiry_timestamp_seconds
+//             notAfter of the controller's own certificate (Unix s)
 //   counter   overline_controller_key_rotations_total     key epochs started (schedule or overlinectl)
 //   histogram overline_controller_route_computation_seconds  one computeRoutes() run
 //   counter   overline_controller_route_pushes_total      RouteTable messages queued to relays
@@ -91,6 +93,7 @@ class ControllerMetrics {
   // `listener` "relays" or "admin"; `reason` one of the label values above.
   void countRefusedCall(std::string_view listener, std::string_view reason);
   void setKeyEpoch(std::uint32_t epoch);
+  void setCertificateExpiry(std::int64_t not_after_unix_s);
   void countKeyRotation();
   void observeRouteComputation(double seconds);
   void countRoutePushes(std::size_t count);
@@ -120,6 +123,7 @@ class ControllerMetrics {
   prometheus::Counter* ignored_reports_[kIgnoredReportReasonCount] = {};
   prometheus::Family<prometheus::Counter>* refused_calls_ = nullptr;
   prometheus::Gauge* key_epoch_ = nullptr;
+  prometheus::Gauge* certificate_expiry_ = nullptr;
   prometheus::Counter* key_rotations_ = nullptr;
   prometheus::Histogram* route_computation_ = nullptr;
   prometheus::Counter* route_pushes_ = nullptr;

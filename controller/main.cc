@@ -187,6 +187,7 @@ int run(ControllerProcessConfig config, const Options& options) {
   // The status endpoint comes first: /healthz and /readyz answer (not
   // ready) while the store opens, which can take a while on a large db.
   ControllerMetrics metrics;
+  metrics.setCertificateExpiry(config.tls.not_after_unix_s);
   std::optional<Endpoint> metrics_bound;
   if (config.metrics_listen) {
     auto bound = metrics.serve(*config.metrics_listen);

@@ -127,7 +127,7 @@ HelloInfo helloInfo(const RelayProcessConfig& config, const RelayIo& io, const C
 // Re-reads the config file (SIGHUP) and applies what can change at run
 // time to `running`, the core and the I/O. Loop thread.
 void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore& core, RelayIo& io,
-                  ControlSession* control_session) {
+                  ControlSession* control_session, RelayMetrics* metrics) {
   auto loaded = loadRelayProcessConfig(options.config_path);
   if (!loaded) {
     logEvent(spdlog::level::err, "config reload failed; running on the previous config",
@@ -153,6 +153,7 @@ void reloadConfig(const Options& options, RelayProcessConfig& running, RelayCore
   if (control_session != nullptr && plan.config.controller && running.controller &&
       !(plan.config.controller->tls == running.controller->tls)) {
     control_session->setTls(plan.config.controller->tls);  // the next connection uses it
+    if (metrics != nullptr) metrics->setCertificateExpiry(plan.config.controller->tls.files.not_after_unix_s);
     logEvent(spdlog::level::info, "controller TLS files re-read; the next connection uses them",
              {{"certificate", plan.config.controller->tls.files.cert_file},
               {"not_after_unix_s", plan.config.controller->tls.files.not_after_unix_s}});
@@ -213,6 +214,7 @@ int run(RelayProcessConfig config, const Options& options) {
     if (!started) return fail(kExitStartFailed, started.error());
     metrics = std::move(started.value());
     spdlog::info("metrics at http://{}/metrics", metrics->listenEndpoint().toString());
+    if (config.controller) metrics->setCertificateExpiry(config.controller->tls.files.not_after_unix_s);
   } else {
     spdlog::info("metrics disabled");
   }
@@ -286,7 +288,7 @@ int run(RelayProcessConfig config, const Options& options) {
       2);
   // `config` is only read by the handlers above and below, on this thread;
   // reloads replace its changeable keys.
-  hangup.emplace(uv_loop, [&] { reloadConfig(options, config, core, relay_io, control_session.get()); });
+  hangup.emplace(uv_loop, [&] { reloadConfig(options, config, core, relay_io, control_session.get(), metrics.get()); });
 
   if (!options.ready_file.empty()) {
     if (auto error =

@@ -67,6 +67,10 @@ void RelayMetrics::setDraining() {
   publishHealth();
 }
 
+void RelayMetrics::setCertificateExpiry(std::int64_t not_after_unix_s) {
+  certificate_expiry_->Set(static_cast<double>(not_after_unix_s));
+}
+
 void RelayMetrics::stop() {
   copy();
   copy_timer_.close();
@@ -269,6 +273,8 @@ void RelayMetrics::createControlMetrics() {
   prometheus::Registry& r = *registry_;
   controller_connected_ = addGauge(r, "overline_relay_controller_connected",
                                    "1 while the controller session is established, else 0.");
+  certificate_expiry_ = addGauge(r, "overline_relay_controller_certificate_expiry_timestamp_seconds",
+                                 "notAfter of this relay's controller certificate (Unix s); 0 without a controller.");
   controller_sessions_.metric =
       addCounter(r, "overline_relay_controller_sessions_total", "Controller sessions established (accepted hellos).");
   route_table_version_ = addGauge(r, "overline_relay_route_table_version",

@@ -98,6 +98,10 @@
 //   overline_relay_peer_lists_applied_total         peer lists applied
 //   overline_relay_pushed_keys_ignored_total        pushed pair keys refused as malformed
 //   overline_relay_peers_without_key_total          pushed peers left out for want of a key
+//   gauge overline_relay_controller_certificate_expiry_timestamp_seconds
+//                                                   notAfter of the certificate the next
+//                                                   connection presents (Unix s); 0 without
+
 // Trust:
 //   gauge overline_relay_auth_sending_epoch         highest key epoch packets to a
 //                                                   neighbour are tagged with; 0: none
@@ -158,6 +162,9 @@ class RelayMetrics {
   const Endpoint& listenEndpoint() const { return server_->listenEndpoint(); }
   // A SIGTERM drain has begun: /readyz answers 503 "draining" from now on.
   void setDraining();
+  // The controller certificate's notAfter (Unix s), at start and after a
+  // reload that re-read it.
+  void setCertificateExpiry(std::int64_t not_after_unix_s);
   // Copies the current values once more and stops the timer. The server
   // keeps serving those final values (and /readyz 503: the lines are closed
   // by then) until this object is destroyed.
@@ -246,6 +253,7 @@ class RelayMetrics {
   prometheus::Family<prometheus::Gauge>* link_active_ = nullptr;
   std::map<LinkKey, LinkMetrics> links_;  // one per link in core_.links()
   prometheus::Gauge* controller_connected_ = nullptr;
+  prometheus::Gauge* certificate_expiry_ = nullptr;
   CopiedCounter controller_sessions_, route_tables_applied_, route_tables_ignored_, peer_lists_applied_,
       pushed_keys_ignored_, peers_without_key_;
   prometheus::Gauge* route_table_version_ = nullptr;

@@ -69,6 +69,9 @@ TEST_CASE("Admin refuses callers without a valid operator certificate, and read-
   const grpc::Status anonymous = listNodes(tls::serverVerifiedChannel(admin, trust.value(), tls::kControllerServerName));
   CHECK(anonymous.error_code() == grpc::StatusCode::UNAUTHENTICATED);
   CHECK(refused(*controller, "admin", "missing") == 1);
+  // Its own certificate's end, for the CertificateExpiresSoon alert (pki: 365 days).
+  CHECK(localmesh::valueOf(controller->scrape(), "overline_controller_certificate_expiry_timestamp_seconds")
+            .value_or(0) > static_cast<double>(nowS() + 300 * 86400));
 
   // A relay's certificate is valid, but not an operator's.
   FakeRelay issue_relay_certificate(*controller, 1);

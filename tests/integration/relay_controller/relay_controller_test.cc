@@ -99,6 +99,11 @@ TEST_CASE("relays run on the controller's tables, stay up without it and resync 
   REQUIRE(waitFor([&] { return all("overline_relay_controller_connected", [](double v) { return v == 1; }); }, 10s));
   REQUIRE(waitFor([&] { return all("overline_relay_route_table_version", [](double v) { return v > 0; }); }, 15s));
   CHECK(all("overline_relay_peer_lists_applied_total", [](double v) { return v >= 1; }));
+  // The certificate the sessions present, for the CertificateExpiresSoon alert.
+  const double now_s = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  CHECK(all("overline_relay_controller_certificate_expiry_timestamp_seconds",
+            [&](double v) { return v > now_s + 300 * 86400; }));
 
   // A stream from relay 1 to a subscriber on relay 3.
   std::string error;

@@ -286,7 +286,7 @@ int benchReports(const std::string& bin_dir, const std::string& work, int relays
     if (!provisioned) return std::fprintf(stderr, "%s\n", provisioned.error().c_str()), 1;
     const std::string stem = c.pki_dir + "/relay-" + std::to_string(id);
     const auto files = tls::loadIdentity(c.pki_dir + "/ca.pem", stem + ".pem", stem + ".key", nowS());
-    if (!files) return std::fprintf(stderr, "%s\n", files.error().c_str()), 1;
+    if (!files) return std::fprintf(stderr, "%s\n", files.error().message.c_str()), 1;
     fakes.push_back(std::make_unique<ReportingRelay>(c.ports.relays.toString(), files.value(), id, relays));
     if (!fakes.back()->hello()) return std::fprintf(stderr, "relay %d: hello refused\n", id), 1;
   }

@@ -37,10 +37,19 @@ struct IdentityFiles {
   PeerIdentity identity;  // from cert_pem's URI SAN
   std::int64_t not_after_unix_s = 0;
 };
+// Which of the three files a load error is about, so a config loader can
+// name that file's key without taking the message apart.
+enum class TlsFile : std::uint8_t { kCa, kCert, kKey };
+struct TlsFileError {
+  TlsFile file = TlsFile::kCert;
+  std::string message;  // the one line above: "FILE: reason"
+};
+
 // Reads and cross-checks the three files at `now_unix_s`: each parses, the
 // key matches the certificate, the certificate chains to the CA, is valid
-// now, and names an identity.
-Result<IdentityFiles, std::string> loadIdentity(const std::string& ca_file, const std::string& cert_file,
-                                                const std::string& key_file, std::int64_t now_unix_s);
+// now, and names an identity. A problem of the chain (not issued by the CA,
+// expired) is the certificate's.
+Result<IdentityFiles, TlsFileError> loadIdentity(const std::string& ca_file, const std::string& cert_file,
+                                                 const std::string& key_file, std::int64_t now_unix_s);
 
 }  // namespace overline::tls

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/config/yaml_reader.h"
+#include "common/tls/tls_config.h"
 #include "common/token/join_token.h"
 
 namespace overline::controller {
@@ -157,26 +158,16 @@ void readTls(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& er
     return;
   }
   MapReader section(root.get("tls"), root.pathOf("tls"), {"ca_file", "cert_file", "key_file"}, errors);
-  const auto ca = section.requiredString("ca_file");
-  const auto cert = section.requiredString("cert_file");
-  const auto key = section.requiredString("key_file");
-  if (!ca || !cert || !key) return;
   const std::int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto loaded = tls::loadIdentity(*ca, *cert, *key, now_s);
-  if (!loaded) {
-    // The error starts with the file it is about; name that file's key.
-    const std::string& error = loaded.error();
-    const char* which = error.rfind(*ca + ":", 0) == 0 ? "ca_file" : error.rfind(*key + ":", 0) == 0 ? "key_file" : "cert_file";
-    errors.fail(section.pathOf(which), error);
-    return;
-  }
+  auto loaded = tls::readIdentityKeys(section, errors, now_s);
+  if (!loaded) return;
   if (loaded->identity.role != tls::PeerRole::kController) {
-    errors.fail(section.pathOf("cert_file"), *cert + ": names " + tls::describe(loaded->identity) +
+    errors.fail(section.pathOf("cert_file"), loaded->cert_file + ": names " + tls::describe(loaded->identity) +
                                                  ", not a controller (overlinectl pki issue-controller)");
     return;
   }
-  out.tls = std::move(loaded.value());
+  out.tls = std::move(*loaded);
 }
 
 void readKeys(const MapReader& root, ControllerProcessConfig& out, ErrorLatch& errors) {

@@ -464,7 +464,7 @@ int main(int argc, char** argv) {
                                           std::chrono::duration_cast<std::chrono::seconds>(
                                               std::chrono::system_clock::now().time_since_epoch())
                                               .count());
-  if (!identity) return overline::controller::usageError(identity.error());
+  if (!identity) return overline::controller::usageError(identity.error().message);
   Ctl ctl(options, identity.value());
   if (keys_rotate->parsed()) return ctl.rotateKeys();
   if (keys_list->parsed()) return ctl.listKeys();

@@ -10,6 +10,7 @@
 #include "common/config/yaml_reader.h"
 #include "common/tls/peer_identity.h"
 #include "common/tls/pki.h"
+#include "common/tls/tls_config.h"
 #include "relay/config/auth_section.h"
 #include "relay/config/join_section.h"
 
@@ -357,9 +358,8 @@ std::int64_t wallClockUnixSeconds() {
       .count();
 }
 
-// `controller.tls`: loads the three files (tls::loadIdentity) and checks the
-// certificate names relay `node_id`. loadIdentity's one-line error starts
-// with the file it is about; the error names that file's key.
+// `controller.tls`: loads the three files (tls::readIdentityKeys) and checks
+// the certificate names relay `node_id`.
 void readControllerTls(const MapReader& section, NodeId node_id, ControllerTlsConfig& out, ErrorLatch& errors) {
   if (!section.has("tls")) {
     errors.fail(section.pathOf("tls"), "missing required key (ca_file, cert_file and key_file: the relay's "
@@ -368,35 +368,21 @@ void readControllerTls(const MapReader& section, NodeId node_id, ControllerTlsCo
   }
   MapReader tls(section.get("tls"), section.pathOf("tls"), {"ca_file", "cert_file", "key_file", "server_name"},
                 errors);
-  const auto ca_file = tls.requiredString("ca_file");
-  const auto cert_file = tls.requiredString("cert_file");
-  const auto key_file = tls.requiredString("key_file");
   out.server_name = tls.optionalString("server_name", tls::kControllerServerName);
   if (out.server_name.empty()) errors.fail(tls.pathOf("server_name"), "must not be empty");
-  if (!ca_file || !cert_file || !key_file || errors.failed()) return;
-  auto loaded = tls::loadIdentity(*ca_file, *cert_file, *key_file, wallClockUnixSeconds());
-  if (!loaded) {
-    const std::string& error = loaded.error();
-    const auto about = [&](const std::string& file) { return error.starts_with(file + ":"); };
-    // The certificate first: problems shared with the CA (not issued by it)
-    // start with the certificate's path.
-    const char* key = about(*cert_file) ? "cert_file" : about(*key_file) ? "key_file"
-                                                      : about(*ca_file)  ? "ca_file"
-                                                                         : "cert_file";
-    errors.fail(tls.pathOf(key), error);
-    return;
-  }
+  auto loaded = tls::readIdentityKeys(tls, errors, wallClockUnixSeconds());
+  if (!loaded) return;
   const tls::PeerIdentity& identity = loaded->identity;
   if (identity.role != tls::PeerRole::kRelay) {
-    errors.fail(tls.pathOf("cert_file"), *cert_file + ": names " + tls::describe(identity) + ", not a relay");
+    errors.fail(tls.pathOf("cert_file"), loaded->cert_file + ": names " + tls::describe(identity) + ", not a relay");
     return;
   }
   if (identity.node != node_id) {
-    errors.fail(tls.pathOf("cert_file"), *cert_file + ": names " + tls::describe(identity) + ", but node_id is " +
+    errors.fail(tls.pathOf("cert_file"), loaded->cert_file + ": names " + tls::describe(identity) + ", but node_id is " +
                                              std::to_string(node_id));
     return;
   }
-  out.files = std::move(loaded.value());
+  out.files = std::move(*loaded);
 }
 
 void readController(const MapReader& root, RelayProcessConfig& out, ErrorLatch& errors) {

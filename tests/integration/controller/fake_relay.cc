@@ -23,7 +23,7 @@ std::shared_ptr<grpc::Channel> relayChannel(const ControllerProcess& controller,
     REQUIRE(issued.ok());
   }
   const auto files = tls::loadIdentity(pki + "/ca.pem", stem + ".pem", stem + ".key", now_s);
-  INFO((files ? "" : files.error()));
+  INFO((files ? "" : files.error().message));
   REQUIRE(files.ok());
   return tls::mutualTlsChannel(controller.relaysAddress(), files.value(), tls::kControllerServerName);
 }

@@ -129,7 +129,7 @@ TEST_CASE("a relay runs the newest route table and ignores and counts an older o
 
   // The fake controller on 127.0.0.1:<kernel's port>.
   const auto identity = tls::loadIdentity(pki + "/ca.pem", pki + "/controller.pem", pki + "/controller.key", now);
-  INFO((identity ? std::string() : identity.error()));
+  INFO((identity ? std::string() : identity.error().message));
   REQUIRE(identity.ok());
   const auto verifier = tls::CertificateVerifier::fromCaPem(identity.value().ca_pem);
   REQUIRE(verifier.ok());

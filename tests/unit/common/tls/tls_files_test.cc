@@ -23,7 +23,7 @@ struct Deployment {
   std::string ca() const { return tmp.file("ca.pem"); }
   std::string cert() const { return tmp.file("relay-7.pem"); }
   std::string key() const { return tmp.file("relay-7.key"); }
-  Result<IdentityFiles, std::string> load(std::int64_t now = kNow) const {
+  Result<IdentityFiles, TlsFileError> load(std::int64_t now = kNow) const {
     return loadIdentity(ca(), cert(), key(), now);
   }
 
@@ -62,39 +62,42 @@ TEST_CASE("loadIdentity: a missing file", "[tls][tls_files]") {
   Deployment d;
   const std::string missing = d.tmp.file("nope.pem");
   const std::string reason = ": cannot read file: No such file or directory";
-  CHECK(loadIdentity(missing, d.cert(), d.key(), kNow).error() == missing + reason);
-  CHECK(loadIdentity(d.ca(), missing, d.key(), kNow).error() == missing + reason);
-  CHECK(loadIdentity(d.ca(), d.cert(), missing, kNow).error() == missing + reason);
+  CHECK(loadIdentity(missing, d.cert(), d.key(), kNow).error().message == missing + reason);
+  CHECK(loadIdentity(missing, d.cert(), d.key(), kNow).error().file == TlsFile::kCa);
+  CHECK(loadIdentity(d.ca(), missing, d.key(), kNow).error().message == missing + reason);
+  CHECK(loadIdentity(d.ca(), missing, d.key(), kNow).error().file == TlsFile::kCert);
+  CHECK(loadIdentity(d.ca(), d.cert(), missing, kNow).error().message == missing + reason);
+  CHECK(loadIdentity(d.ca(), d.cert(), missing, kNow).error().file == TlsFile::kKey);
 }
 
 TEST_CASE("loadIdentity: garbage PEM", "[tls][tls_files]") {
   Deployment d;
   SECTION("certificate") {
     writeText(d.cert(), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
-    CHECK(d.load().error() == d.cert() + ": not a PEM certificate");
+    CHECK(d.load().error().message == d.cert() + ": not a PEM certificate");
   }
   SECTION("empty certificate") {
     writeText(d.cert(), "");
-    CHECK(d.load().error() == d.cert() + ": not a PEM certificate");
+    CHECK(d.load().error().message == d.cert() + ": not a PEM certificate");
   }
   SECTION("key") {
     writeText(d.key(), "garbage\n");
-    CHECK(d.load().error() == d.key() + ": not a PEM private key");
+    CHECK(d.load().error().message == d.key() + ": not a PEM private key");
   }
   SECTION("a key where the certificate should be") {
     writeText(d.cert(), readText(d.key()));
-    CHECK(d.load().error() == d.cert() + ": not a PEM certificate");
+    CHECK(d.load().error().message == d.cert() + ": not a PEM certificate");
   }
   SECTION("CA") {
     writeText(d.ca(), "garbage\n");
-    CHECK(d.load().error() == d.ca() + ": no certificate in it");
+    CHECK(d.load().error().message == d.ca() + ": no certificate in it");
   }
 }
 
 TEST_CASE("loadIdentity: the key of another certificate", "[tls][tls_files]") {
   Deployment d;
   REQUIRE(issueCertificate(d.tmp.path(), requestFor(relay(8))).ok());
-  CHECK(loadIdentity(d.ca(), d.cert(), d.tmp.file("relay-8.key"), kNow).error() ==
+  CHECK(loadIdentity(d.ca(), d.cert(), d.tmp.file("relay-8.key"), kNow).error().message ==
         d.tmp.file("relay-8.key") + ": does not match the certificate " + d.cert());
 }
 
@@ -103,7 +106,7 @@ TEST_CASE("loadIdentity: a certificate from a different CA", "[tls][tls_files]")
   TempDir other;
   makeAuthority(other.path());  // the same CA name, another key
   REQUIRE(issueCertificate(other.path(), requestFor(relay(7))).ok());
-  CHECK(loadIdentity(d.ca(), other.file("relay-7.pem"), other.file("relay-7.key"), kNow).error() ==
+  CHECK(loadIdentity(d.ca(), other.file("relay-7.pem"), other.file("relay-7.key"), kNow).error().message ==
         other.file("relay-7.pem") + ": not issued by the CA in " + d.ca());
 }
 
@@ -111,11 +114,11 @@ TEST_CASE("loadIdentity: expired and not yet valid", "[tls][tls_files]") {
   Deployment d;
   SECTION("expired") {
     REQUIRE(issueCertificate(d.tmp.path(), requestFor(relay(7), {kNow - 400 * kDay, kNow - 30 * kDay})).ok());
-    CHECK(d.load().error() == d.cert() + ": expired at 2026-12-16T08:00:00Z");
+    CHECK(d.load().error().message == d.cert() + ": expired at 2026-12-16T08:00:00Z");
   }
   SECTION("not yet valid") {
     REQUIRE(issueCertificate(d.tmp.path(), requestFor(relay(7), {kNow + 30 * kDay, kNow + 400 * kDay})).ok());
-    CHECK(d.load().error() == d.cert() + ": not valid until 2027-02-14T08:00:00Z");
+    CHECK(d.load().error().message == d.cert() + ": not valid until 2027-02-14T08:00:00Z");
   }
   SECTION("valid at another time") {
     CHECK(d.load(kNow + 364 * kDay).ok());
@@ -128,7 +131,7 @@ TEST_CASE("loadIdentity: a certificate without an overline: identity", "[tls][tl
   const PemPair leaf = makeCustomLeaf(d.tmp.path(), "DNS:relay.example.net");
   writeText(d.cert(), leaf.cert_pem);
   writeText(d.key(), leaf.key_pem);
-  CHECK(d.load().error() == d.cert() + ": no overline: identity (issue it with overlinectl pki)");
+  CHECK(d.load().error().message == d.cert() + ": no overline: identity (issue it with overlinectl pki)");
 }
 
 TEST_CASE("loadIdentity: a rotation bundle trusts both CAs", "[tls][tls_files]") {

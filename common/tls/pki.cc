@@ -113,6 +113,12 @@ Result<std::string, std::string> sanEntry(const std::string& text) {
   return Err("bad SAN '" + text + "': expected a host name or an IP address");
 }
 
+}  // namespace
+
+bool validExtraSan(const std::string& text) { return sanEntry(text).ok(); }
+
+namespace {
+
 bool fileExists(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0;

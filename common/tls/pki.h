@@ -43,6 +43,11 @@ struct IssueRequest {
   Validity validity;
   std::vector<std::string> extra_sans;  // controller only: "203.0.113.9" (IP) or "ctl.example.net" (DNS)
 };
+// True when `text` can be one of IssueRequest::extra_sans: an IPv4 or IPv6
+// address, or a DNS host name (labels of 1..63 letters, digits and inner
+// hyphens; 253 characters at most).
+bool validExtraSan(const std::string& text);
+
 // The file stem an identity is written under: "relay-7", "operator-alice",
 // "controller".
 std::string fileStem(const PeerIdentity& identity);

@@ -1,8 +1,6 @@
 #include "controller/ctl/pki_command.h"
 
-#include <arpa/inet.h>
 
-#include <array>
 #include <cstdio>
 #include <ctime>
 #include <optional>
@@ -40,27 +38,6 @@ std::string keyPathOf(const std::string& cert_path) {
     return cert_path.substr(0, cert_path.size() - suffix.size()) + ".key";
   }
   return cert_path + ".key";
-}
-
-// The same rule as the CA's: an IPv4/IPv6 address or a DNS host name.
-bool validSan(const std::string& text) {
-  std::array<unsigned char, 16> address{};
-  if (inet_pton(AF_INET, text.c_str(), address.data()) == 1 || inet_pton(AF_INET6, text.c_str(), address.data()) == 1) {
-    return true;
-  }
-  if (text.empty() || text.size() > 253) return false;
-  std::size_t label = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '.') {
-      if (label == 0 || text[i - 1] == '-') return false;
-      label = 0;
-      continue;
-    }
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok || (c == '-' && label == 0) || ++label > 63) return false;
-  }
-  return label > 0 && text.back() != '-';
 }
 
 // Issues `identity` and reports the two files; `names` (controller only)
@@ -134,7 +111,7 @@ int PkiCommand::issueController() const {
   if (!identity) return failed(identity.error(), kExitUsage);
   std::string names = tls::kControllerServerName;
   for (const std::string& san : sans_) {
-    if (!validSan(san)) return failed("bad --san '" + san + "': expected a host name or an IP address", kExitUsage);
+    if (!tls::validExtraSan(san)) return failed("bad --san '" + san + "': expected a host name or an IP address", kExitUsage);
     if (san != tls::kControllerServerName) names += ", " + san;
   }
   tls::IssueRequest request;

@@ -170,5 +170,17 @@ TEST_CASE("issue refuses bad requests", "[tls][pki]") {
   CHECK_FALSE(std::filesystem::exists(tmp.file("relay-0.pem")));
 }
 
+TEST_CASE("extra SANs are IP addresses or DNS host names", "[tls][pki]") {
+  for (const char* good : {"203.0.113.9", "2001:db8::1", "ctl.example.net", "overline-controller", "a"}) {
+    INFO(good);
+    CHECK(validExtraSan(good));
+  }
+  for (const char* bad : {"", "bad_name!", "-ctl.example", "ctl-.example", "ctl..example", "ctl.example.", "a b"}) {
+    INFO(bad);
+    CHECK_FALSE(validExtraSan(bad));
+  }
+  CHECK_FALSE(validExtraSan(std::string(64, 'a') + ".example"));
+}
+
 }  // namespace
 }  // namespace overline::tls

@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <unordered_set>
 #include <utility>
 
 #include "common/check/invariant.h"
@@ -52,6 +51,8 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
   neighbour_by_endpoint_.clear();
   neighbours_.reserve(config_.neighbours.size());
   std::size_t ordinal = 0;  // of the link among all links, for the probe stagger
+  std::vector<const NeighbourConfig*> accepted;  // the entries that made it in, for their keys
+  accepted.reserve(config_.neighbours.size());
   for (std::size_t i = 0; i < config_.neighbours.size(); ++i) {
     const NeighbourConfig& neighbour = config_.neighbours[i];
     // relay/config and relay/control reject these; release: the entry is left out.
@@ -88,19 +89,15 @@ void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
     for (std::size_t line = 0; line < neighbour.lines.size(); ++line) {
       neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{index, static_cast<LineIndex>(line)});
     }
+    accepted.push_back(&neighbour);
   }
   std::vector<NodeId> ids;
   ids.reserve(neighbours_.size());
   for (const Neighbour& neighbour : neighbours_) ids.push_back(neighbour.id);
   auth_.setNeighbours(ids);
   // Pushed keys replace the mesh keys' pair keys; none returns a neighbour
-  // to them (neighbour_auth.h). Only entries that made it in (the first of
-  // a duplicate id) count.
-  std::unordered_set<NodeId> keyed;
-  for (const NeighbourConfig& neighbour : config_.neighbours) {
-    if (!neighbour_index_.contains(neighbour.node_id) || !keyed.insert(neighbour.node_id).second) continue;
-    auth_.setPairKeys(neighbour.node_id, neighbour.keys);
-  }
+  // to them (neighbour_auth.h).
+  for (const NeighbourConfig* neighbour : accepted) auth_.setPairKeys(neighbour->node_id, neighbour->keys);
 }
 
 void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {

@@ -25,6 +25,7 @@
 
 #include "common/endpoint.h"
 #include "common/result.h"
+#include "common/text_file.h"
 
 namespace overline::config {
 
@@ -50,9 +51,8 @@ std::string indexPath(std::string_view parent, std::size_t index);
 // "line L, column C: <yaml-cpp's message>" (1-based) and return nullopt.
 std::optional<YAML::Node> parseYaml(std::string_view text, ErrorLatch& errors);
 
-// Reads a whole file; the error is "cannot read file: <strerror>" (callers
-// already name the file).
-Result<std::string, std::string> readTextFile(const std::string& file_path);
+// Reads a whole file (common/text_file.h).
+using overline::readTextFile;
 
 // Scalar readers for a node already known to be present. They latch an error
 // naming `path` and return nullopt when the node is not a scalar of the

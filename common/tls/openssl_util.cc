@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 namespace overline::tls::detail {
 namespace {
@@ -77,15 +75,6 @@ std::int64_t unixTime(const ASN1_TIME* time) {
 
 std::int64_t notBefore(const X509* cert) { return unixTime(X509_get0_notBefore(cert)); }
 std::int64_t notAfter(const X509* cert) { return unixTime(X509_get0_notAfter(cert)); }
-
-Result<std::string, std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err("cannot read file: " + errnoText());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Err("cannot read file: " + errnoText());
-  return text.str();
-}
 
 std::optional<std::string> writeFileAtomic(const std::string& path, std::string_view data, mode_t mode,
                                            bool replace) {

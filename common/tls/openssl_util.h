@@ -42,8 +42,6 @@ std::int64_t unixTime(const ASN1_TIME* time);
 std::int64_t notBefore(const X509* cert);
 std::int64_t notAfter(const X509* cert);
 
-// The whole file; the error is "cannot read file: <strerror>".
-Result<std::string, std::string> readFile(const std::string& path);
 // Writes `data` to a temporary file next to `path`, fsyncs it and moves it
 // into place with `mode` (or, with `replace` false, fails if `path` exists).
 // The error is one line starting with `path`.

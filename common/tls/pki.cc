@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/text_file.h"
 #include "common/tls/openssl_util.h"
 
 namespace overline::tls {
@@ -221,9 +222,9 @@ Result<std::string, std::string> issueCertificate(const std::string& dir, const 
 
   const std::string ca_cert_file = detail::joinPath(dir, "ca.pem");
   const std::string ca_key_file = detail::joinPath(dir, "ca.key");
-  auto ca_cert_pem = detail::readFile(ca_cert_file);
+  auto ca_cert_pem = readTextFile(ca_cert_file);
   if (!ca_cert_pem) return Err(ca_cert_file + ": " + ca_cert_pem.error());
-  auto ca_key_pem = detail::readFile(ca_key_file);
+  auto ca_key_pem = readTextFile(ca_key_file);
   if (!ca_key_pem) return Err(ca_key_file + ": " + ca_key_pem.error());
   auto ca_certs = detail::parseCertificates(ca_cert_pem.value());
   if (!ca_certs || ca_certs->empty()) return Err(ca_cert_file + ": not a PEM certificate");

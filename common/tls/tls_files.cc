@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include "common/tls/certificate_verifier.h"
+#include "common/text_file.h"
 #include "common/tls/openssl_util.h"
 #include "common/tls/utc_time.h"
 
@@ -15,7 +16,7 @@ std::string at(const std::string& file, const std::string& reason) { return file
 }  // namespace
 
 Result<TrustFiles, std::string> loadTrust(const std::string& ca_file) {
-  auto ca_pem = detail::readFile(ca_file);
+  auto ca_pem = readTextFile(ca_file);
   if (!ca_pem) return Err(at(ca_file, ca_pem.error()));
   auto verifier = CertificateVerifier::fromCaPem(ca_pem.value());
   if (!verifier) return Err(at(ca_file, verifier.error()));
@@ -30,9 +31,9 @@ Result<IdentityFiles, TlsFileError> loadIdentity(const std::string& ca_file, con
   const auto key_error = [&](const std::string& reason) { return failed(TlsFile::kKey, at(key_file, reason)); };
   auto trust = loadTrust(ca_file);
   if (!trust) return failed(TlsFile::kCa, trust.error());
-  auto cert_pem = detail::readFile(cert_file);
+  auto cert_pem = readTextFile(cert_file);
   if (!cert_pem) return cert(cert_pem.error());
-  auto key_pem = detail::readFile(key_file);
+  auto key_pem = readTextFile(key_file);
   if (!key_pem) return key_error(key_pem.error());
 
   const auto certificates = detail::parseCertificates(cert_pem.value());

@@ -128,6 +128,10 @@ TEST_CASE("overlinectl: clear errors and exit codes") {
   auto result = runCtl(dir, address, {"drain", "7"});
   CHECK(result.exit_code == 1);
   CHECK(result.err == "overlinectl: node 7 is not provisioned\n");
+  // An operator without certificate files: one line naming the file, exit 2.
+  result = runCtl(dir, address, {"nodes"}, "nobody");
+  CHECK(result.exit_code == 2);
+  CHECK(result.err == "overlinectl: " + pkiDir(dir) + "/operator-nobody.pem: cannot read file: No such file or directory\n");
   result = runCtl(dir, address, {"remove", "7"});
   CHECK(result.exit_code == 1);
   CHECK(result.err == "overlinectl: node 7 is not provisioned\n");

@@ -117,6 +117,8 @@ TEST_CASE("errors are one line naming the key") {
         "listen: relays, admin and edge need different ports");
   CHECK(parseError("db_path: x\n" + token + "keys: {rotate_interval_s: 5}\n") ==
         "keys.rotate_interval_s: expected 0 (on demand only) or 60..31536000");
+  CHECK(parseError("db_path: x\n" + token + "keys: {activation_delay_s: 0}\n").starts_with("keys.activation_delay_s:"));
+  CHECK(parseError("db_path: x\n" + token + "events: {max_events: 10}\n").starts_with("events.max_events:"));
   CHECK(parseError("db_path: x\n" + token + "routes: {debounce_ms: 99999999}\n").starts_with("routes.debounce_ms:"));
   CHECK(parseError("db_path: x\n" + token +
                    "routes: {region_rules: [{destination_region: eu, allowed_regions: [us]}]}\n") ==

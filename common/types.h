@@ -20,9 +20,12 @@ constexpr DurationUs kSecond = 1000 * kMillisecond;
 using NodeId = std::uint32_t;
 constexpr NodeId kNoNode = 0;
 
-// A stream id names one published media flow. Its upper 32 bits are the id of
-// the origin edge relay, so any relay can route a SUBSCRIBE toward the origin
-// without a directory; the lower 32 bits are chosen by the publisher.
+// A stream id names one published media flow for its whole life. Its upper 32
+// bits are the id of its home: the edge relay it was first published at (the
+// origin, until the publisher moves or publishes through a second edge; then
+// relays learn its current origins from announcements,
+// relay/core/stream_directory.h, and use the home only while they know of
+// none). The lower 32 bits are chosen by the publisher.
 using StreamId = std::uint64_t;
 
 constexpr StreamId makeStreamId(NodeId origin, std::uint32_t local_id) {

@@ -73,6 +73,7 @@ std::string_view toString(PacketType type) {
     case PacketType::kHello: return "hello";
     case PacketType::kChallenge: return "challenge";
     case PacketType::kWelcome: return "welcome";
+    case PacketType::kAnnounce: return "announce";
   }
   return "unknown";
 }

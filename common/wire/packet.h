@@ -18,7 +18,10 @@
 //   6      2    payload_length   bytes after the header, <= kMaxPayloadBytes
 //                                (FEC: <= kMaxFecPayloadBytes)
 //   8      4    sender_node_id   relay that sent this hop; 0 from SDK clients
-//   12     8    stream_id        upper 32 bits: origin relay node id
+//   12     8    stream_id        upper 32 bits: the stream's home relay (the
+//                                edge it was first published at); relays
+//                                route toward its current origins
+//                                (relay/core/stream_directory.h)
 //   20     4    sequence         DATA: per-stream sequence number;
 //                                PROBE/PROBE_ACK: per-link probe sequence
 //   24     8    timestamp_us     DATA: publisher's send time (wall clock, us);
@@ -138,8 +141,9 @@ enum class PacketType : std::uint8_t {
   kHello = 8,        // client join / keepalive to an edge; a keepalive's answer is a header-only HELLO
   kChallenge = 9,    // edge -> client: the cookie to echo in the next HELLO
   kWelcome = 10,     // edge -> client: joined; session key and reflexive address
+  kAnnounce = 11,    // relay -> relays: streams published at an origin (wire/announce_payload.h), flooded
 };
-constexpr std::uint8_t kMaxPacketType = 10;
+constexpr std::uint8_t kMaxPacketType = 11;
 
 // Header flag bits (see "Flags" above).
 constexpr std::uint8_t kFlagRedundant = 0x01;   // DATA only: send on two disjoint links

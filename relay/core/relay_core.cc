@@ -23,6 +23,7 @@ RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
     : config_(std::move(config)),
       sink_(sink),
       failover_(config_.failover),
+      directory_(config_.subscriptions.expiry_us, config_.limits.max_streams),
       auth_(config_.node_id, !config_.auth.insecure_lab_mode, config_.auth.packet_number_base),
       gate_(config_.auth.cookie_secret) {
   auth_.setMeshKeys(config_.auth.mesh_keys);
@@ -142,6 +143,11 @@ void RelayCore::forgetNeighbour(NodeId id) {
       sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
       stream.upstream = kNoNode;
     }
+    if (const auto extra = std::find(stream.extra_upstreams.begin(), stream.extra_upstreams.end(), id);
+        extra != stream.extra_upstreams.end()) {
+      sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
+      stream.extra_upstreams.erase(extra);
+    }
     ++it;
   }
 }
@@ -192,7 +198,7 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
       }
       Stream& stream = it->second;
       const bool from_upstream =
-          stream.upstream == neighbour.id ||
+          isUpstream(stream, neighbour.id) ||
           (stream.previous_upstream == neighbour.id && now < stream.previous_upstream_until_us);
       if (!from_upstream) {
         ++counters_.drop(DropReason::kNotUpstream);
@@ -234,6 +240,10 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
       ++counters_.fec_packets_received;
       onFec(neighbour, header, datagram, now);
       return;
+    case PacketType::kAnnounce:
+      ++counters_.announces_received;
+      onAnnounce(neighbour, header, datagram, now);
+      return;
   }
 }
 
@@ -258,7 +268,6 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
     return;
   }
   const StreamId id = header.stream_id;
-  const NodeId origin = streamOrigin(id);
   auto it = streams_.find(id);
   const bool new_stream = it == streams_.end();
   const std::optional<std::size_t> existing = new_stream ? std::nullopt : findDownstream(it->second, from);
@@ -275,14 +284,14 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
     ++counters_.drop(DropReason::kSubscriptionLimit);
     return;
   }
-  NodeId next_hop = kNoNode;
-  if (origin != config_.node_id) {
-    next_hop = resolveNextHop(origin);
+  const UpstreamPlan plan = planUpstreams(id, new_stream ? nullptr : &it->second, now);
+  if (!plan.origin) {
     // Accepting a neighbour we would subscribe to ourselves (now or after the
     // pending route change) would let the two keep each other's state alive.
+    // (An extra upstream that is `from` is dropped from the plan below.)
     const bool loop = from.isRelay() &&
-                      (next_hop == from.node || (!new_stream && it->second.upstream == from.node));
-    if (next_hop == kNoNode || loop) {
+                      (plan.upstream == from.node || (!new_stream && it->second.upstream == from.node));
+    if (plan.upstream == kNoNode || loop) {
       ++counters_.drop(DropReason::kNoRoute);
       return;
     }
@@ -309,11 +318,17 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
   Stream& stream = it->second;
   stream.downstreams.push_back(Downstream{from, expires_at_us});
   if (client != nullptr) client->streams.push_back(id);
-  if (new_stream && next_hop != kNoNode) {
-    stream.upstream = next_hop;
-    stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
-    armDeadline(stream.next_refresh_us);
-    sendControl(PacketType::kSubscribe, id, next_hop, static_cast<std::uint8_t>(header.hop_limit - 1));
+  if (!new_stream) return;
+  stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
+  armDeadline(stream.next_refresh_us);
+  if (plan.origin) return;
+  const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
+  stream.upstream = plan.upstream;
+  sendControl(PacketType::kSubscribe, id, plan.upstream, hop_limit);
+  for (const NodeId extra : plan.extraView()) {
+    if (from.isRelay() && extra == from.node) continue;
+    stream.extra_upstreams.push_back(extra);
+    sendControl(PacketType::kSubscribe, id, extra, hop_limit);
   }
 }
 
@@ -435,6 +450,7 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
 
 void RelayCore::onTick(TimeUs now) {
   tickLinks(now);
+  tickDirectory(now);
   tickFec(now);
   if (retransmit_) tickRecovery(now);
   if (failover_dirty_ || failover_.waitingForFailback()) {
@@ -480,10 +496,8 @@ void RelayCore::onTick(TimeUs now) {
       it = closeStream(it);
       continue;
     }
-    if (streamOrigin(it->first) != config_.node_id) {
-      if (upstreams_dirty_ || now >= stream.next_refresh_us) maintainUpstream(it->first, stream, now);
-      next_deadline_us = std::min(next_deadline_us, stream.next_refresh_us);
-    }
+    if (upstreams_dirty_ || now >= stream.next_refresh_us) maintainUpstream(it->first, stream, now);
+    next_deadline_us = std::min(next_deadline_us, stream.next_refresh_us);
     if (stream.previous_upstream != kNoNode) {
       if (now >= stream.previous_upstream_until_us) {
         releasePreviousUpstream(it->first, stream);
@@ -589,7 +603,10 @@ RelayGauges RelayCore::gauges() const {
   for (const auto& [id, stream] : streams_) {
     gauges.downstreams += stream.downstreams.size();
     if (stream.upstream != kNoNode) ++gauges.upstream_subscriptions;
+    gauges.extra_upstream_subscriptions += stream.extra_upstreams.size();
   }
+  gauges.directory_streams = directory_.streamCount();
+  gauges.local_publications = owners_.size();
   for (const Neighbour& neighbour : neighbours_) {
     gauges.auth_sending_epoch = std::max(gauges.auth_sending_epoch, auth_.sendingEpoch(neighbour.id, wall_now_us_));
   }
@@ -610,12 +627,22 @@ NodeId RelayCore::resolveNextHop(NodeId origin) const {
 }
 
 void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
-  NodeId next_hop = resolveNextHop(streamOrigin(id));
-  // A next hop that is also a downstream of the stream (routes still
-  // converging) would keep the pair's subscriptions alive forever; wait
-  // without upstream and retry at the next refresh.
-  if (next_hop != kNoNode && findDownstream(stream, PeerId{next_hop, {}})) next_hop = kNoNode;
-  if (next_hop == stream.upstream && now < stream.next_refresh_us) return;
+  const UpstreamPlan plan = planUpstreams(id, &stream, now);
+  const NodeId next_hop = plan.upstream;
+  const std::span<const NodeId> extras = plan.extraView();
+  const bool extras_same = std::equal(extras.begin(), extras.end(), stream.extra_upstreams.begin(),
+                                      stream.extra_upstreams.end());
+  if (next_hop == stream.upstream && extras_same && now < stream.next_refresh_us) return;
+  if (!extras_same) ++counters_.origin_moves;
+  // Branches toward origins no longer planned go first (one that became the
+  // upstream stays subscribed).
+  for (const NodeId old : stream.extra_upstreams) {
+    if (old != next_hop && std::find(extras.begin(), extras.end(), old) == extras.end()) {
+      sendControl(PacketType::kUnsubscribe, id, old, wire::kDefaultHopLimit);
+    }
+  }
+  stream.extra_upstreams.assign(extras.begin(), extras.end());
+  for (const NodeId extra : extras) sendControl(PacketType::kSubscribe, id, extra, wire::kDefaultHopLimit);
 
   if (next_hop != stream.upstream) {
     // The new upstream numbers its FEC groups afresh.
@@ -628,7 +655,9 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
     if (stream.upstream != kNoNode) {
       stream.previous_upstream_until_us = now + config_.subscriptions.refresh_interval_us;
       stream.previous_subscribed = !isDown(stream.upstream);
-      if (!stream.previous_subscribed) {
+      // One that is now an extra upstream stays subscribed as that.
+      const bool now_extra = std::find(extras.begin(), extras.end(), stream.upstream) != extras.end();
+      if (!stream.previous_subscribed && !now_extra) {
         sendControl(PacketType::kUnsubscribe, id, stream.upstream, wire::kDefaultHopLimit);
       }
     }
@@ -656,6 +685,8 @@ void RelayCore::detachDownstream(StreamId id, Stream& stream, std::size_t index)
 void RelayCore::releasePreviousUpstream(StreamId id, Stream& stream) {
   if (!stream.previous_subscribed) return;
   stream.previous_subscribed = false;
+  // Still subscribed as the upstream or an extra one: nothing to release.
+  if (isUpstream(stream, stream.previous_upstream)) return;
   sendControl(PacketType::kUnsubscribe, id, stream.previous_upstream, wire::kDefaultHopLimit);
 }
 
@@ -666,6 +697,9 @@ RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
   streams_with_missing_.erase(it->first);
   if (it->second.upstream != kNoNode) {
     sendControl(PacketType::kUnsubscribe, it->first, it->second.upstream, wire::kDefaultHopLimit);
+  }
+  for (const NodeId extra : it->second.extra_upstreams) {
+    sendControl(PacketType::kUnsubscribe, it->first, extra, wire::kDefaultHopLimit);
   }
   return streams_.erase(it);
 }
@@ -756,7 +790,8 @@ void RelayCore::countNeighbourBytes(std::span<const std::byte> packet) {
     case PacketType::kUnsubscribe:
     case PacketType::kHello:
     case PacketType::kChallenge:
-    case PacketType::kWelcome: kind = SentKind::kControl; break;
+    case PacketType::kWelcome:
+    case PacketType::kAnnounce: kind = SentKind::kControl; break;
   }
   counters_.neighbour_bytes_sent[static_cast<std::size_t>(kind)] += packet.size();
 }

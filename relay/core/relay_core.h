@@ -26,18 +26,33 @@
 //  * The token's grant gates SUBSCRIBE (subscribe role, stream scope) and
 //    DATA (publish role, stream scope): not_permitted. The first client
 //    session to publish a stream at its origin owns it while the session
-//    lives; DATA from another is not_owner. Client DATA more than
+//    lives; DATA from another is not_owner. A client may publish a stream
+//    whose home (the id's upper 32 bits) is another relay: a publisher that
+//    moved here, or publishes through two edges (the token's stream scope
+//    decides who may). Client DATA more than
 //    kMaxSequenceJump ahead of the stream's window, or stamped more than
 //    kMaxFutureUs ahead of the wall clock, is dropped and moves nothing.
+//  * Stream directory (stream_directory.h): a relay where a client has
+//    published a stream within the last refresh interval is one of its
+//    origins. It sends ANNOUNCE for its streams to every neighbour at once
+//    when a publication starts and then every refresh interval; relays
+//    record announcements and flood new ones on. A stream's origins are the
+//    announced ones, or its home while none is known; a relay that is an
+//    origin itself has no upstream.
 //  * SUBSCRIBE(stream) from a neighbour or client records that downstream
-//    with a soft-state expiry. If this relay is not the stream's origin and
-//    does not yet carry the stream, it sends SUBSCRIBE to the next hop toward
-//    the origin (RouteTable, direct neighbours implicit). Refreshes go
-//    upstream every refresh interval while any downstream remains.
+//    with a soft-state expiry. If this relay is not an origin of the stream
+//    and does not yet carry it, it sends SUBSCRIBE to the next hop toward
+//    each origin (RouteTable, direct neighbours implicit): the upstream
+//    (toward the first origin that has a next hop: the home when it is
+//    announced, else the oldest announced) and one extra upstream per other
+//    next hop, so a dual-homed stream arrives over both branches and one
+//    origin dying loses nothing (dedup drops the second copy). Refreshes go
+//    upstream every refresh interval while any downstream remains; a change
+//    of the stream's origins moves them at the next tick.
 //  * UNSUBSCRIBE or expiry removes a downstream; when a stream has none left,
 //    the relay sends UNSUBSCRIBE upstream and forgets the stream.
-//  * DATA from the stream's upstream (or from a local client publishing a
-//    stream whose origin is this relay) is sent once to every downstream, with
+//  * DATA from the stream's upstream or an extra upstream (or from a local
+//    client publishing the stream) is sent once to every downstream, with
 //    hop_limit decremented and sender_node_id set to this relay. Every stream
 //    has a DedupWindow: a sequence already forwarded (or too old to tell) is
 //    dropped as `duplicate`. DATA flagged kFlagRedundant goes to each
@@ -101,6 +116,7 @@
 //    round. FEC from another neighbour is dropped as not_upstream, a bad
 //    FEC payload as malformed_fec.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -131,6 +147,7 @@
 #include "relay/core/relay_config.h"
 #include "relay/core/relay_counters.h"
 #include "relay/core/retransmit_buffer.h"
+#include "relay/core/stream_directory.h"
 
 namespace overline::relay {
 
@@ -271,9 +288,14 @@ class RelayCore : private NeighbourHealth {
     // the stream. Small (neighbours + local clients), searched linearly.
     std::vector<Downstream> downstreams;
     // Neighbour this relay subscribes to for the stream; kNoNode when this
-    // relay is the origin, or when there is currently no usable route.
+    // relay is an origin, or when there is currently no usable route.
     NodeId upstream = kNoNode;
-    // Next upstream SUBSCRIBE refresh (or route retry); unused at the origin.
+    // Next hops toward the stream's other origins (dual-homed or moving
+    // publishers), subscribed to as well; never the upstream, never a
+    // downstream; at most StreamDirectory::kMaxOriginsPerStream - 1.
+    std::vector<NodeId> extra_upstreams;
+    // Next upstream SUBSCRIBE refresh (or route retry); at an origin, the
+    // next check whether it still is one.
     TimeUs next_refresh_us = 0;
     // The upstream before the last move: DATA from it is still accepted
     // until previous_upstream_until_us (one refresh interval after the move).
@@ -386,6 +408,34 @@ class RelayCore : private NeighbourHealth {
   // UNSUBSCRIBEs that implies.
   void forgetNeighbour(NodeId id);
 
+  // The neighbours a stream is subscribed from (see the class comment).
+  struct UpstreamPlan {
+    bool origin = false;  // this relay is an origin: no upstream
+    NodeId upstream = kNoNode;
+    std::array<NodeId, StreamDirectory::kMaxOriginsPerStream> extras{};
+    std::size_t extra_count = 0;
+
+    std::span<const NodeId> extraView() const { return {extras.data(), extra_count}; }
+  };
+  // `stream` is null for a stream not created yet; its downstreams are never planned as upstreams.
+  UpstreamPlan planUpstreams(StreamId id, const Stream* stream, TimeUs now) const;
+  // A local client published the stream within the last refresh interval.
+  bool publishedHere(StreamId id, TimeUs now) const;
+  static bool isUpstream(const Stream& stream, NodeId neighbour);
+  // An ANNOUNCE from a neighbour: recorded, and flooded on when new.
+  void onAnnounce(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
+                  TimeUs now);
+  // Sends this relay's live publications (ANNOUNCE packets) when due, and
+  // expires the directory. Marks upstreams dirty when origins changed.
+  void tickDirectory(TimeUs now);
+  // ANNOUNCE packets naming this relay as the origin of `streams`, to every
+  // neighbour (announces_sent counts the neighbours).
+  void announce(std::span<const StreamId> streams);
+  // Sends `packet` (untagged) to every neighbour but `except` on its active
+  // link, and on every link when that one is lossy (as SUBSCRIBE).
+  // Returns the neighbours it went to.
+  std::size_t floodToNeighbours(std::span<const std::byte> packet, NodeId except);
+
   // Index of `peer` in stream.downstreams, or nullopt.
   static std::optional<std::size_t> findDownstream(const Stream& stream, const PeerId& peer);
   // Next hop toward `origin` (route table first, then direct neighbours), or
@@ -429,8 +479,19 @@ class RelayCore : private NeighbourHealth {
   std::unordered_map<std::uint32_t, std::size_t> clients_per_ip_;  // IPv4 -> sessions, <= max_clients_per_ip
   StreamMap streams_;                                              // <= Limits::max_streams
   std::size_t client_streams_ = 0;                                 // streams with client_created, <= max_client_streams
-  // Stream -> the client session that owns it (publishes it at this origin).
-  std::unordered_map<StreamId, Endpoint> owners_;
+  // Stream -> the client session that owns it (publishes it here) and
+  // when it last sent DATA.
+  struct Publication {
+    Endpoint owner;
+    TimeUs last_data_us = 0;
+  };
+  std::unordered_map<StreamId, Publication> owners_;
+  // Where streams are published now (announcements), this relay's own
+  // announcement numbers, and when it next announces.
+  StreamDirectory directory_;
+  std::uint32_t announce_sequence_ = 0;
+  TimeUs next_announce_us_ = 0;
+  std::vector<StreamId> announce_scratch_;
   NeighbourAuth auth_;
   ClientGate gate_;
   // Where packets to neighbours are tagged (a copy: the callers' buffers have no room).

@@ -72,7 +72,8 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
     case PacketType::kProbe:
     case PacketType::kProbeAck: ++counters_.drop(DropReason::kUnknownSource); return;  // relays only
     case PacketType::kChallenge:
-    case PacketType::kWelcome: ++counters_.drop(DropReason::kUnexpectedType); return;
+    case PacketType::kWelcome:
+    case PacketType::kAnnounce: ++counters_.drop(DropReason::kUnexpectedType); return;
     case PacketType::kNack:
     case PacketType::kFec: ++counters_.drop(DropReason::kUnsupportedType); return;
   }
@@ -171,11 +172,9 @@ bool RelayCore::sendToClient(const Endpoint& to, Client& client, std::span<const
 
 void RelayCore::onClientData(const Endpoint& from, Client& client, const wire::Header& header,
                              std::span<const std::byte> datagram, TimeUs now) {
+  // Any stream, wherever its home: a publisher that moved here keeps its
+  // stream id. Who may publish what is the token's scope.
   const StreamId id = header.stream_id;
-  if (streamOrigin(id) != config_.node_id) {
-    ++counters_.drop(DropReason::kForeignStream);
-    return;
-  }
   if (!client.grant.allows(token::Role::kPublish, id)) {
     ++counters_.drop(DropReason::kNotPermitted);
     return;
@@ -184,21 +183,28 @@ void RelayCore::onClientData(const Endpoint& from, Client& client, const wire::H
     ++counters_.drop(DropReason::kFutureTimestamp);
     return;
   }
-  const auto owner = owners_.find(id);
+  auto owner = owners_.find(id);
   const auto stream = streams_.find(id);
   if (owner == owners_.end()) {
     if (client.published.size() >= config_.limits.max_publications_per_client) {
       ++counters_.drop(DropReason::kPublicationLimit);
       return;
     }
-    owners_.emplace(id, from);
+    owner = owners_.emplace(id, Publication{from, now}).first;
     client.published.push_back(id);
     // A new owner numbers its packets afresh.
     if (stream != streams_.end()) stream->second.dedup = DedupWindow{};
-  } else if (owner->second != from) {
+    // This relay is now an origin of the stream: the mesh learns it at once
+    // (subscribers of a moved publisher find it here), and a relay that was
+    // carrying the stream from upstream stops at the next tick.
+    const StreamId announced[] = {id};
+    announce(announced);
+    upstreams_dirty_ = true;
+  } else if (owner->second.owner != from) {
     ++counters_.drop(DropReason::kNotOwner);
     return;
   }
+  owner->second.last_data_us = now;
   if (stream == streams_.end()) {
     ++counters_.drop(DropReason::kNoSubscribers);
     return;

@@ -11,7 +11,6 @@ std::string_view toString(DropReason reason) {
     case DropReason::kNoRoute: return "no_route";
     case DropReason::kNoSubscribers: return "no_subscribers";
     case DropReason::kNotUpstream: return "not_upstream";
-    case DropReason::kForeignStream: return "foreign_stream";
     case DropReason::kClientLimit: return "client_limit";
     case DropReason::kStreamLimit: return "stream_limit";
     case DropReason::kSubscriptionLimit: return "subscription_limit";
@@ -37,6 +36,8 @@ std::string_view toString(DropReason reason) {
     case DropReason::kPublicationLimit: return "publication_limit";
     case DropReason::kRetransmitBudget: return "retransmit_budget";
     case DropReason::kFecDecoderLimit: return "fec_decoder_limit";
+    case DropReason::kMalformedAnnounce: return "malformed_announce";
+    case DropReason::kDirectoryFull: return "directory_full";
   }
   return "unknown";
 }

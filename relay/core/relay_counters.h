@@ -19,7 +19,6 @@ enum class DropReason : std::uint8_t {
   kNoRoute,             // no next hop toward the stream's origin
   kNoSubscribers,       // DATA for a stream nobody downstream wants
   kNotUpstream,         // DATA or FEC from a neighbour that is not this stream's upstream
-  kForeignStream,       // client published a stream whose origin is not this relay
   kClientLimit,         // max_clients reached; HELLO refused
   kStreamLimit,         // max_streams reached; SUBSCRIBE refused
   kSubscriptionLimit,   // client's max_subscriptions_per_client reached
@@ -46,8 +45,11 @@ enum class DropReason : std::uint8_t {
   kPublicationLimit,    // client's max_publications_per_client reached
   kRetransmitBudget,    // retransmission refused: the neighbour's retransmit byte budget is spent
   kFecDecoderLimit,     // FEC for a stream when max_fec_decoders decoders hold state
+  // Stream directory (stream_directory.h).
+  kMalformedAnnounce,   // ANNOUNCE whose payload fails wire::parseAnnouncePayload
+  kDirectoryFull,       // ANNOUNCE none of whose streams fit the directory's bounds
 };
-constexpr std::size_t kDropReasonCount = 31;
+constexpr std::size_t kDropReasonCount = 32;
 std::string_view toString(DropReason reason);
 
 // What a packet sent to a neighbour relay is, for the bandwidth overhead:
@@ -122,6 +124,17 @@ struct RelayCounters {
   std::uint64_t nacks_held_for_fec = 0;
   std::uint64_t fec_decode_failures = 0;
   std::uint64_t fec_inconsistent = 0;
+  // Stream directory: ANNOUNCE packets this relay made for its own
+  // publications (one per neighbour it went to), well-formed ones
+  // received from neighbours (whatever their fate), ones flooded on
+  // (per neighbour), and ones that had already arrived over another path.
+  std::uint64_t announces_sent = 0;
+  std::uint64_t announces_received = 0;
+  std::uint64_t announces_forwarded = 0;
+  std::uint64_t announces_seen = 0;
+  // Streams whose upstream set changed because their origins did (a
+  // publisher moved or a second edge started publishing).
+  std::uint64_t origin_moves = 0;
   // Bandwidth overhead: datagram bytes sent to neighbour relays by kind
   // (index SentKind), and the payload bytes of first-transmission DATA sent
   // to neighbours (once per downstream neighbour, not per redundant copy).
@@ -140,6 +153,9 @@ struct RelayGauges {
   std::uint64_t downstreams = 0;      // (stream, downstream) pairs
   std::uint64_t clients = 0;          // joined SDK clients
   std::uint64_t upstream_subscriptions = 0;  // streams this relay subscribes upstream for
+  std::uint64_t extra_upstream_subscriptions = 0;  // (stream, extra upstream) pairs: branches toward other origins
+  std::uint64_t directory_streams = 0;       // streams with a known origin (StreamDirectory)
+  std::uint64_t local_publications = 0;      // streams a client publishes at this relay
   // The highest key epoch this relay tags packets to a neighbour with, at
   // the last wall-clock time it was given; 0 with no neighbour or no auth.
   // Watches a key rotation take effect.

@@ -153,6 +153,12 @@ void RelayMetrics::createMetrics(const Info& info) {
   clients_ = addGauge(r, "overline_relay_clients", "Joined SDK clients.");
   upstream_subscriptions_ =
       addGauge(r, "overline_relay_upstream_subscriptions", "Streams this relay subscribes to upstream.");
+  extra_upstream_subscriptions_ =
+      addGauge(r, "overline_relay_extra_upstream_subscriptions",
+               "(stream, extra upstream) pairs: branches toward a stream's other origins.");
+  directory_streams_ = addGauge(r, "overline_relay_directory_streams",
+                                "Streams with an announced origin in this relay's stream directory.");
+  local_publications_ = addGauge(r, "overline_relay_local_publications", "Streams a client publishes at this relay.");
   auth_sending_epoch_ = addGauge(r, "overline_relay_auth_sending_epoch",
                                  "Highest key epoch packets to a neighbour are tagged with; 0: none.");
 
@@ -340,6 +346,16 @@ void RelayMetrics::createRecoveryMetrics() {
   filled_copies_sent_.metric =
       addCounter(r, "overline_relay_filled_copies_sent_total",
                  "Second copies, on another link, of DATA that filled a gap here, forwarded over a lossy link.");
+  announces_sent_.metric = addCounter(r, "overline_relay_announces_sent_total",
+                                      "ANNOUNCE packets for this relay's own publications, one per neighbour.");
+  announces_received_.metric =
+      addCounter(r, "overline_relay_announces_received_total", "Well-formed ANNOUNCE packets from neighbours.");
+  announces_forwarded_.metric = addCounter(r, "overline_relay_announces_forwarded_total",
+                                           "ANNOUNCE packets flooded on to a neighbour.");
+  announces_seen_.metric = addCounter(r, "overline_relay_announces_seen_total",
+                                      "ANNOUNCE packets that had already arrived over another path (not flooded).");
+  origin_moves_.metric = addCounter(r, "overline_relay_origin_moves_total",
+                                    "Streams whose upstreams changed because their origins did.");
   auto& sent_bytes = prometheus::BuildCounter()
                          .Name("overline_relay_sent_bytes_total")
                          .Help("Datagram bytes sent to neighbour relays, by kind of packet.")
@@ -406,6 +422,11 @@ void RelayMetrics::copy() {
   retransmit_budget_expired_.copyFrom(c.retransmit_budget_expired);
   retransmit_buffer_evictions_.copyFrom(c.retransmit_buffer_evictions);
   filled_copies_sent_.copyFrom(c.filled_copies_sent);
+  announces_sent_.copyFrom(c.announces_sent);
+  announces_received_.copyFrom(c.announces_received);
+  announces_forwarded_.copyFrom(c.announces_forwarded);
+  announces_seen_.copyFrom(c.announces_seen);
+  origin_moves_.copyFrom(c.origin_moves);
   for (std::size_t i = 0; i < sent_bytes_.size(); ++i) sent_bytes_[i].copyFrom(c.neighbour_bytes_sent[i]);
   data_payload_bytes_.copyFrom(c.data_payload_bytes_sent);
   for (std::size_t i = 0; i < dropped_.size(); ++i) dropped_[i].copyFrom(c.dropped[i]);
@@ -416,6 +437,9 @@ void RelayMetrics::copy() {
   downstreams_->Set(static_cast<double>(g.downstreams));
   clients_->Set(static_cast<double>(g.clients));
   upstream_subscriptions_->Set(static_cast<double>(g.upstream_subscriptions));
+  extra_upstream_subscriptions_->Set(static_cast<double>(g.extra_upstream_subscriptions));
+  directory_streams_->Set(static_cast<double>(g.directory_streams));
+  local_publications_->Set(static_cast<double>(g.local_publications));
   auth_sending_epoch_->Set(static_cast<double>(g.auth_sending_epoch));
 
   const std::vector<LinkSnapshot> links = core_.links();

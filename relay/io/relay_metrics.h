@@ -27,7 +27,9 @@
 //   overline_relay_dropped_packets_total{reason}: one series per DropReason
 //       and per wire::ParseError (their toString names), all created at 0
 //   gauges overline_relay_streams, overline_relay_downstreams,
-//       overline_relay_clients, overline_relay_upstream_subscriptions
+//       overline_relay_clients, overline_relay_upstream_subscriptions,
+//       overline_relay_extra_upstream_subscriptions, overline_relay_directory_streams,
+//       overline_relay_local_publications
 //   per configured line {line="<name>"}: overline_relay_line_packets_received_total,
 //       overline_relay_line_bytes_received_total, overline_relay_line_packets_sent_total,
 //       overline_relay_line_bytes_sent_total, overline_relay_line_send_errors_total
@@ -72,6 +74,9 @@
 //   overline_relay_retransmit_budget_expired_total  requested, kept but past budget
 //   overline_relay_retransmit_buffer_evictions_total  kept packets pushed out early
 //   overline_relay_filled_copies_sent_total    second copies of gap-filling DATA on lossy links
+// Stream directory (relay/core/stream_directory.h; counters):
+//   overline_relay_announces_sent_total / _received_total / _forwarded_total / _seen_total
+//   overline_relay_origin_moves_total          streams re-planned because their origins changed
 // FEC (relay/core/fec_encoder.h, fec_decoder.h; counters):
 //   overline_relay_fec_packets_sent_total / _received_total  FEC parity packets
 //   overline_relay_recovered_packets_total{method="fec"}  DATA rebuilt from parity
@@ -236,6 +241,7 @@ class RelayMetrics {
   CopiedCounter nack_misses_, retransmit_budget_expired_, retransmit_buffer_evictions_, filled_copies_sent_;
   CopiedCounter fec_packets_sent_, fec_packets_received_, recovered_fec_, nacks_held_for_fec_;
   CopiedCounter fec_decode_failures_, fec_inconsistent_;
+  CopiedCounter announces_sent_, announces_received_, announces_forwarded_, announces_seen_, origin_moves_;
   std::vector<CopiedCounter> sent_bytes_;  // index == SentKind
   CopiedCounter data_payload_bytes_;
   std::vector<CopiedCounter> dropped_;    // index == DropReason
@@ -244,6 +250,9 @@ class RelayMetrics {
   prometheus::Gauge* downstreams_ = nullptr;
   prometheus::Gauge* clients_ = nullptr;
   prometheus::Gauge* upstream_subscriptions_ = nullptr;
+  prometheus::Gauge* extra_upstream_subscriptions_ = nullptr;
+  prometheus::Gauge* directory_streams_ = nullptr;
+  prometheus::Gauge* local_publications_ = nullptr;
   prometheus::Gauge* auth_sending_epoch_ = nullptr;
   std::vector<LineMetrics> lines_;  // index == LineIndex
   prometheus::Family<prometheus::Gauge>* link_rtt_ = nullptr;

@@ -473,12 +473,13 @@ TEST_CASE("v1 datagrams are refused, never read as v2", "[wire]") {
 }
 
 TEST_CASE("parsePacket rejects unknown packet types", "[wire]") {
-  for (const int type : {0, 11, 12, 0x7F, 0x80, 255}) {
+  for (const int type : {0, 12, 13, 0x7F, 0x80, 255}) {
     CAPTURE(type);
     CHECK(parseError(headerOnly(type)) == ParseError::kUnknownType);
     CHECK(parseError(headerOnly(type, 16)) == ParseError::kUnknownType);
   }
-  // 9 and 10 are CHALLENGE and WELCOME.
+  // 9, 10 and 11 are CHALLENGE, WELCOME and ANNOUNCE.
+  CHECK(parsePacket(minimal(PacketType::kAnnounce)).ok());
   CHECK(parsePacket(minimal(PacketType::kChallenge)).ok());
   CHECK(parsePacket(minimal(PacketType::kWelcome)).ok());
   CHECK(static_cast<int>(PacketType::kChallenge) == 9);

@@ -199,7 +199,7 @@ TEST_CASE("Malformed datagrams are counted under their ParseError and never answ
       {corrupt(0, 0x50), wire::ParseError::kBadMagic},
       {corrupt(1, 1), wire::ParseError::kBadVersion},  // a v1 packet
       {corrupt(2, 0), wire::ParseError::kUnknownType},
-      {corrupt(2, 11), wire::ParseError::kUnknownType},
+      {corrupt(2, wire::kMaxPacketType + 1), wire::ParseError::kUnknownType},
       {corrupt(3, 1), wire::ParseError::kUnknownFlags},
       {corrupt(5, 1), wire::ParseError::kReservedNotZero},
       {too_large, wire::ParseError::kPayloadTooLarge},
@@ -431,15 +431,33 @@ TEST_CASE("No route and routing loops refuse the SUBSCRIBE without recording it"
   }
 }
 
-TEST_CASE("A client may only publish streams whose origin is this relay") {
+TEST_CASE("A client may publish a stream whose home is another relay: this relay announces itself as its origin") {
   Relay relay;
   relay.join(1);
   relay.join(2);
   relay.fromClient(2, makeControl(PacketType::kSubscribe, kRemoteStream));
+  REQUIRE(relay.sink.count(PacketType::kSubscribe, relayLine(kUp, 0)) == 1);  // toward its home, 4 via 2
   relay.sink.sent.clear();
+
   relay.fromClient(1, dataPacket(kRemoteStream));
-  CHECK(relay.dropped(DropReason::kForeignStream) == 1);
-  CHECK(relay.sink.sent.empty());
+  // Delivered to the local subscriber, and announced to both neighbours at once.
+  CHECK(relay.sink.count(PacketType::kData, clientEndpoint(2)) == 1);
+  CHECK(relay.sink.count(PacketType::kAnnounce) == 2);
+  CHECK(relay.core.counters().announces_sent == 2);
+  CHECK(relay.core.gauges().local_publications == 1);
+  // This relay is an origin now: it stops subscribing toward the home at
+  // the next tick, and releases that branch one refresh interval later
+  // (make before break, as after any upstream move).
+  relay.tickUntil(relay.now + relay.core.tickInterval());
+  CHECK(relay.core.gauges().upstream_subscriptions == 0);
+  const TimeUs released_by = relay.now + SubscriptionTimers{}.refresh_interval_us;
+  while (relay.now < released_by) {  // the publisher goes on sending
+    relay.fromClient(1, dataPacket(kRemoteStream));
+    relay.tickUntil(relay.now + 20 * kMillisecond);
+  }
+  CHECK(relay.sink.count(PacketType::kUnsubscribe) == 1);
+  CHECK(relay.core.counters().origin_moves == 0);  // its origin did not change: it became one
+  CHECK(relay.core.counters().droppedTotal() == 0);
 }
 
 TEST_CASE("DATA from a neighbour that is not the stream's upstream is dropped") {
@@ -601,8 +619,7 @@ TEST_CASE("A silent client expires with all its subscriptions") {
   // Any packet counts as a sign of life, even a dropped one.
   const TimeUs last_seen = relay.now + client_expiry / 2;
   relay.tickUntil(last_seen);
-  relay.fromClient(1, dataPacket(kRemoteStream));
-  CHECK(relay.dropped(DropReason::kForeignStream) == 1);
+  relay.fromClient(1, makeControl(PacketType::kUnsubscribe, makeStreamId(kRemote, 99)));  // for nothing
   relay.tickUntil(last_seen + client_expiry - 1);
   CHECK(relay.core.gauges().clients == 1);
   relay.sink.sent.clear();
@@ -727,7 +744,8 @@ TEST_CASE("Packets the sink refuses are counted as send_failed, not as sent") {
 
   relay.join(3);
   relay.fromClient(3, dataPacket(kOwnStream));
-  CHECK(relay.dropped(DropReason::kSendFailed) == 6);
+  // WELCOME to 3, DATA to 1 and 2, and the new publication's ANNOUNCE to both neighbours.
+  CHECK(relay.dropped(DropReason::kSendFailed) == 8);
   CHECK(relay.core.counters().data_forwarded == 0);
   CHECK(relay.core.counters().packets_sent == 0);
   CHECK(relay.core.counters().bytes_sent == 0);

@@ -14,7 +14,6 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kNoRoute, "no_route"},
       {DropReason::kNoSubscribers, "no_subscribers"},
       {DropReason::kNotUpstream, "not_upstream"},
-      {DropReason::kForeignStream, "foreign_stream"},
       {DropReason::kClientLimit, "client_limit"},
       {DropReason::kStreamLimit, "stream_limit"},
       {DropReason::kSubscriptionLimit, "subscription_limit"},
@@ -40,6 +39,8 @@ TEST_CASE("Every DropReason has a distinct snake_case metric label") {
       {DropReason::kPublicationLimit, "publication_limit"},
       {DropReason::kRetransmitBudget, "retransmit_budget"},
       {DropReason::kFecDecoderLimit, "fec_decoder_limit"},
+      {DropReason::kMalformedAnnounce, "malformed_announce"},
+      {DropReason::kDirectoryFull, "directory_full"},
   };
   REQUIRE(expected.size() == kDropReasonCount);
   std::set<std::string_view> labels;

@@ -62,23 +62,30 @@ namespace {
 
 bool isProbing(PacketType type) { return type == PacketType::kProbe || type == PacketType::kProbeAck; }
 
+// The vector of `sink` packets of `type` are recorded in.
+template <typename Sink>
+auto& recordOf(Sink& sink, PacketType type) {
+  if (isProbing(type)) return sink.probes;
+  return type == PacketType::kAnnounce ? sink.announces : sink.sent;
+}
+
 }  // namespace
 
 bool RecordingSink::sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {
   SentPacket recorded{line, to, Bytes(packet.begin(), packet.end())};
-  (isProbing(recorded.header().type) ? probes : sent).push_back(std::move(recorded));
+  recordOf(*this, recorded.header().type).push_back(std::move(recorded));
   return accept;
 }
 
 std::size_t RecordingSink::count(PacketType type, const Endpoint& to) const {
-  const std::vector<SentPacket>& packets = isProbing(type) ? probes : sent;
+  const std::vector<SentPacket>& packets = recordOf(*this, type);
   return static_cast<std::size_t>(std::count_if(packets.begin(), packets.end(), [&](const SentPacket& p) {
     return p.to == to && p.header().type == type;
   }));
 }
 
 std::size_t RecordingSink::count(PacketType type) const {
-  const std::vector<SentPacket>& packets = isProbing(type) ? probes : sent;
+  const std::vector<SentPacket>& packets = recordOf(*this, type);
   return static_cast<std::size_t>(std::count_if(packets.begin(), packets.end(),
                                                 [&](const SentPacket& p) { return p.header().type == type; }));
 }

@@ -68,12 +68,15 @@ class RecordingSink : public PacketSink {
  public:
   bool sendPacket(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) override;
 
-  // Packets of `type` sent to `to` (from `sent`, or `probes` for probe types).
+  // Packets of `type` sent to `to` (from `sent`, or `probes` for probe types,
+  // or `announces` for ANNOUNCE).
   std::size_t count(wire::PacketType type, const Endpoint& to) const;
   std::size_t count(wire::PacketType type) const;
 
   std::vector<SentPacket> sent;
   std::vector<SentPacket> probes;
+  // ANNOUNCE (a publication's start, then every refresh interval), also apart.
+  std::vector<SentPacket> announces;
   bool accept = true;
 };
 

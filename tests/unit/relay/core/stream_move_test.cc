@@ -1,0 +1,132 @@
+// Streams whose publisher moves to another edge, or publishes through two
+// edges at once, on an in-memory network of RelayCores (no controller: the
+// stream directory is relay-to-relay). The subscriber keeps the stream id it
+// asked for; a dual-homed stream loses nothing when one of its edges dies.
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <vector>
+
+#include "relay/core/relay_core.h"
+#include "tests/unit/relay/core/test_network.h"
+
+namespace overline::relay {
+namespace {
+
+using test::TestNetwork;
+using wire::PacketType;
+
+constexpr DurationUs kPacketInterval = 10 * kMillisecond;
+constexpr DurationUs kExpiry = SubscriptionTimers{}.expiry_us;
+
+// 1 is the subscriber's edge; 2 (the stream's home) and 3 are edges a
+// publisher can use; every pair is linked.
+struct Triangle {
+  TestNetwork net{{1, 2, 3}, {{1, 2}, {1, 3}, {2, 3}}};
+  const StreamId stream = makeStreamId(2, 7);
+
+  void killEdge(NodeId node) {
+    for (const NodeId other : {1, 2, 3}) {
+      if (other != node) net.setPaths(node, other, test::PathModel{.down = true});
+    }
+  }
+};
+
+std::vector<std::uint32_t> dataSequences(const TestNetwork::Client& client, StreamId expected_stream) {
+  std::vector<std::uint32_t> sequences;
+  for (const test::SentPacket& packet : client.received) {
+    const wire::Header header = packet.header();
+    if (header.type != PacketType::kData) continue;
+    CHECK(header.stream_id == expected_stream);  // the id it asked for, whatever the origin
+    sequences.push_back(header.sequence);
+  }
+  return sequences;
+}
+
+TEST_CASE("A publisher that moves to another edge keeps its stream id, and the subscriber finds it there") {
+  Triangle t;
+  TestNetwork& net = t.net;
+  TestNetwork::Client& subscriber = net.addClient(1);
+  TestNetwork::Client& at_home = net.addClient(2);
+  net.subscribe(subscriber, t.stream);
+  std::uint32_t sequence = 0;
+  for (; sequence < 20; ++sequence) {
+    net.publish(at_home, t.stream, sequence);
+    net.advance(kPacketInterval);
+  }
+  REQUIRE(dataSequences(subscriber, t.stream).size() == 20);
+
+  // Edge 2 dies; the publisher joins edge 3 and goes on with the same stream.
+  t.killEdge(2);
+  TestNetwork::Client& moved = net.addClient(3);
+  const std::uint32_t first_after_move = sequence;
+  for (; sequence < 120; ++sequence) {
+    net.publish(moved, t.stream, sequence);
+    net.advance(kPacketInterval);
+  }
+  const std::vector<std::uint32_t> received = dataSequences(subscriber, t.stream);
+  const std::set<std::uint32_t> unique(received.begin(), received.end());
+  CHECK(unique.size() == received.size());  // no duplicates
+  // Edge 3 announced the stream at its first DATA; relay 1 subscribed to it at
+  // its next tick. What 3 received before that SUBSCRIBE had nobody to go to.
+  const auto first_moved = unique.lower_bound(first_after_move);
+  REQUIRE(first_moved != unique.end());
+  CHECK(*first_moved <= first_after_move + 2);
+  CHECK(unique.size() >= 118);
+  CHECK(net.relay(3).counters().announces_sent >= 2);
+  CHECK(net.relay(1).counters().origin_moves >= 1);
+
+  // Once 2's announcement expired, 3 is relay 1's one upstream.
+  net.advance(kExpiry + kPacketInterval);
+  CHECK(net.relay(1).gauges().upstream_subscriptions == 1);
+  CHECK(net.relay(1).gauges().extra_upstream_subscriptions == 0);
+  const std::size_t before = dataSequences(subscriber, t.stream).size();
+  net.publish(moved, t.stream, sequence++);
+  CHECK(dataSequences(subscriber, t.stream).size() == before + 1);
+}
+
+TEST_CASE("A dual-homed publisher: the subscriber gets every packet once, and nothing is lost when one edge dies") {
+  Triangle t;
+  TestNetwork& net = t.net;
+  TestNetwork::Client& subscriber = net.addClient(1);
+  TestNetwork::Client& first = net.addClient(2);
+  TestNetwork::Client& second = net.addClient(3);
+  net.subscribe(subscriber, t.stream);
+  for (std::uint32_t sequence = 0; sequence < 200; ++sequence) {
+    // The SDK sends each packet through both edges, identical.
+    net.publish(first, t.stream, sequence);
+    net.publish(second, t.stream, sequence);
+    net.advance(kPacketInterval);
+    if (sequence == 50) {
+      // Both branches are up: toward the home and toward the second edge.
+      CHECK(net.relay(1).gauges().upstream_subscriptions == 1);
+      CHECK(net.relay(1).gauges().extra_upstream_subscriptions == 1);
+      CHECK(net.relay(1).gauges().directory_streams == 1);
+      t.killEdge(2);
+    }
+  }
+  const std::vector<std::uint32_t> received = dataSequences(subscriber, t.stream);
+  std::vector<std::uint32_t> expected(200);
+  for (std::uint32_t i = 0; i < 200; ++i) expected[i] = i;
+  CHECK(received == expected);  // every sequence, once, in order
+  CHECK(net.relay(1).counters().dropped[static_cast<std::size_t>(DropReason::kDuplicate)] > 0);
+}
+
+TEST_CASE("Announcements flood around a loop once: copies over the other path are recognised") {
+  Triangle t;
+  TestNetwork& net = t.net;
+  TestNetwork::Client& publisher = net.addClient(3);
+  net.publish(publisher, t.stream, 0);
+  // 3 announced to 1 and 2; each floods it on to the other, which has it already.
+  CHECK(net.relay(3).counters().announces_sent == 2);
+  CHECK(net.relay(1).counters().announces_forwarded == 1);
+  CHECK(net.relay(2).counters().announces_forwarded == 1);
+  CHECK(net.relay(1).counters().announces_seen + net.relay(2).counters().announces_seen == 2);
+  CHECK(net.relay(3).counters().announces_seen == 0);  // never sent back the way it came
+  // The home learns it too: while 3 publishes it, 2 would subscribe to 3.
+  CHECK(net.relay(2).gauges().directory_streams == 1);
+  CHECK(net.relay(1).counters().droppedTotal() == 0);
+}
+
+}  // namespace
+}  // namespace overline::relay

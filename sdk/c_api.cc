@@ -2,6 +2,8 @@
 // this boundary: allocation failures are caught and returned as codes.
 
 #include <new>
+#include <set>
+#include <vector>
 
 #include "common/endpoint.h"
 #include "common/wire/packet.h"
@@ -17,6 +19,17 @@ struct overline_client {
 namespace {
 
 using overline::sdk::Client;
+using overline::sdk::EdgeCandidate;
+
+int eventCode(overline::sdk::SessionEventType type) {
+  switch (type) {
+    case overline::sdk::SessionEventType::kJoined: return OVERLINE_EVENT_EDGE_JOINED;
+    case overline::sdk::SessionEventType::kConnected: return OVERLINE_EVENT_CONNECTED;
+    case overline::sdk::SessionEventType::kEdgeChanged: return OVERLINE_EVENT_EDGE_CHANGED;
+    case overline::sdk::SessionEventType::kLost: return OVERLINE_EVENT_LOST;
+  }
+  return 0;  // unreachable: every type is handled above
+}
 
 template <typename Fn>
 int guarded(Fn&& fn) {
@@ -54,19 +67,40 @@ int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_cli
 
 int overline_connect_with_token(const char* edge, const char* join_token, uint32_t connect_timeout_ms,
                                 overline_client** out) {
-  if (edge == nullptr || out == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+  return overline_connect_candidates(&edge, &join_token, 1, 1, connect_timeout_ms, nullptr, nullptr, out);
+}
+
+int overline_connect_candidates(const char* const* edges, const char* const* tokens, size_t n, uint32_t homes,
+                                uint32_t timeout_ms, overline_event_fn on_event, void* user,
+                                overline_client** out) {
+  if (out == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
   *out = nullptr;
+  if (edges == nullptr || n == 0 || homes > 2) return OVERLINE_ERR_INVALID_ARGUMENT;
   return guarded([&] {
-    const auto endpoint = overline::Endpoint::parse(edge);
-    if (!endpoint || endpoint->address() == 0 || endpoint->port() == 0) return OVERLINE_ERR_INVALID_ARGUMENT;
-    overline::sdk::ClientOptions options;
-    if (join_token != nullptr) options.join_token = join_token;
-    if (options.join_token.size() > overline::wire::kMaxJoinTokenBytes) return OVERLINE_ERR_INVALID_ARGUMENT;
-    if (connect_timeout_ms > 0) {
-      options.connect_timeout_us =
-          static_cast<overline::DurationUs>(connect_timeout_ms) * overline::kMillisecond;
+    std::vector<EdgeCandidate> candidates;
+    std::set<overline::Endpoint> seen;
+    for (size_t i = 0; i < n; ++i) {
+      if (edges[i] == nullptr) return OVERLINE_ERR_INVALID_ARGUMENT;
+      const auto endpoint = overline::Endpoint::parse(edges[i]);
+      if (!endpoint || endpoint->address() == 0 || endpoint->port() == 0 || !seen.insert(*endpoint).second) {
+        return OVERLINE_ERR_INVALID_ARGUMENT;
+      }
+      EdgeCandidate candidate{*endpoint, {}};
+      if (tokens != nullptr && tokens[i] != nullptr) candidate.join_token = tokens[i];
+      if (candidate.join_token.size() > overline::wire::kMaxJoinTokenBytes) return OVERLINE_ERR_INVALID_ARGUMENT;
+      candidates.push_back(std::move(candidate));
     }
-    auto connected = Client::connect(*endpoint, options);
+    overline::sdk::ClientOptions options;
+    options.homes = homes == 0 ? 1 : homes;
+    if (timeout_ms > 0) {
+      options.connect_timeout_us = static_cast<overline::DurationUs>(timeout_ms) * overline::kMillisecond;
+    }
+    if (on_event != nullptr) {
+      options.on_event = [on_event, user](const overline::sdk::SessionEvent& event) {
+        on_event(user, eventCode(event.type), event.old_edge, event.new_edge);
+      };
+    }
+    auto connected = Client::connect(candidates, options);
     if (!connected) return OVERLINE_ERR_CONNECT;
     *out = new overline_client{std::move(connected.value())};
     return OVERLINE_OK;

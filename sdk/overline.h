@@ -5,11 +5,12 @@
  * No function throws or aborts on bad input.
  *
  * Threading: as for the C++ Client. Functions may be called from any thread;
- * receive callbacks run on the client's own thread, one at a time, and may
- * call every function except overline_destroy().
+ * receive and event callbacks run on the client's own thread, one at a
+ * time, and may call every function except overline_destroy().
  *
- * Stream ids are 64-bit: the upper 32 bits are the origin edge's node id, the
- * lower 32 bits the publisher's local id (text form "ORIGIN:LOCAL"). */
+ * Stream ids are 64-bit: the upper 32 bits are the node id of the edge the
+ * publisher first joined (kept when it moves), the lower 32 bits the
+ * publisher's local id (text form "ORIGIN:LOCAL"). */
 #ifndef OVERLINE_SDK_OVERLINE_H_
 #define OVERLINE_SDK_OVERLINE_H_
 
@@ -22,8 +23,8 @@ extern "C" {
 
 enum {
   OVERLINE_OK = 0,
-  OVERLINE_ERR_INVALID_ARGUMENT = -1, /* NULL pointer, bad "IP:PORT", payload or token too large */
-  OVERLINE_ERR_CONNECT = -2,          /* socket error, or no HELLO reply before the timeout */
+  OVERLINE_ERR_INVALID_ARGUMENT = -1, /* NULL pointer, bad or repeated "IP:PORT", payload or token too large */
+  OVERLINE_ERR_CONNECT = -2,          /* socket error, or no edge joined before the timeout */
   OVERLINE_ERR_SEND = -3,             /* not published, client closed, or the socket refused it */
   OVERLINE_ERR_INTERNAL = -4          /* out of memory or another unexpected failure */
 };
@@ -37,6 +38,34 @@ typedef struct overline_client overline_client;
  * call. `timestamp_us` is the publisher's wall clock at send time. */
 typedef void (*overline_receive_fn)(void* user, uint64_t stream_id, uint32_t sequence, uint64_t timestamp_us,
                                     const uint8_t* payload, size_t len);
+
+/* Session events (the `event` argument of overline_event_fn). Node ids are
+ * the edges' (0 where there is none). */
+enum {
+  /* The first edge joined (old_edge 0), or one joined after
+   * OVERLINE_EVENT_LOST (old_edge = the edge before the loss). */
+  OVERLINE_EVENT_CONNECTED = 1,
+  /* The client moved: its primary edge died and another session (already
+   * joined when dual-homed, else a new join) took over. Publications keep
+   * their stream ids and sequence numbers, subscriptions continue; the
+   * application sees a gap (none when dual-homed). old_edge == new_edge
+   * when it joined the same edge again (it restarted, or it is the only
+   * candidate). */
+  OVERLINE_EVENT_EDGE_CHANGED = 2,
+  /* No edge is joined and every candidate has failed since (new_edge 0).
+   * Nothing to handle: the client keeps trying in the background and
+   * reports OVERLINE_EVENT_CONNECTED when an edge answers. */
+  OVERLINE_EVENT_LOST = 3,
+  /* A session with edge new_edge joined (old_edge 0): every one, the first,
+   * a dual-homed client's second and each replacement, before the
+   * OVERLINE_EVENT_CONNECTED or _EDGE_CHANGED that makes it the primary. */
+  OVERLINE_EVENT_EDGE_JOINED = 4
+};
+
+/* Called on the client's thread for each session event. It may call every
+ * function except overline_destroy(). OVERLINE_EVENT_CONNECTED for the first
+ * edge comes before the connect function returns. */
+typedef void (*overline_event_fn)(void* user, int event, uint32_t old_edge, uint32_t new_edge);
 
 /* Static description of an error code; never NULL. */
 const char* overline_strerror(int code);
@@ -55,16 +84,33 @@ int overline_connect(const char* edge, uint32_t connect_timeout_ms, overline_cli
 int overline_connect_with_token(const char* edge, const char* join_token, uint32_t connect_timeout_ms,
                                 overline_client** out);
 
+/* Connects through the first answering of `n` candidate edges
+ * (`edges[i]` "a.b.c.d:port", tried in this order, e.g. the controller's)
+ * and keeps the list: when the edge dies (no answer for 300 ms) the client
+ * moves to the next candidate by itself and reports it through `on_event`.
+ * `tokens` is NULL (no tokens) or holds n join tokens (each NULL or "" for
+ * none, at most 256 bytes): tokens[i] is presented to edges[i]. `homes` is
+ * 1, or 2 to stay joined to two candidates at once (every packet sent and
+ * received through both: an edge dying loses nothing); 0 means 1.
+ * `timeout_ms` (0 = 3000) bounds the wait for the first join over all
+ * candidates. `on_event` may be NULL; `user` is passed to it. On success
+ * stores a new client in *out; release it with overline_destroy(). */
+int overline_connect_candidates(const char* const* edges, const char* const* tokens, size_t n, uint32_t homes,
+                                uint32_t timeout_ms, overline_event_fn on_event, void* user,
+                                overline_client** out);
+
 /* Replaces the join token sent in keepalives (NUL-terminated, at most 256
  * bytes): the edge ends a session when the token it holds expires, and a
  * fresher one extends it. Call it with a new token from the controller
  * before the current one expires. Any thread. */
 int overline_set_join_token(overline_client* client, const char* join_token);
 
-/* The edge relay's node id (never 0 on a connected client); 0 for NULL. */
+/* The primary edge relay's node id (never 0 on a connected client; the last
+ * one while the client is between edges); 0 for NULL. */
 uint32_t overline_edge_node(const overline_client* client);
 
-/* Declares the stream (edge node, local_id) published from this client and
+/* Declares the stream (first edge's node, local_id) published from this
+ * client (the same id after any move) and
  * stores its id in *stream_id. Its sequence numbers start at 0. Its latency
  * budget is the default, 400 ms. */
 int overline_publish(overline_client* client, uint32_t local_id, uint64_t* stream_id);
@@ -78,7 +124,9 @@ int overline_publish_with_budget(overline_client* client, uint32_t local_id, uin
                                  uint64_t* stream_id);
 
 /* Sends one DATA packet of `len` bytes (<= OVERLINE_MAX_PAYLOAD_BYTES; `payload`
- * may be NULL when len is 0) on a stream returned by overline_publish(). */
+ * may be NULL when len is 0) on a stream returned by overline_publish(),
+ * through every joined edge. OVERLINE_ERR_SEND while the client is between
+ * edges (the packet is lost: its sequence number is used up). */
 int overline_send(overline_client* client, uint64_t stream_id, const uint8_t* payload, size_t len);
 
 /* Subscribes to `stream_id`; `fn(user, ...)` is called for each packet, in

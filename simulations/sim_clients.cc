@@ -1,58 +1,26 @@
 #include "simulations/sim_clients.h"
 
-#include <algorithm>
-#include <array>
 #include <cassert>
+#include <utility>
 
 namespace overline::sim {
-namespace {
-
-std::array<std::byte, wire::kHeaderBytes> controlPacket(wire::PacketType type, StreamId stream) {
-  wire::Header header;
-  header.type = type;
-  header.stream_id = stream;
-  std::array<std::byte, wire::kHeaderBytes> packet;
-  wire::encodePacket(header, {}, packet);
-  return packet;
-}
-
-
-}  // namespace
-
-TimeUs joinTime(TimeUs start_us) { return start_us - std::min(start_us, kJoinLeadUs); }
 
 // --- SimPublisher ---
 
 SimPublisher::SimPublisher(SimNetwork& network, PublisherConfig config)
-    : network_(network),
-      config_(config),
-      stream_id_(makeStreamId(config.edge, config.stream_local_id)),
-      client_(network.addClient(config.edge, config.edge_line,
-                                [this](std::span<const std::byte> datagram, TimeUs) {
-                                  const auto parsed = wire::parsePacket(datagram);
-                                  if (!parsed) return;
-                                  const bool was_joined = session_.joined();
-                                  session_.onAnswer(*parsed);
-                                  if (!was_joined && session_.joined()) {
-                                    for (const auto& waiting : waiting_) session_.send(waiting);
-                                    waiting_.clear();
-                                  }
-                                  if (parsed->header.type == wire::PacketType::kHello ||
-                                      parsed->header.type == wire::PacketType::kWelcome) {
-                                    edge_answered_ = true;
-                                  }
-                                })),
-      session_(network, client_),
-      payload_(config.payload_bytes, std::byte{0x5a}),
-      packet_(wire::kHeaderBytes + config.payload_bytes) {
+    : simulator_(network.simulator()),
+      config_(std::move(config)),
+      client_(network, ClientConfig{config_.edges, config_.homes, joinTime(config_.start_us)},
+              ClientHooks{.on_event =
+                              [this](const sdk::SessionEvent& event, TimeUs now) {
+                                // Hooks run inside the core: publish right after.
+                                if (event.type == sdk::SessionEventType::kConnected && stream_id_ == 0) {
+                                  simulator_.schedule(now, [this] { publish(); });
+                                }
+                              }}),
+      payload_(config_.payload_bytes, std::byte{0x5a}) {
   assert(config_.packets_per_second > 0 && config_.payload_bytes <= wire::kMaxPayloadBytes);
-  Simulator& simulator = network_.simulator();
-  simulator.schedulePeriodic(joinTime(config_.start_us), config_.keepalive_interval_us, [this] {
-    if (network_.simulator().now() >= config_.stop_us) return false;
-    session_.sendHello();
-    return true;
-  });
-  simulator.schedule(config_.start_us, [this] { sendNext(); });
+  simulator_.schedule(config_.start_us, [this] { sendDue(); });
 }
 
 TimeUs SimPublisher::sendTimeOf(std::uint64_t sequence) const {
@@ -60,28 +28,26 @@ TimeUs SimPublisher::sendTimeOf(std::uint64_t sequence) const {
   return config_.start_us + static_cast<TimeUs>(sequence * kSecond / config_.packets_per_second);
 }
 
-bool SimPublisher::sendNext() {
-  Simulator& simulator = network_.simulator();
-  if (simulator.now() >= config_.stop_us) return false;
-  wire::Header header;
-  header.type = wire::PacketType::kData;
-  header.flags = config_.redundant ? wire::kFlagRedundant : 0;
-  header.stream_id = stream_id_;
-  header.sequence = static_cast<std::uint32_t>(packets_sent_);
-  header.timestamp_us = static_cast<std::uint64_t>(simulator.now());
-  const std::size_t size = wire::encodePacket(header, payload_, packet_);
-  // Until the join completes the packet waits (sdk::Client::connect returns
-  // only once joined, so an application's first packets wait the same way).
-  if (session_.joined()) {
-    session_.send(std::span(packet_.data(), size));
-  } else if (waiting_.size() < kMaxWaiting) {
-    waiting_.emplace_back(packet_.begin(), packet_.begin() + static_cast<std::ptrdiff_t>(size));
-  } else {
-    ++packets_before_join_;
-  }
-  ++packets_sent_;
-  simulator.schedule(sendTimeOf(packets_sent_), [this] { sendNext(); });
-  return true;
+void SimPublisher::sendDue() {
+  if (simulator_.now() >= config_.stop_us) return;
+  ++packets_due_;
+  if (stream_id_ != 0) send(packets_handed_++);
+  simulator_.schedule(sendTimeOf(packets_due_), [this] { sendDue(); });
+}
+
+void SimPublisher::publish() {
+  if (stream_id_ != 0) return;  // connected again after a loss: the publication stands
+  const auto stream = client_.publish(config_.stream_local_id, sdk::PublishOptions{.redundant = config_.redundant});
+  assert(stream.ok());  // joined, and the default budget is valid
+  stream_id_ = stream.value();
+  while (packets_handed_ < packets_due_) send(packets_handed_++);
+}
+
+void SimPublisher::send(std::uint64_t sequence) {
+  // The core numbers DATA in the order it is handed over, from 0: this is
+  // its sequence `sequence`. False (an edge move in progress) is the SDK's
+  // loss, counted by the core as data_without_edge.
+  client_.send(stream_id_, payload_, static_cast<std::uint64_t>(sendTimeOf(sequence)));
 }
 
 // --- Gaps ---
@@ -99,55 +65,20 @@ Gap largestGap(std::span<const Arrival> arrivals, TimeUs from_us, TimeUs to_us) 
 // --- SimSubscriber ---
 
 SimSubscriber::SimSubscriber(SimNetwork& network, SubscriberConfig config)
-    : network_(network),
-      config_(config),
-      client_(network.addClient(config.edge, config.edge_line,
-                                [this](std::span<const std::byte> datagram, TimeUs now) {
-                                  onDatagram(datagram, now);
-                                })),
-      session_(network, client_) {
-  Simulator& simulator = network_.simulator();
-  // HELLO first: the edge admits SUBSCRIBE only from a joined client.
-  simulator.schedulePeriodic(joinTime(config_.start_us), config_.keepalive_interval_us, [this] {
-    sendControl(wire::PacketType::kHello);
-    return true;
-  });
-  simulator.schedulePeriodic(config_.start_us, config_.refresh_interval_us, [this] {
-    sendControl(wire::PacketType::kSubscribe);
-    return true;
+    : client_(network, ClientConfig{config.edges, config.homes, joinTime(config.start_us)},
+              ClientHooks{.on_arrival = [this](const sdk::DataRelease& data, TimeUs now) { onArrival(data, now); }}) {
+  // Before the join completes the SDK holds the SUBSCRIBE and sends it on the join.
+  network.simulator().schedule(config.start_us, [this, stream = config.stream] {
+    [[maybe_unused]] const auto subscribed = client_.subscribe(stream, sdk::SubscriptionConfig{.arrivals = true});
+    assert(subscribed.ok());  // the default config is valid
   });
 }
 
-void SimSubscriber::sendControl(wire::PacketType type) {
-  if (type == wire::PacketType::kHello) {
-    session_.sendHello();
-    return;
-  }
-  session_.send(controlPacket(type, config_.stream));
-}
-
-void SimSubscriber::onDatagram(std::span<const std::byte> datagram, TimeUs now) {
-  const auto parsed = wire::parsePacket(datagram);
-  if (!parsed) return;
-  const wire::Header& header = parsed->header;
-  const bool was_joined = session_.joined();
-  if (session_.onAnswer(*parsed)) {
-    // Joined late: subscribe at once rather than at the next refresh.
-    if (!was_joined && session_.joined()) {
-      edge_answered_ = true;
-      if (now >= config_.start_us) sendControl(wire::PacketType::kSubscribe);
-    }
-    return;
-  }
-  if (header.type == wire::PacketType::kHello) {
-    edge_answered_ = true;
-    return;
-  }
-  if (header.type != wire::PacketType::kData || header.stream_id != config_.stream) return;
+void SimSubscriber::onArrival(const sdk::DataRelease& data, TimeUs now) {
   ++data_received_;
   const std::uint64_t unique_before = stats_.uniqueCount();
-  stats_.onPacket(header.sequence, header.timestamp_us, static_cast<std::uint64_t>(now));
-  if (stats_.uniqueCount() > unique_before) arrivals_.push_back(Arrival{now, header.sequence});
+  stats_.onPacket(data.header.sequence, data.header.timestamp_us, static_cast<std::uint64_t>(now));
+  if (stats_.uniqueCount() > unique_before) arrivals_.push_back(Arrival{now, data.header.sequence});
 }
 
 }  // namespace overline::sim

@@ -179,21 +179,20 @@ void SimNetwork::tick(NodeId node, std::uint64_t generation) {
 
 // --- Clients ---
 
-SimNetwork::ClientId SimNetwork::addClient(NodeId edge, LineIndex edge_line, DatagramHandler on_datagram) {
+SimNetwork::ClientId SimNetwork::addClient(DatagramHandler on_datagram) {
   const ClientId id = clients_.size();
   const auto number = static_cast<std::uint32_t>(id + 1);
   assert(number < (1u << 16) && "the simulator's addressing holds 65535 clients");
   const Endpoint endpoint((192u << 24) | (168u << 16) | number, kClientPort);
-  clients_.push_back(Client{endpoint, relayLineEndpoint(edge, edge_line), std::move(on_datagram)});
+  clients_.push_back(Client{endpoint, std::move(on_datagram)});
   hosts_[endpoint] = Host{kNoNode, 0, id};
   return id;
 }
 
 Endpoint SimNetwork::clientEndpoint(ClientId client) const { return clients_.at(client).endpoint; }
 
-void SimNetwork::sendFromClient(ClientId client, std::span<const std::byte> datagram) {
-  const Client& entry = clients_.at(client);
-  transmit(entry.endpoint, entry.edge, datagram);
+void SimNetwork::sendFromClient(ClientId client, const Endpoint& to, std::span<const std::byte> datagram) {
+  transmit(clients_.at(client).endpoint, to, datagram);
 }
 
 // --- Paths ---
@@ -285,7 +284,7 @@ void SimNetwork::deliver(const Endpoint& from, const Endpoint& to, const std::ve
   const Host& host = hosts_.at(to);
   if (host.node == kNoNode) {
     ++counters_.delivered;
-    clients_[host.client].on_datagram(datagram, simulator_.now());
+    clients_[host.client].on_datagram(from, datagram, simulator_.now());
     return;
   }
   Relay& entry = relays_.at(host.node);

@@ -4,7 +4,8 @@
 //
 // Addressing (pure numbers, no sockets): line `l` of relay `n` is
 // 10.<l>.<n>.1:4000, so relay node ids are 1..255; client `k` (0-based, in
-// addClient order) is 192.168.<(k+1) / 256>.<(k+1) % 256>:5000.
+// addClient order) is 192.168.<(k+1) / 256>.<(k+1) % 256>:5000. A client
+// host, like an SDK's socket, may send to any relay line.
 //
 // Paths. Every directed pair (from endpoint, to endpoint) that carries a
 // packet is one path with its own impairment::LinkImpairment, the same model
@@ -105,8 +106,8 @@ struct SimNetworkCounters {
 
 class SimNetwork {
  public:
-  // A client's receive callback: one datagram from its edge.
-  using DatagramHandler = std::function<void(std::span<const std::byte> datagram, TimeUs now)>;
+  // A client's receive callback: one datagram from `from` (a relay line).
+  using DatagramHandler = std::function<void(const Endpoint& from, std::span<const std::byte> datagram, TimeUs now)>;
   using ClientId = std::size_t;
 
   // `simulator` must outlive this network. Paths start with `default_path`
@@ -138,12 +139,11 @@ class SimNetwork {
   void restartNode(NodeId node);
 
   // --- Clients ---
-  // Adds an SDK client host that talks to line `edge_line` of relay `edge`.
-  // `on_datagram` receives what the edge sends it.
-  ClientId addClient(NodeId edge, LineIndex edge_line, DatagramHandler on_datagram);
+  // Adds an SDK client host; `on_datagram` receives what relays send it.
+  ClientId addClient(DatagramHandler on_datagram);
   Endpoint clientEndpoint(ClientId client) const;
-  // Sends from the client to its edge line.
-  void sendFromClient(ClientId client, std::span<const std::byte> datagram);
+  // Sends from the client to `to` (a relay line).
+  void sendFromClient(ClientId client, const Endpoint& to, std::span<const std::byte> datagram);
 
   // --- Paths ---
   // The path from -> to only.
@@ -187,7 +187,6 @@ class SimNetwork {
   };
   struct Client {
     Endpoint endpoint;
-    Endpoint edge;
     DatagramHandler on_datagram;
   };
   // What lives at an endpoint: a relay line, or a client (node == kNoNode).

@@ -53,4 +53,10 @@ NodeId FailoverTable::nextHop(NodeId destination) const {
   return it->second.on_backup ? it->second.route.backup : it->second.route.primary;
 }
 
+NodeId FailoverTable::alternativeHop(NodeId destination) const {
+  const auto it = entries_.find(destination);
+  if (it == entries_.end() || it->second.route.backup == kNoNode) return kNoNode;
+  return it->second.on_backup ? it->second.route.primary : it->second.route.backup;
+}
+
 }  // namespace overline::relay

@@ -56,6 +56,9 @@ class FailoverTable {
   // The effective next hop toward `destination`, or kNoNode when the table
   // has no entry for it.
   NodeId nextHop(NodeId destination) const;
+  // The entry's other next hop: its backup while on the primary, its
+  // primary while on the backup; kNoNode without an entry or a backup.
+  NodeId alternativeHop(NodeId destination) const;
 
  private:
   struct Entry {

@@ -284,13 +284,14 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
     ++counters_.drop(DropReason::kSubscriptionLimit);
     return;
   }
-  const UpstreamPlan plan = planUpstreams(id, new_stream ? nullptr : &it->second, now);
+  // A plan without `from`: accepting a neighbour we would subscribe to
+  // ourselves would let the two keep each other's state alive.
+  const UpstreamPlan plan = planUpstreams(id, new_stream ? nullptr : &it->second, from.node, now);
   if (!plan.origin) {
-    // Accepting a neighbour we would subscribe to ourselves (now or after the
-    // pending route change) would let the two keep each other's state alive.
-    // (An extra upstream that is `from` is dropped from the plan below.)
-    const bool loop = from.isRelay() &&
-                      (plan.upstream == from.node || (!new_stream && it->second.upstream == from.node));
+    // Nor while the stream still has it as upstream (a pending route change),
+    // unless the stream has several origins (see planUpstreams).
+    const bool loop =
+        from.isRelay() && !new_stream && plan.origin_count == 1 && it->second.upstream == from.node;
     if (plan.upstream == kNoNode || loop) {
       ++counters_.drop(DropReason::kNoRoute);
       return;
@@ -326,7 +327,6 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
   stream.upstream = plan.upstream;
   sendControl(PacketType::kSubscribe, id, plan.upstream, hop_limit);
   for (const NodeId extra : plan.extraView()) {
-    if (from.isRelay() && extra == from.node) continue;
     stream.extra_upstreams.push_back(extra);
     sendControl(PacketType::kSubscribe, id, extra, hop_limit);
   }
@@ -627,7 +627,7 @@ NodeId RelayCore::resolveNextHop(NodeId origin) const {
 }
 
 void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
-  const UpstreamPlan plan = planUpstreams(id, &stream, now);
+  const UpstreamPlan plan = planUpstreams(id, &stream, kNoNode, now);
   const NodeId next_hop = plan.upstream;
   const std::span<const NodeId> extras = plan.extraView();
   const bool extras_same = std::equal(extras.begin(), extras.end(), stream.extra_upstreams.begin(),

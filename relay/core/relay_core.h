@@ -411,14 +411,17 @@ class RelayCore : private NeighbourHealth {
   // The neighbours a stream is subscribed from (see the class comment).
   struct UpstreamPlan {
     bool origin = false;  // this relay is an origin: no upstream
+    std::size_t origin_count = 0;  // the origins planned toward (0 at an origin)
     NodeId upstream = kNoNode;
     std::array<NodeId, StreamDirectory::kMaxOriginsPerStream> extras{};
     std::size_t extra_count = 0;
 
     std::span<const NodeId> extraView() const { return {extras.data(), extra_count}; }
   };
-  // `stream` is null for a stream not created yet; its downstreams are never planned as upstreams.
-  UpstreamPlan planUpstreams(StreamId id, const Stream* stream, TimeUs now) const;
+  // `stream` is null for a stream not created yet. Its downstreams, and
+  // `joining` (a neighbour subscribing now, or kNoNode), are never planned
+  // as upstreams.
+  UpstreamPlan planUpstreams(StreamId id, const Stream* stream, NodeId joining, TimeUs now) const;
   // A local client published the stream within the last refresh interval.
   bool publishedHere(StreamId id, TimeUs now) const;
   static bool isUpstream(const Stream& stream, NodeId neighbour);

@@ -27,7 +27,8 @@ bool RelayCore::isUpstream(const Stream& stream, NodeId neighbour) {
               stream.extra_upstreams.end());
 }
 
-RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stream, TimeUs now) const {
+RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stream, NodeId joining,
+                                                 TimeUs now) const {
   UpstreamPlan plan;
   if (publishedHere(id, now)) {
     plan.origin = true;
@@ -52,18 +53,42 @@ RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stre
     }
     origins[count++] = home;
   }
+  plan.origin_count = count;
   // Next hops that are down are planned only when no other is left (the
   // stream then waits on them, as a single-origin stream always did).
   bool any_up = false;
   std::array<NodeId, StreamDirectory::kMaxOriginsPerStream> next_hops{};
+  const auto is_origin = [&](NodeId node) {
+    return std::find(origins.begin(), origins.begin() + count, node) != origins.begin() + count;
+  };
+  // A next hop that is also a downstream of the stream (or the neighbour
+  // subscribing now) would keep the pair's subscriptions alive forever with
+  // one origin (routes still converging: neither has the stream): it is
+  // skipped, and the stream waits for the next refresh if nothing is left.
+  // With several origins, one downstream among others may be an upstream
+  // too: two relays that each reach a different origin through the other
+  // feed each other (dedup drops the second copies). Once it is a relay's
+  // only downstream it is skipped as well, so the pair ends when their other
+  // downstreams leave, and it lasts at most as long as the stream has two
+  // origins.
+  const auto is_downstream = [&](NodeId node) {
+    if (node == joining) return true;
+    if (stream == nullptr || !findDownstream(*stream, PeerId{node, {}})) return false;
+    return count == 1 || stream->downstreams.size() == 1;
+  };
   for (std::size_t i = 0; i < count; ++i) {
     next_hops[i] = resolveNextHop(origins[i]);
-    // A next hop that is also a downstream of the stream (routes still
-    // converging) would keep the pair's subscriptions alive forever: it is
-    // skipped, and the stream waits for the next refresh if nothing is left.
-    if (next_hops[i] != kNoNode && stream != nullptr && findDownstream(*stream, PeerId{next_hops[i], {}})) {
-      next_hops[i] = kNoNode;
+    // A branch toward one origin that runs through another origin dies with
+    // it, and dual-homing would buy nothing: the route's other next hop
+    // (its backup) is taken instead when it has a usable one.
+    if (next_hops[i] != origins[i] && is_origin(next_hops[i])) {
+      const NodeId other = failover_.alternativeHop(origins[i]);
+      if (other != kNoNode && neighbour_index_.contains(other) && !is_origin(other) && !isDown(other) &&
+          !is_downstream(other)) {
+        next_hops[i] = other;
+      }
     }
+    if (next_hops[i] != kNoNode && is_downstream(next_hops[i])) next_hops[i] = kNoNode;
     any_up = any_up || (next_hops[i] != kNoNode && !isDown(next_hops[i]));
   }
   for (std::size_t i = 0; i < count; ++i) {

@@ -19,9 +19,13 @@ constexpr DurationUs kPickTimeoutUs = 500 * kMillisecond;
 }  // namespace
 
 void addEdgeFlags(CLI::App& app, EdgeFlags& flags) {
-  CLI::Option* edge = app.add_option("--edge", flags.edge, "Edge relay address (no join token)")
-                          ->type_name("IP:PORT")
-                          ->check(edgeEndpointValidator());
+  CLI::Option* edge =
+      app.add_option("--edge", flags.edges,
+                     "Edge relay address (no join token); once per edge, in the order to try them: the client "
+                     "moves to the next when its edge dies")
+          ->type_name("IP:PORT")
+          ->delimiter(',')
+          ->check(edgeEndpointValidator());
   CLI::Option* controller =
       app.add_option("--controller", flags.controller,
                      "Controller gRPC address: allocate edges there and join the best (its ranking, unless "
@@ -35,10 +39,14 @@ void addEdgeFlags(CLI::App& app, EdgeFlags& flags) {
       ->needs(controller);
   app.add_option("--region", flags.region, "Region hint for the edge allocation")->needs(controller);
   app.add_option("--isp", flags.isp, "ISP hint for the edge allocation")->needs(controller);
+  app.add_option("--homes", flags.homes,
+                 "Edges to stay joined to at once: 2 sends and receives through two, so one dying loses nothing")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{2}));
 }
 
 std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags) {
-  if (flags.edge.empty() && flags.controller.empty()) return "one of --edge and --controller is required";
+  if (flags.edges.empty() && flags.controller.empty()) return "one of --edge and --controller is required";
   if (!flags.controller.empty() && flags.controller_ca.empty()) {
     return "--controller needs --controller-ca (the controller's Edge listener is TLS)";
   }
@@ -46,9 +54,12 @@ std::optional<std::string> checkEdgeFlags(const EdgeFlags& flags) {
 }
 
 Result<JoinedEdge, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
-                                              const ClientOptions& options) {
-  if (!flags.edge.empty()) {
-    auto client = Client::connect(*Endpoint::parse(flags.edge), options);
+                                              ClientOptions options) {
+  options.homes = flags.homes;
+  if (!flags.edges.empty()) {
+    std::vector<EdgeCandidate> candidates;
+    for (const std::string& edge : flags.edges) candidates.push_back({*Endpoint::parse(edge), ""});
+    auto client = Client::connect(candidates, options);
     if (!client) return Err{client.error()};
     return JoinedEdge{std::move(client.value()), nullptr};
   }
@@ -73,6 +84,10 @@ Result<JoinedEdge, std::string> connectToEdge(const EdgeFlags& flags, const Join
   for (const AllocatedEdge& edge : allocated.value().edges) candidates.push_back(edge.candidate);
   auto measured = pickFastestEdge(candidates, kPickTimeoutUs);
   if (!measured) return Err{measured.error()};
+  // The token is bound to the address the controller saw ("a.b.c.d").
+  if (const auto observed = Endpoint::parse(allocated.value().observed_address + ":0")) {
+    options.expected_public_ip = observed->address();
+  }
   auto client = Client::connect(candidatesOf(measured.value()), options);
   if (!client) return Err{client.error()};
   JoinedEdge joined{std::move(client.value()), nullptr};

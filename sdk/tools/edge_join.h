@@ -1,17 +1,20 @@
 #pragma once
-// How the SDK tools reach an edge: `--edge IP:PORT` directly (no token), or
-// `--controller IP:PORT --controller-ca FILE [--region R] [--isp I]`:
-// allocate candidates from the controller's Edge service (TLS, verified
-// with the deployment's CA), with one join token for the tool's role and
-// stream, order them by pickFastestEdge (the controller's order unless
-// another edge answers clearly faster) and join the first with the token,
-// failing over to the next candidates, and renew the token before it
-// expires (token_renewer.h).
+// How the SDK tools reach their edges: `--edge IP:PORT` (once per edge, in
+// the order to try them; no token), or `--controller IP:PORT
+// --controller-ca FILE [--region R] [--isp I]`: allocate candidates from
+// the controller's Edge service (TLS, verified with the deployment's CA),
+// with one join token for the tool's role and stream, order them by
+// pickFastestEdge (the controller's order unless another edge answers
+// clearly faster), and renew the token before it expires
+// (token_renewer.h). Either way the client joins the first candidate
+// (`--homes 2`: the first two), moves down the list when one does not
+// answer, and keeps the list to move again when its edge dies.
 
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "common/types.h"
@@ -21,15 +24,17 @@
 namespace overline::sdk::tools {
 
 struct EdgeFlags {
-  std::string edge;
+  std::vector<std::string> edges;
   std::string controller;
   std::string controller_ca;  // file
   std::string region;
   std::string isp;
+  std::size_t homes = 1;
 };
 
-// Adds --edge, --controller, --controller-ca, --region and --isp to `app`.
-// The two addresses exclude each other; the others need --controller.
+// Adds --edge, --controller, --controller-ca, --region, --isp and --homes
+// to `app`. --edge and --controller exclude each other; --controller-ca,
+// --region and --isp need --controller.
 void addEdgeFlags(CLI::App& app, EdgeFlags& flags);
 
 // After parsing: the message for "neither --edge nor --controller" or for
@@ -50,10 +55,13 @@ struct JoinedEdge {
   std::unique_ptr<TokenRenewer> renewer;
 };
 
-// Connects as the flags say. `options.connect_timeout_us` applies per edge
-// tried; the allocation and the RTT probe have their own short timeouts.
-// Through the controller, the token is renewed before it expires.
+// Connects as the flags say (options.homes and the candidates come from
+// them). `options.connect_timeout_us` bounds the join over all candidates;
+// the allocation and the RTT probe have their own short timeouts. Through
+// the controller, the token is renewed before it expires, and edges that
+// see another public address than the controller did are counted
+// (ClientCounters::reflexive_mismatches).
 Result<JoinedEdge, std::string> connectToEdge(const EdgeFlags& flags, const JoinIntent& intent,
-                                              const ClientOptions& options);
+                                              ClientOptions options);
 
 }  // namespace overline::sdk::tools

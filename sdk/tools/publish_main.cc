@@ -1,10 +1,16 @@
 // overline-publish: publishes one constant-bitrate test stream through an
-// edge relay, given with --edge or allocated with --controller (edge_join.h). Each DATA payload is `packet-bytes` filler bytes; the sequence
-// and the send timestamp travel in the wire header.
+// edge relay (two with --homes 2), given with --edge or allocated with
+// --controller (edge_join.h), moving to another candidate when one dies.
+// Each DATA payload is `packet-bytes` filler bytes; the sequence and the
+// send timestamp travel in the wire header.
 //
 // stdout (one JSON object per line):
 //   {"event":"joined","edge_node":1,"stream":"1:7","edge":"127.0.1.1:40001"}
+//   ... session events (session_event_printer.h): "joined" again for every
+//   other edge joined (same fields), "edge_changed", "lost", "connected"
 //   {"event":"done","sent":N,"elapsed_s":X}
+// The stream keeps its id (the first edge's node) and numbering after a
+// move; packets sent while between edges are lost and reported at the end.
 // Stops after --duration-s (0 = no limit), after --count send attempts (0 = no
 // limit), or on SIGINT/SIGTERM. --redundant flags every DATA for redundant
 // mode (two disjoint links per relay hop). --latency-budget-ms sets the
@@ -20,6 +26,7 @@
 #include "sdk/core/send_pacer.h"
 #include "sdk/tools/edge_join.h"
 #include "sdk/tools/main_loop_waiter.h"
+#include "sdk/tools/session_event_printer.h"
 #include "sdk/tools/tool_cli.h"
 
 namespace overline::sdk::tools {
@@ -44,8 +51,10 @@ int run(const Flags& flags) {
     std::cerr << "overline-publish: " << waiter.error() << "\n";
     return kExitConnectFailed;
   }
+  SessionEventPrinter events;  // outlives the client, whose SDK thread calls it
   ClientOptions options;
   options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
+  options.on_event = events.callback();
   // The stream's id is EDGE_NODE:LOCAL_ID, and the edge is not known before
   // joining (the token is good at every candidate): the token covers any
   // stream.
@@ -65,10 +74,12 @@ int run(const Flags& flags) {
     return kExitBadFlags;
   }
   const StreamId stream = *published;
-  printEvent({{"event", "joined"},
-              {"edge_node", client.edgeNode()},
-              {"stream", formatStreamId(stream)},
-              {"edge", client.edge().toString()}});
+  const NodeId edge_node = client.edgeNode();
+  events.start({{"event", "joined"},
+                {"edge_node", edge_node},
+                {"stream", formatStreamId(stream)},
+                {"edge", client.edge().toString()}},
+               edge_node, {{"stream", formatStreamId(stream)}});
 
   const TimeUs start_us = monotonicUs();
   const TimeUs end_us = flags.duration_s > 0 ? start_us + static_cast<DurationUs>(flags.duration_s * kSecond)

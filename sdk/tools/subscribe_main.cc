@@ -1,10 +1,14 @@
-// overline-subscribe: subscribes to one stream through an edge relay (given
-// with --edge or allocated with --controller, edge_join.h) and
-// reports loss, duplicates, reordering, jitter and one-way latency as the
-// packets arrive, and what the SDK's playout delivered within the budget.
+// overline-subscribe: subscribes to one stream through an edge relay (two
+// with --homes 2; given with --edge or allocated with --controller,
+// edge_join.h), moving to another candidate when one dies, and reports
+// loss, duplicates, reordering, jitter and one-way latency as the packets
+// arrive, and what the SDK's playout delivered within the budget.
 //
 // stdout (one JSON object per line):
 //   {"event":"joined","edge_node":N,"edge":"IP:PORT"}
+//   ... session events (session_event_printer.h), whenever they happen:
+//   "joined" again for every other edge joined, "edge_changed", "lost",
+//   "connected"
 //   {"event":"progress","elapsed_s":..,"received":..,"unique":..,"lost":..,
 //    "duplicates":..,"reordered":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,
 //    "max_ms":..,"jitter_ms":..,"max_gap_ms":..,"delivered":..,
@@ -17,6 +21,8 @@
 // wall clock minus the publisher's send timestamp: exact on one machine,
 // valid with synced clocks. delivered .. delivery_p99_ms describe what the
 // playout handed to the application in order (DeliveryStats, ClientCounters).
+// With --homes 2 most packets arrive twice (once per edge): "duplicates"
+// counts the second copies, which the playout drops.
 //
 // Ends when --duration-s elapses (0 = no limit), when --expect-count unique
 // packets arrived, when no packet came for --idle-exit-ms after the first
@@ -37,6 +43,7 @@
 #include "sdk/core/receive_stats.h"
 #include "sdk/tools/edge_join.h"
 #include "sdk/tools/main_loop_waiter.h"
+#include "sdk/tools/session_event_printer.h"
 #include "sdk/tools/tool_cli.h"
 
 namespace overline::sdk::tools {
@@ -99,9 +106,12 @@ int run(const Flags& flags) {
     return kExitConnectFailed;
   }
   MainLoopWaiter& waiter = created.value();
-  SharedState shared;  // outlives the client below, whose callback uses it
+  // Both outlive the client below, whose callbacks use them.
+  SharedState shared;
+  SessionEventPrinter events;
   ClientOptions options;
   options.connect_timeout_us = static_cast<DurationUs>(flags.connect_timeout_ms) * kMillisecond;
+  options.on_event = events.callback();
   const StreamId stream = *parseStreamId(flags.stream);
   auto connected = connectToEdge(flags.edge, {.subscribe = true, .stream = stream}, options);
   if (!connected) {
@@ -109,7 +119,9 @@ int run(const Flags& flags) {
     return kExitConnectFailed;
   }
   Client& client = *connected.value().client;
-  printEvent({{"event", "joined"}, {"edge_node", client.edgeNode()}, {"edge", client.edge().toString()}});
+  const NodeId edge_node = client.edgeNode();
+  events.start({{"event", "joined"}, {"edge_node", edge_node}, {"edge", client.edge().toString()}}, edge_node,
+               Event::object());
 
   SubscribeOptions subscribe_options;
   subscribe_options.default_latency_budget_us =

@@ -1,7 +1,8 @@
 #pragma once
 // Shared command-line and output conventions of the SDK tools:
 //  * stdout carries one compact JSON object per line (events; parsed by the
-//    demo and the integration tests), flushed per line; logs go to stderr.
+//    demo and the integration tests), flushed per line, each written whole
+//    (the SDK thread prints session events too); logs go to stderr.
 //  * bad flags: message on stderr, exit 2. --help: usage on stdout, exit 0.
 
 #include <CLI/CLI.hpp>
@@ -46,7 +47,8 @@ inline CLI::Validator edgeEndpointValidator() {
 // Key order as inserted, so every line starts with "event".
 using Event = nlohmann::ordered_json;
 
-inline void printEvent(const Event& event) { std::cout << event.dump() << std::endl; }
+// One insertion per line: stdio's lock keeps lines from two threads whole.
+inline void printEvent(const Event& event) { std::cout << (event.dump() + "\n") << std::flush; }
 
 // Microseconds as milliseconds with microsecond precision (3 decimals).
 inline double toMs(double us) { return std::round(us) / 1000.0; }

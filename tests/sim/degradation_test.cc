@@ -17,8 +17,9 @@ TEST_CASE("degradation: 20% loss on the active line pair at 10 s, switched off w
   SimNetwork network(simulator, 11);
   addTopology(network, diamond({}, linkSettings(10 * kMillisecond, 0, 0)));
   const StreamId stream = makeStreamId(1, 1);
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = stream});
-  SimPublisher publisher(network, PublisherConfig{.edge = 1, .start_us = 1 * kSecond, .stop_us = 20 * kSecond});
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = stream});
+  SimPublisher publisher(network,
+                         PublisherConfig{.edges = {{.node = 1}}, .start_us = 1 * kSecond, .stop_us = 20 * kSecond});
   DataPathLog one_to_two(network, 1, 2);
   CounterTrace switches(simulator, 0, 10 * kMillisecond, [&] { return network.relay(1).counters().path_switches; });
 

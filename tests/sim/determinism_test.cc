@@ -24,9 +24,9 @@ RunFigures runLossyDiamond(std::uint64_t seed) {
   Simulator simulator;
   SimNetwork network(simulator, seed);
   addTopology(network, diamond({}, linkSettings(20 * kMillisecond, 10 * kMillisecond, 0.02)));
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = makeStreamId(1, 1)});
-  SimSubscriber at_3(network, SubscriberConfig{.edge = 3, .stream = makeStreamId(1, 1)});
-  SimPublisher publisher(network, PublisherConfig{.edge = 1, .start_us = 500 * kMillisecond,
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = makeStreamId(1, 1)});
+  SimSubscriber at_3(network, SubscriberConfig{.edges = {{.node = 3}}, .stream = makeStreamId(1, 1)});
+  SimPublisher publisher(network, PublisherConfig{.edges = {{.node = 1}}, .start_us = 500 * kMillisecond,
                                                   .stop_us = 3500 * kMillisecond});
   simulator.runUntil(4 * kSecond);
   return RunFigures{at_4.arrivals(),

@@ -18,8 +18,9 @@ TEST_CASE("failover: primary next hop killed, stream follows the backup, fails b
   addTopology(network, diamond({}, linkSettings(10 * kMillisecond, 0, 0)));
   const StreamId stream = makeStreamId(1, 1);
   // Relay 4 reaches the origin 1 through 2 (primary) or 3 (backup).
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = stream});
-  SimPublisher publisher(network, PublisherConfig{.edge = 1, .start_us = 1 * kSecond, .stop_us = 20 * kSecond});
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = stream});
+  SimPublisher publisher(network,
+                         PublisherConfig{.edges = {{.node = 1}}, .start_us = 1 * kSecond, .stop_us = 20 * kSecond});
   const auto counter = [&](NodeId node, std::uint64_t relay::RelayCounters::*field) {
     return [&network, node, field] { return network.isAlive(node) ? network.relay(node).counters().*field : 0; };
   };

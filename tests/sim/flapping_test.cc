@@ -16,10 +16,11 @@ TEST_CASE("flapping: 60 s of jittery 1%-loss links, at most one path switch per 
   addTopology(network, diamond({}, linkSettings(30 * kMillisecond, 15 * kMillisecond, 0.01)));
   const StreamId stream = makeStreamId(1, 1);
   // One hop from the origin (2, 3) and two hops (4).
-  SimSubscriber at_2(network, SubscriberConfig{.edge = 2, .stream = stream});
-  SimSubscriber at_3(network, SubscriberConfig{.edge = 3, .stream = stream});
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = stream});
-  SimPublisher publisher(network, PublisherConfig{.edge = 1, .start_us = 1 * kSecond, .stop_us = 61 * kSecond});
+  SimSubscriber at_2(network, SubscriberConfig{.edges = {{.node = 2}}, .stream = stream});
+  SimSubscriber at_3(network, SubscriberConfig{.edges = {{.node = 3}}, .stream = stream});
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = stream});
+  SimPublisher publisher(network,
+                         PublisherConfig{.edges = {{.node = 1}}, .start_us = 1 * kSecond, .stop_us = 61 * kSecond});
   simulator.runUntil(62 * kSecond);
   REQUIRE(publisher.packetsSent() == 60000);
 

@@ -17,8 +17,9 @@ TEST_CASE("hot standby: the active line fails at 5 s under 1,000 packets/s, gap 
   addTopology(network, diamond({}, linkSettings(10 * kMillisecond, 0, 0)));
   const StreamId stream = makeStreamId(1, 1);
   // The stream runs 1 -> 2 -> 4.
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = stream});
-  SimPublisher publisher(network, PublisherConfig{.edge = 1, .start_us = 1 * kSecond, .stop_us = 10 * kSecond});
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = stream});
+  SimPublisher publisher(network,
+                         PublisherConfig{.edges = {{.node = 1}}, .start_us = 1 * kSecond, .stop_us = 10 * kSecond});
   DataPathLog one_to_two(network, 1, 2);
   DataPathLog two_to_four(network, 2, 4);
   // Links relay 1 holds DOWN, every 1 ms: when probing noticed.

@@ -15,9 +15,11 @@ TEST_CASE("redundant stream: a line fails mid-stream, zero loss and zero duplica
   SimNetwork network(simulator, 9);
   addTopology(network, diamond({}, linkSettings(10 * kMillisecond, 0, 0)));
   const StreamId stream = makeStreamId(1, 1);
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = stream});
-  SimPublisher publisher(network, PublisherConfig{
-                                      .edge = 1, .redundant = true, .start_us = 1 * kSecond, .stop_us = 11 * kSecond});
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = stream});
+  SimPublisher publisher(network, PublisherConfig{.edges = {{.node = 1}},
+                                                  .redundant = true,
+                                                  .start_us = 1 * kSecond,
+                                                  .stop_us = 11 * kSecond});
   std::uint64_t data_one_to_two = 0;
   network.addObserver([&](const Transmission& t) {
     const auto from = relayLineAt(t.from);

@@ -26,6 +26,13 @@ impairment::ImpairmentSettings linkSettings(DurationUs delay_us, DurationUs jitt
   return settings;
 }
 
+std::optional<TimedEvent> firstEventAfter(const SimClient& client, sdk::SessionEventType type, TimeUs after_us) {
+  for (const TimedEvent& timed : client.events()) {
+    if (timed.at_us > after_us && timed.event.type == type) return timed;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::uint64_t> relayFigures(const SimNetwork& network) {
   std::vector<std::uint64_t> figures;
   for (const NodeId node : network.relayIds()) {

@@ -20,7 +20,7 @@ namespace overline::sim::test {
 //          1
 //         / \    links 1-2, 1-3, 2-4, 3-4
 //        2   3
-//         \ /    publishers join 1 (streams originate there)
+//         \ /    publishers mostly join 1 (streams originate there)
 //          4
 //
 // 4 reaches 1 through 2, backup 3; 1 reaches 4 the same way; 2 and 3 reach
@@ -31,6 +31,9 @@ Topology diamond(const relay::RelayCoreConfig& base = {},
 
 // Settings of a link with this delay, jitter and random loss.
 impairment::ImpairmentSettings linkSettings(DurationUs delay_us, DurationUs jitter_us, double loss);
+
+// The first event of `type` that `client` reported after `after_us`, or nullopt.
+std::optional<TimedEvent> firstEventAfter(const SimClient& client, sdk::SessionEventType type, TimeUs after_us);
 
 // Every RelayCounters figure of every live relay, flattened in a fixed order
 // (for exact comparison of two runs).

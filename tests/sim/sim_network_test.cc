@@ -21,19 +21,23 @@ std::vector<std::byte> hello() {
   return std::vector<std::byte>(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(size));
 }
 
-// One relay (node 1, two lines) and a client on its line `line` that records
-// when answers arrive.
+// One relay (node 1, two lines) and a client talking to its line 0 that
+// records when answers arrive.
 struct OneRelay {
-  explicit OneRelay(std::uint64_t seed = 1, LineIndex line = 0) : network(simulator, seed) {
+  explicit OneRelay(std::uint64_t seed = 1) : network(simulator, seed) {
     addTopology(network, Topology{.nodes = {{.id = 1}}});
-    client = network.addClient(1, line, [this](std::span<const std::byte>, TimeUs now) { answers.push_back(now); });
+    client = network.addClient([this](const Endpoint& from, std::span<const std::byte>, TimeUs now) {
+      CHECK(from == edge);
+      answers.push_back(now);
+    });
   }
   void sayHelloAt(TimeUs at_us) {
-    simulator.schedule(at_us, [this] { network.sendFromClient(client, hello()); });
+    simulator.schedule(at_us, [this] { network.sendFromClient(client, edge, hello()); });
   }
 
   Simulator simulator;
   SimNetwork network;
+  const Endpoint edge = relayLineEndpoint(1, 0);
   SimNetwork::ClientId client = 0;
   std::vector<TimeUs> answers;
 };
@@ -43,6 +47,19 @@ TEST_CASE("relay lines and clients have fixed, readable addresses", "[sim][netwo
   CHECK(relayLineEndpoint(LineRef{200, 0}).toString() == "10.0.200.1:4000");
   OneRelay net;
   CHECK(net.network.clientEndpoint(net.client).toString() == "192.168.0.1:5000");
+}
+
+TEST_CASE("a client host talks to any relay line; answers name the line they came from", "[sim][network]") {
+  Simulator simulator;
+  SimNetwork network(simulator, 1);
+  addTopology(network, Topology{.nodes = {{.id = 1}, {.id = 2}}});
+  std::vector<Endpoint> answered_by;
+  const SimNetwork::ClientId client = network.addClient(
+      [&](const Endpoint& from, std::span<const std::byte>, TimeUs) { answered_by.push_back(from); });
+  network.sendFromClient(client, relayLineEndpoint(1, 1), hello());
+  network.sendFromClient(client, relayLineEndpoint(2, 0), hello());
+  simulator.runFor(10 * kMillisecond);
+  CHECK(answered_by == std::vector<Endpoint>{relayLineEndpoint(1, 1), relayLineEndpoint(2, 0)});
 }
 
 TEST_CASE("a packet takes its path's delay each way", "[sim][network]") {
@@ -135,7 +152,8 @@ TEST_CASE("packets to an address nobody has are counted, not delivered", "[sim][
   // A neighbour that was never added to the network.
   config.neighbours.push_back(relay::NeighbourConfig{2, {relayLineEndpoint(2, 0)}});
   network.addRelay(config);
-  const SimNetwork::ClientId client = network.addClient(1, 0, [](std::span<const std::byte>, TimeUs) {});
+  const SimNetwork::ClientId client = network.addClient([](const Endpoint&, std::span<const std::byte>, TimeUs) {});
+  const Endpoint edge = relayLineEndpoint(1, 0);
   std::size_t to_nobody = 0;
   network.addObserver([&](const Transmission& t) {
     if (t.to == relayLineEndpoint(2, 0)) {
@@ -149,8 +167,8 @@ TEST_CASE("packets to an address nobody has are counted, not delivered", "[sim][
   subscribe.stream_id = makeStreamId(2, 1);
   std::array<std::byte, wire::kHeaderBytes> packet;
   wire::encodePacket(subscribe, {}, packet);
-  network.sendFromClient(client, hello());
-  network.sendFromClient(client, packet);
+  network.sendFromClient(client, edge, hello());
+  network.sendFromClient(client, edge, packet);
   simulator.runFor(100 * kMillisecond);
   CHECK(to_nobody >= 1);
   CHECK(network.counters().to_unknown_host == to_nobody);

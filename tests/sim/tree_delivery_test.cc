@@ -15,10 +15,10 @@ TEST_CASE("diamond, two subscribers, 1,000 packets/s for 5 s: every packet exact
   addTopology(network, diamond());
   const StreamId stream = makeStreamId(1, 1);
   // The tree: 1 -> 2 -> 4 (route 4 -> 1 via 2) and 1 -> 3.
-  SimSubscriber at_4(network, SubscriberConfig{.edge = 4, .stream = stream});
-  SimSubscriber at_3(network, SubscriberConfig{.edge = 3, .stream = stream});
+  SimSubscriber at_4(network, SubscriberConfig{.edges = {{.node = 4}}, .stream = stream});
+  SimSubscriber at_3(network, SubscriberConfig{.edges = {{.node = 3}}, .stream = stream});
   // The tree is built within a few ms; publish once it is.
-  SimPublisher publisher(network, PublisherConfig{.edge = 1, .start_us = 500 * kMillisecond,
+  SimPublisher publisher(network, PublisherConfig{.edges = {{.node = 1}}, .start_us = 500 * kMillisecond,
                                                   .stop_us = 5500 * kMillisecond});
   simulator.runUntil(6 * kSecond);
 

@@ -1,5 +1,5 @@
 /* Compiles sdk/overline.h as C (C99, -pedantic) and exercises the C API's
- * error paths against a silent UDP socket on loopback. Exit 0 on success. */
+ * error paths against silent UDP sockets on loopback. Exit 0 on success. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -17,13 +17,44 @@
     }                                                                    \
   } while (0)
 
+/* An overline_event_fn; no event can come here (nothing ever joins). */
+static int events_heard = 0;
+static void on_event(void* user, int event, uint32_t old_edge, uint32_t new_edge) {
+  (void)user;
+  (void)event;
+  (void)old_edge;
+  (void)new_edge;
+  ++events_heard;
+}
+
+/* Binds a UDP socket on 127.0.0.1:<ephemeral> that never answers and
+ * writes its "IP:PORT" into `edge`; returns the socket, -1 on failure. */
+static int silent_edge(char* edge, size_t size) {
+  struct sockaddr_in addr;
+  socklen_t len = sizeof(addr);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return -1;
+  memset(&addr, 0, sizeof(addr));
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, (struct sockaddr*)&addr, sizeof(addr)) != 0 || getsockname(fd, (struct sockaddr*)&addr, &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  snprintf(edge, size, "127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
+  return fd;
+}
+
 int main(void) {
   overline_client* client = NULL;
   uint64_t stream = 0;
-  struct sockaddr_in addr;
-  socklen_t len = sizeof(addr);
   char edge[32];
+  char second[32];
+  const char* edges[2];
+  const char* tokens[2];
   int silent;
+  int silent_second;
   int code;
 
   for (code = OVERLINE_ERR_INTERNAL; code <= OVERLINE_OK; ++code) {
@@ -46,18 +77,32 @@ int main(void) {
   overline_destroy(NULL);
 
   /* An "edge" that never answers HELLO: connect must time out. */
-  silent = socket(AF_INET, SOCK_DGRAM, 0);
+  silent = silent_edge(edge, sizeof(edge));
   EXPECT(silent >= 0);
-  memset(&addr, 0, sizeof(addr));
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT(bind(silent, (struct sockaddr*)&addr, sizeof(addr)) == 0);
-  EXPECT(getsockname(silent, (struct sockaddr*)&addr, &len) == 0);
-  snprintf(edge, sizeof(edge), "127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
   EXPECT(overline_connect(edge, 200, &client) == OVERLINE_ERR_CONNECT);
   EXPECT(client == NULL);
+
+  /* Candidates: bad arguments, then two silent edges. */
+  silent_second = silent_edge(second, sizeof(second));
+  EXPECT(silent_second >= 0);
+  edges[0] = edge;
+  edges[1] = second;
+  tokens[0] = "";
+  tokens[1] = NULL;
+  EXPECT(overline_connect_candidates(NULL, NULL, 1, 1, 200, NULL, NULL, &client) == OVERLINE_ERR_INVALID_ARGUMENT);
+  EXPECT(overline_connect_candidates(edges, tokens, 0, 1, 200, NULL, NULL, &client) == OVERLINE_ERR_INVALID_ARGUMENT);
+  EXPECT(overline_connect_candidates(edges, tokens, 2, 3, 200, NULL, NULL, &client) == OVERLINE_ERR_INVALID_ARGUMENT);
+  EXPECT(overline_connect_candidates(edges, tokens, 2, 1, 200, NULL, NULL, NULL) == OVERLINE_ERR_INVALID_ARGUMENT);
+  edges[1] = edge; /* listed twice */
+  EXPECT(overline_connect_candidates(edges, tokens, 2, 1, 200, NULL, NULL, &client) == OVERLINE_ERR_INVALID_ARGUMENT);
+  edges[1] = "not an address";
+  EXPECT(overline_connect_candidates(edges, tokens, 2, 1, 200, NULL, NULL, &client) == OVERLINE_ERR_INVALID_ARGUMENT);
+  edges[1] = second;
+  EXPECT(overline_connect_candidates(edges, tokens, 2, 2, 300, on_event, NULL, &client) == OVERLINE_ERR_CONNECT);
+  EXPECT(client == NULL);
+  EXPECT(events_heard == 0);
   close(silent);
+  close(silent_second);
 
   printf("c_api_smoke: ok\n");
   return 0;

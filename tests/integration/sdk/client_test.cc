@@ -4,10 +4,12 @@
 #include "sdk/client.h"
 
 #include <algorithm>
+#include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -64,8 +66,51 @@ ClientOptions fastOptions() {
   options.hello_retry_us = 50 * kMillisecond;
   options.keepalive_interval_us = 50 * kMillisecond;
   options.refresh_interval_us = 50 * kMillisecond;
+  // Tests that are not about dead edges: a loaded machine may stall a
+  // thread for a few hundred ms, which must not count as a dead edge here.
+  options.dead_after_us = 2 * kSecond;
   return options;
 }
+
+// Tests about moving between edges: dead after the default 300 ms.
+ClientOptions failoverOptions() {
+  ClientOptions options = fastOptions();
+  options.dead_after_us = 300 * kMillisecond;
+  options.join_timeout_us = 300 * kMillisecond;
+  return options;
+}
+
+// Collects session events (SDK thread) for the test thread to wait on.
+class EventLog {
+ public:
+  EventCallback callback() {
+    return [this](const SessionEvent& event) {
+      {
+        std::lock_guard lock(mutex_);
+        events_.push_back(event);
+      }
+      changed_.notify_all();
+    };
+  }
+  // Waits until an event of `type` from `old_edge` to `new_edge` came.
+  bool waitFor(SessionEventType type, NodeId old_edge, NodeId new_edge) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, [&] {
+      return std::any_of(events_.begin(), events_.end(), [&](const SessionEvent& e) {
+        return e.type == type && e.old_edge == old_edge && e.new_edge == new_edge;
+      });
+    });
+  }
+  std::vector<SessionEvent> events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<SessionEvent> events_;
+};
 
 std::unique_ptr<Client> connectTo(const FakeEdge& edge, const ClientOptions& options = fastOptions()) {
   auto connected = Client::connect(edge.endpoint(), options);
@@ -187,7 +232,7 @@ TEST_CASE("Client counts what it drops") {
   client->subscribe(stream, inbox.callback());
   REQUIRE(edge.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
 
-  const Endpoint to = client->localEndpoint();
+  const Endpoint to = client->reflexiveAddress();
   edge.sendTo(to, bytes({0x4F, 1, 2}));  // too short
   wire::Header unexpected;
   unexpected.type = PacketType::kSubscribe;
@@ -298,7 +343,7 @@ TEST_CASE("Client playout delivers reordered DATA in sequence order") {
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 1);
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback()));
-  const Endpoint to = client->localEndpoint();
+  const Endpoint to = client->reflexiveAddress();
   const std::uint64_t first_sent_us = wallClockUs();
   for (const std::uint32_t s : {0u, 2u, 1u, 1u, 3u}) {
     edge.sendTagged(to, dataHeader(stream, s, first_sent_us), bytes({1}));
@@ -321,7 +366,7 @@ TEST_CASE("Client playout gives up a gap at its deadline on its own thread") {
   const auto client = connectTo(edge);
   const StreamId stream = makeStreamId(9, 2);
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback()));
-  const Endpoint to = client->localEndpoint();
+  const Endpoint to = client->reflexiveAddress();
   constexpr std::uint8_t kBudget50ms = 5;
   const auto sent = std::chrono::steady_clock::now();
   const std::uint64_t first_sent_us = wallClockUs();
@@ -355,7 +400,7 @@ TEST_CASE("Client without playout delivers DATA as it arrives") {
   options.playout = false;
   options.on_arrival = arrivals.callback();
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
-  const Endpoint to = client->localEndpoint();
+  const Endpoint to = client->reflexiveAddress();
   const std::uint64_t first_sent_us = wallClockUs();
   for (const std::uint32_t s : {0u, 2u, 1u, 1u}) edge.sendTagged(to, dataHeader(stream, s, first_sent_us), bytes({1}));
   REQUIRE(inbox.waitForCount(4));
@@ -376,7 +421,7 @@ TEST_CASE("Client sees every arrival through on_arrival, before playout") {
   SubscribeOptions options;
   options.on_arrival = arrivals.callback();
   REQUIRE_FALSE(client->subscribe(stream, inbox.callback(), options));
-  const Endpoint to = client->localEndpoint();
+  const Endpoint to = client->reflexiveAddress();
   const std::uint64_t first_sent_us = wallClockUs();
   for (const std::uint32_t s : {0u, 2u, 2u, 1u}) edge.sendTagged(to, dataHeader(stream, s, first_sent_us), bytes({1}));
   REQUIRE(arrivals.waitForCount(4));
@@ -424,6 +469,126 @@ TEST_CASE("Client publishes the latency budget in every DATA header") {
     options.default_latency_budget_us = 3 * kSecond;
     CHECK(client->subscribe(makeStreamId(9, 9), inbox.callback(), options));
   }
+}
+
+std::vector<EdgeCandidate> candidatesOf(std::initializer_list<const FakeEdge*> edges) {
+  std::vector<EdgeCandidate> out;
+  for (const FakeEdge* edge : edges) out.push_back({edge->endpoint(), ""});
+  return out;
+}
+
+TEST_CASE("Client moves to the next candidate when its edge dies, keeping its streams") {
+  // Declared before the client: its thread may call them until it is destroyed.
+  Inbox inbox;
+  EventLog events;
+  FakeEdge a(FakeEdge::Options{.node_id = 42});
+  FakeEdge b(FakeEdge::Options{.node_id = 43});
+  ClientOptions options = failoverOptions();
+  options.on_event = events.callback();
+  auto connected = Client::connect(candidatesOf({&a, &b}), options);
+  REQUIRE(connected);
+  Client& client = *connected.value();
+  CHECK(client.edgeNode() == 42);
+  CHECK(events.waitFor(SessionEventType::kConnected, kNoNode, 42));
+  const StreamId stream = client.publish(7).value();
+  CHECK(stream == makeStreamId(42, 7));
+  client.subscribe(stream, inbox.callback());  // the fake edges forward our own DATA back
+  REQUIRE(a.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+  for (int i = 0; i < 5; ++i) REQUIRE(client.send(stream, bytes({i})));
+  REQUIRE(inbox.waitForCount(5));
+
+  a.setDown(true);
+  REQUIRE(events.waitFor(SessionEventType::kEdgeChanged, 42, 43));
+  CHECK(client.edgeNode() == 43);
+  CHECK(client.edge() == b.endpoint());
+  REQUIRE(b.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));  // resubscribed there
+  for (int i = 5; i < 10; ++i) CHECK(client.send(stream, bytes({i})));
+  REQUIRE(inbox.waitForCount(10));
+  // The same stream, numbered on, through the new edge.
+  CHECK(sequencesOf(inbox.deliveries()) == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  REQUIRE(b.waitForCount(PacketType::kData, 5, kDeadline, stream));
+  CHECK(b.count(PacketType::kData) == 5);
+  CHECK(inbox.deliveries().back().header.sender_node_id == 43);
+  const ClientCounters counters = client.counters();
+  CHECK(counters.dead_edges >= 1);
+  CHECK(counters.edge_changes >= 1);
+  CHECK(counters.joins >= 2);
+}
+
+TEST_CASE("Client::connect passes over a candidate that does not answer") {
+  EventLog events;
+  FakeEdge silent(FakeEdge::Options{.node_id = 42, .answer_hello = false});
+  FakeEdge b(FakeEdge::Options{.node_id = 43});
+  ClientOptions options = failoverOptions();
+  options.on_event = events.callback();
+  auto connected = Client::connect(candidatesOf({&silent, &b}), options);
+  REQUIRE(connected);
+  Client& client = *connected.value();
+  CHECK(client.edgeNode() == 43);
+  CHECK(client.publish(1).value() == makeStreamId(43, 1));  // the first edge joined names the stream
+  CHECK(events.waitFor(SessionEventType::kConnected, kNoNode, 43));
+  CHECK(client.counters().join_timeouts >= 1);
+  CHECK(silent.count(PacketType::kHello) >= 2);  // it was tried first
+}
+
+TEST_CASE("Client::connect names every candidate when none answers") {
+  FakeEdge a(FakeEdge::Options{.node_id = 42, .answer_hello = false});
+  FakeEdge b(FakeEdge::Options{.node_id = 43, .answer_hello = false});
+  ClientOptions options = failoverOptions();
+  options.connect_timeout_us = 700 * kMillisecond;
+  const auto connected = Client::connect(candidatesOf({&a, &b}), options);
+  REQUIRE_FALSE(connected);
+  CHECK(connected.error().find("no WELCOME from any of edges " + a.endpoint().toString() + ", " +
+                               b.endpoint().toString()) == 0);
+  CHECK(a.count(PacketType::kHello) >= 1);
+  CHECK(b.count(PacketType::kHello) >= 1);  // tried after a's join timed out
+  CHECK_FALSE(Client::connect(candidatesOf({&a, &a}), options));  // listed twice
+}
+
+TEST_CASE("A dual-homed client sends and receives through both edges, and loses nothing when one dies") {
+  // Declared before the client: its thread may call them until it is destroyed.
+  Inbox inbox;
+  EventLog events;
+  FakeEdge a(FakeEdge::Options{.node_id = 42});
+  FakeEdge b(FakeEdge::Options{.node_id = 43});
+  ClientOptions options = failoverOptions();
+  options.homes = 2;
+  options.on_event = events.callback();
+  auto connected = Client::connect(candidatesOf({&a, &b}), options);
+  REQUIRE(connected);
+  Client& client = *connected.value();
+  // Both join at once; the first to answer is the primary.
+  REQUIRE(events.waitFor(SessionEventType::kJoined, kNoNode, 42));
+  REQUIRE(events.waitFor(SessionEventType::kJoined, kNoNode, 43));
+  const auto edges = client.edges();
+  REQUIRE(edges.size() == 2);
+  CHECK(edges[0].primary);
+  CHECK_FALSE(edges[1].primary);
+  CHECK(edges[0].node != edges[1].node);
+  CHECK(edges[1].reflexive == edges[0].reflexive);
+  const NodeId primary = edges[0].node;
+  const NodeId other = edges[1].node;
+  CHECK(client.edgeNode() == primary);
+
+  const StreamId stream = client.publish(7).value();
+  CHECK(stream == makeStreamId(primary, 7));
+  client.subscribe(stream, inbox.callback());  // each fake edge forwards our DATA back: two copies
+  REQUIRE(a.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+  REQUIRE(b.waitForCount(PacketType::kSubscribe, 1, kDeadline, stream));
+  for (int i = 0; i < 10; ++i) REQUIRE(client.send(stream, bytes({i})));
+  REQUIRE(a.waitForCount(PacketType::kData, 10, kDeadline, stream));
+  REQUIRE(b.waitForCount(PacketType::kData, 10, kDeadline, stream));
+  REQUIRE(inbox.waitForCount(10));
+  CHECK(waitUntil([&] { return client.counters().playout_duplicates == 10; }));
+
+  (primary == 42 ? a : b).setDown(true);
+  for (int i = 10; i < 20; ++i) CHECK(client.send(stream, bytes({i})));  // the other edge still carries them
+  REQUIRE(inbox.waitForCount(20));
+  std::vector<std::uint32_t> expected(20);
+  std::iota(expected.begin(), expected.end(), 0u);
+  CHECK(sequencesOf(inbox.deliveries()) == expected);
+  CHECK(events.waitFor(SessionEventType::kEdgeChanged, primary, other));
+  CHECK(client.counters().playout_lost == 0);
 }
 
 // The C API over the same fake edge.
@@ -492,6 +657,74 @@ TEST_CASE("C API: connect, publish, subscribe, send, receive, destroy") {
   CHECK(overline_subscribe(client, stream, nullptr, nullptr) == OVERLINE_ERR_INVALID_ARGUMENT);
   REQUIRE(overline_unsubscribe(client, stream) == OVERLINE_OK);
   CHECK(edge.waitForCount(PacketType::kUnsubscribe, 1, kDeadline, stream));
+  overline_destroy(client);
+}
+
+struct CEvents {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::array<std::uint32_t, 3>> events;  // event, old, new
+};
+
+extern "C" void onCEvent(void* user, int event, uint32_t old_edge, uint32_t new_edge) {
+  auto* log = static_cast<CEvents*>(user);
+  {
+    std::lock_guard lock(log->mutex);
+    log->events.push_back({static_cast<std::uint32_t>(event), old_edge, new_edge});
+  }
+  log->changed.notify_all();
+}
+
+bool waitForCEvent(CEvents& log, int event, std::uint32_t old_edge, std::uint32_t new_edge) {
+  std::unique_lock lock(log.mutex);
+  const std::array<std::uint32_t, 3> wanted{static_cast<std::uint32_t>(event), old_edge, new_edge};
+  return log.changed.wait_for(lock, kDeadline, [&] {
+    return std::find(log.events.begin(), log.events.end(), wanted) != log.events.end();
+  });
+}
+
+TEST_CASE("C API: connect with candidates, hear the events, move") {
+  CEvents log;
+  FakeEdge a(FakeEdge::Options{.node_id = 42});
+  FakeEdge b(FakeEdge::Options{.node_id = 43});
+  const std::string a_address = a.endpoint().toString();
+  const std::string b_address = b.endpoint().toString();
+  const char* const edges[] = {a_address.c_str(), b_address.c_str()};
+  const char* const tokens[] = {"", nullptr};
+  overline_client* client = nullptr;
+
+  CHECK(overline_connect_candidates(edges, tokens, 0, 1, 2000, &onCEvent, &log, &client) ==
+        OVERLINE_ERR_INVALID_ARGUMENT);
+  CHECK(overline_connect_candidates(edges, tokens, 2, 3, 2000, &onCEvent, &log, &client) ==
+        OVERLINE_ERR_INVALID_ARGUMENT);
+  const char* const twice[] = {a_address.c_str(), a_address.c_str()};
+  CHECK(overline_connect_candidates(twice, nullptr, 2, 1, 2000, nullptr, nullptr, &client) ==
+        OVERLINE_ERR_INVALID_ARGUMENT);
+  const std::string long_token(wire::kMaxJoinTokenBytes + 1, 't');
+  const char* const bad_tokens[] = {long_token.c_str(), nullptr};
+  CHECK(overline_connect_candidates(edges, bad_tokens, 2, 1, 2000, nullptr, nullptr, &client) ==
+        OVERLINE_ERR_INVALID_ARGUMENT);
+  CHECK(client == nullptr);
+
+  // Dual-homed: both join at once, the first to answer is the primary.
+  REQUIRE(overline_connect_candidates(edges, tokens, 2, 2, 2000, &onCEvent, &log, &client) == OVERLINE_OK);
+  REQUIRE(client != nullptr);
+  const std::uint32_t primary = overline_edge_node(client);
+  REQUIRE((primary == 42 || primary == 43));
+  const std::uint32_t other = primary == 42 ? 43 : 42;
+  CHECK(waitForCEvent(log, OVERLINE_EVENT_EDGE_JOINED, 0, primary));
+  CHECK(waitForCEvent(log, OVERLINE_EVENT_CONNECTED, 0, primary));
+  CHECK(waitForCEvent(log, OVERLINE_EVENT_EDGE_JOINED, 0, other));  // the second home
+  std::uint64_t stream = 0;
+  REQUIRE(overline_publish(client, 7, &stream) == OVERLINE_OK);
+  CHECK(stream == makeStreamId(primary, 7));
+
+  (primary == 42 ? a : b).setDown(true);
+  CHECK(waitForCEvent(log, OVERLINE_EVENT_EDGE_CHANGED, primary, other));
+  CHECK(overline_edge_node(client) == other);
+  const std::uint8_t payload[] = {1};
+  REQUIRE(overline_send(client, stream, payload, 1) == OVERLINE_OK);
+  CHECK((primary == 42 ? b : a).waitForCount(PacketType::kData, 1, kDeadline, stream));
   overline_destroy(client);
 }
 

@@ -69,6 +69,7 @@ void FakeEdge::run() {
 }
 
 void FakeEdge::onDatagram(const Endpoint& from, std::span<const std::byte> datagram) {
+  if (down_) return;
   const auto parsed = wire::parsePacket(datagram);
   if (!parsed) return;  // tests only look at what the SDK sends, which is always valid
   const wire::Header& header = parsed->header;

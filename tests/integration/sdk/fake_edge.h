@@ -10,6 +10,7 @@
 // as a one-node relay for DATA: SUBSCRIBE/UNSUBSCRIBE maintain a stream's
 // subscriber set and DATA is forwarded to every subscriber (including the
 // publisher itself) with sender_node_id rewritten. Nothing expires.
+// setDown(true) makes it a dead edge: it ignores everything until setDown(false).
 
 #include <chrono>
 #include <condition_variable>
@@ -64,6 +65,8 @@ class FakeEdge {
   std::size_t count(wire::PacketType type, std::optional<StreamId> stream = std::nullopt);
   // Tagged packets dropped because their tag did not verify (edge thread's count).
   std::size_t badTags() const { return bad_tags_.load(); }
+  // Down: every datagram is ignored (not recorded, not answered). Any thread.
+  void setDown(bool down) { down_ = down; }
 
   // Raw (a test playing an attacker with the edge's address).
   void sendTo(const Endpoint& to, std::span<const std::byte> datagram);
@@ -93,6 +96,7 @@ class FakeEdge {
   std::mutex sessions_mutex_;              // guards sessions_ (the edge thread and sendTagged callers)
   std::map<Endpoint, Session> sessions_;  // joined clients
   std::atomic<std::size_t> bad_tags_{0};
+  std::atomic<bool> down_{false};
   std::thread thread_;
 };
 

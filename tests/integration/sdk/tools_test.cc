@@ -4,8 +4,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,13 +24,13 @@ using namespace std::chrono_literals;
 using nlohmann::ordered_json;
 using testing::FakeEdge;
 
-// A tool under test: the harness's ChildProcess (stderr inherited), read as
-// lines and exit codes.
+// A tool under test: the harness's ChildProcess (stderr inherited, or
+// appended to `stderr_path`), read as lines and exit codes.
 class ChildProcess {
  public:
-  explicit ChildProcess(const std::vector<std::string>& argv) {
+  explicit ChildProcess(const std::vector<std::string>& argv, const std::string& stderr_path = "") {
     std::string error;
-    auto started = localmesh::ChildProcess::start(argv, "", &error);
+    auto started = localmesh::ChildProcess::start(argv, stderr_path, &error);
     if (!started) throw std::runtime_error("cannot start " + argv.at(0) + ": " + error);
     process_.emplace(std::move(*started));
   }
@@ -75,11 +79,25 @@ ordered_json parseLine(const std::optional<std::string>& line) {
   return ordered_json::parse(*line);
 }
 
-// Reads the subscriber's progress lines up to and including the summary.
-ordered_json readUntilSummary(ChildProcess& subscriber) {
+// A session event line (session_event_printer.h). Tests with one edge skip
+// them: a machine loaded enough to stall a tool for 300 ms makes it rejoin.
+bool isSessionEvent(const ordered_json& event) {
+  for (const char* name : {"joined", "edge_changed", "lost", "connected"}) {
+    if (event["event"] == name) return true;
+  }
+  return false;
+}
+
+// Reads the subscriber's progress lines up to and including the summary;
+// session event lines go to `session_events` if given.
+ordered_json readUntilSummary(ChildProcess& subscriber, std::vector<ordered_json>* session_events = nullptr) {
   for (;;) {
     const ordered_json event = parseLine(subscriber.readLine(kDeadline));
     if (event["event"] == "summary") return event;
+    if (isSessionEvent(event)) {
+      if (session_events) session_events->push_back(event);
+      continue;
+    }
     REQUIRE(event["event"] == "progress");
     CHECK(keysOf(event) == kStatsKeys);
   }
@@ -183,6 +201,7 @@ TEST_CASE("overline-subscribe reports what the playout delivered, lost and dropp
   // Wait for the give-up: the subscriber's progress lines show delivered == 2.
   for (;;) {
     const ordered_json event = parseLine(subscriber.readLine(kDeadline));
+    if (isSessionEvent(event)) continue;
     REQUIRE(event["event"] == "progress");
     if (event["delivered"] == 2) break;
   }
@@ -256,6 +275,97 @@ TEST_CASE("overline-publish stops after --duration-s or on SIGINT") {
   }
 }
 
+// A file for a tool's stderr, removed with the object.
+class StderrFile {
+ public:
+  explicit StderrFile(const std::string& name)
+      : path_((std::filesystem::temp_directory_path() /
+               ("overline-tools-test-" + std::to_string(::getpid()) + "-" + name + ".stderr"))
+                  .string()) {
+    std::filesystem::remove(path_);
+  }
+  ~StderrFile() { std::filesystem::remove(path_); }
+  const std::string& path() const { return path_; }
+  std::string text() const {
+    std::ifstream in(path_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+ private:
+  std::string path_;
+};
+
+std::vector<std::uint32_t> dataSequences(FakeEdge& edge, StreamId stream) {
+  std::vector<std::uint32_t> out;
+  edge.waitFor(
+      [&](const std::vector<testing::ReceivedPacket>& packets) {
+        for (const auto& packet : packets) {
+          if (packet.header.type == wire::PacketType::kData && packet.header.stream_id == stream) {
+            out.push_back(packet.header.sequence);
+          }
+        }
+        return true;
+      },
+      kDeadline);
+  return out;
+}
+
+TEST_CASE("overline-publish and overline-subscribe move to the next --edge when theirs dies, and say so") {
+  FakeEdge a(FakeEdge::Options{.node_id = 42});
+  FakeEdge b(FakeEdge::Options{.node_id = 43});
+  const std::string a_address = a.endpoint().toString();
+  const std::string b_address = b.endpoint().toString();
+  const StreamId stream = makeStreamId(42, 7);
+  StderrFile subscriber_log("subscribe");
+  StderrFile publisher_log("publish");
+  ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", a_address, "--edge", b_address, "--stream", "42:7",
+                           "--expect-count", "150", "--report-interval-ms", "50", "--duration-s", "20"},
+                          subscriber_log.path());
+  CHECK(subscriber.readLine(kDeadline) == R"({"event":"joined","edge_node":42,"edge":")" + a_address + R"("})");
+  REQUIRE(a.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, stream));
+  // 100 packets/s for 4 s, through a (its first edge) until a dies.
+  ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", a_address + "," + b_address, "--local-id", "7",
+                          "--bitrate-kbps", "800", "--packet-bytes", "1000", "--fps", "50", "--count", "400"},
+                         publisher_log.path());
+  CHECK(publisher.readLine(kDeadline) ==
+        R"({"event":"joined","edge_node":42,"stream":"42:7","edge":")" + a_address + R"("})");
+  REQUIRE(a.waitForCount(wire::PacketType::kData, 20, kDeadline, stream));
+  a.setDown(true);
+
+  // Both tell the move on stdout, after a "joined" line for the new edge.
+  const std::string joined_b = R"({"event":"joined","edge_node":43,"edge":")" + b_address + R"("})";
+  const std::string moved = R"({"event":"edge_changed","old":42,"new":43,"edge":")" + b_address + R"("})";
+  std::vector<ordered_json> session_events;
+  const ordered_json summary = readUntilSummary(subscriber, &session_events);
+  REQUIRE(session_events.size() >= 2);
+  CHECK(session_events[0].dump() == joined_b);
+  CHECK(session_events[1].dump() == moved);
+  CHECK(summary["unique"].get<int>() >= 150);
+  CHECK(summary["first_seq"] == 0);
+  CHECK(subscriber.waitExit(kDeadline) == 0);
+
+  std::vector<std::string> lines;
+  REQUIRE(publisher.waitExit(kDeadline, &lines) == 0);
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines[0] == R"({"event":"joined","edge_node":43,"stream":"42:7","edge":")" + b_address + R"("})");
+  CHECK(lines[1] == moved);
+  const ordered_json done = parseLine(lines.back());
+  CHECK(done["event"] == "done");
+  CHECK(done["sent"].get<int>() >= 390);  // a send between the death and the next join fails
+
+  // The stream kept its id and numbering through b.
+  const std::vector<std::uint32_t> through_a = dataSequences(a, stream);
+  const std::vector<std::uint32_t> through_b = dataSequences(b, stream);
+  REQUIRE_FALSE(through_a.empty());
+  REQUIRE_FALSE(through_b.empty());
+  CHECK(through_b.front() > through_a.back());
+  CHECK(through_b.back() == 399);
+  CHECK(b.count(wire::PacketType::kData) == through_b.size());
+  // And on stderr, for people.
+  CHECK(subscriber_log.text().find("event edge_changed old=42 new=43\n") != std::string::npos);
+  CHECK(publisher_log.text().find("event edge_changed old=42 new=43\n") != std::string::npos);
+}
+
 TEST_CASE("SDK tools: bad flags exit 2, a failed connect exits 1, stdout stays empty") {
   FakeEdge silent(FakeEdge::Options{.node_id = 42, .answer_hello = false});
   const std::string address = silent.endpoint().toString();
@@ -272,6 +382,9 @@ TEST_CASE("SDK tools: bad flags exit 2, a failed connect exits 1, stdout stays e
       {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "0:7"},
       {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "1:7", "--report-interval-ms", "0"},
       {OVERLINE_SUBSCRIBE_BIN, "--edge", address},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address + ",127.0.0.1", "--stream", "1:7"},
+      {OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "1:7", "--homes", "0"},
+      {OVERLINE_PUBLISH_BIN, "--edge", address, "--local-id", "1", "--homes", "3"},
   };
   for (const auto& argv : bad_flags) {
     INFO(argv[0] << " " << argv[argv.size() - 1]);

@@ -42,6 +42,15 @@ TEST_CASE("entries use their primary while it is not down") {
   CHECK(f.table.nextHop(5) == 2);
   CHECK(f.table.nextHop(2) == 2);
   CHECK(f.table.nextHop(9) == kNoNode);  // no entry
+  // The other hop of each entry: its backup, none without one.
+  CHECK(f.table.alternativeHop(4) == 3);
+  CHECK(f.table.alternativeHop(5) == kNoNode);
+  CHECK(f.table.alternativeHop(9) == kNoNode);
+  // On the backup, the other hop is the primary.
+  f.health.setDown(2);
+  f.table.update(f.health, f.now);
+  CHECK(f.table.nextHop(4) == 3);
+  CHECK(f.table.alternativeHop(4) == 2);
 }
 
 TEST_CASE("a down primary fails over to the backup at once; failback waits for the hold") {

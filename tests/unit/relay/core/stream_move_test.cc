@@ -112,6 +112,74 @@ TEST_CASE("A dual-homed publisher: the subscriber gets every packet once, and no
   CHECK(net.relay(1).counters().dropped[static_cast<std::size_t>(DropReason::kDuplicate)] > 0);
 }
 
+TEST_CASE("A branch toward one origin avoids the other origin: the route's backup is taken") {
+  // A square: subscriber edge 1 reaches 3 through 2 (primary) or 4 (backup).
+  // Relay 1's path to the second origin, 3, runs through the first, 2: the
+  // extra branch goes through 4 instead, so killing 2 loses nothing.
+  TestNetwork net{{1, 2, 3, 4}, {{1, 2}, {2, 3}, {3, 4}, {4, 1}}};
+  net.setRouteEntries(1, {{3, RouteEntry{2, 4}}});
+  const StreamId stream = makeStreamId(2, 7);
+  TestNetwork::Client& subscriber = net.addClient(1);
+  TestNetwork::Client& first = net.addClient(2);
+  TestNetwork::Client& second = net.addClient(3);
+  net.subscribe(subscriber, stream);
+  for (std::uint32_t sequence = 0; sequence < 200; ++sequence) {
+    net.publish(first, stream, sequence);
+    net.publish(second, stream, sequence);
+    net.advance(kPacketInterval);
+    if (sequence == 50) {
+      CHECK(net.relay(1).gauges().extra_upstream_subscriptions == 1);
+      CHECK(net.countSent(1, 4, PacketType::kSubscribe) > 0);
+      for (const NodeId other : {1, 3}) net.setPaths(2, other, test::PathModel{.down = true});
+    }
+  }
+  std::vector<std::uint32_t> expected(200);
+  for (std::uint32_t i = 0; i < 200; ++i) expected[i] = i;
+  CHECK(dataSequences(subscriber, stream) == expected);
+
+  // The subscriber leaves and the publication ends: no relay keeps any
+  // branch alive for another.
+  net.stopRefreshing(subscriber);
+  net.advance(3 * kExpiry);
+  for (const NodeId node : {1, 2, 3, 4}) CHECK(net.relay(node).gauges().streams == 0);
+}
+
+TEST_CASE("Two edges that reach different origins through each other feed each other while they have subscribers") {
+  // A square with a dual-homed publisher at 1 and 2 and subscribers at 3
+  // and 4: 3 reaches 2 through 1 (an origin), so its branch toward 2 takes
+  // its backup, 4; 4 likewise reaches 1 through 3. Each is the other's
+  // downstream and upstream; either origin dying loses nothing at either.
+  TestNetwork net{{1, 2, 3, 4}, {{1, 2}, {1, 3}, {3, 4}, {4, 2}}};
+  net.setRouteEntries(3, {{2, RouteEntry{1, 4}}});
+  net.setRouteEntries(4, {{1, RouteEntry{2, 3}}});
+  const StreamId stream = makeStreamId(1, 7);
+  TestNetwork::Client& at_3 = net.addClient(3);
+  TestNetwork::Client& at_4 = net.addClient(4);
+  TestNetwork::Client& first = net.addClient(1);
+  TestNetwork::Client& second = net.addClient(2);
+  net.subscribe(at_3, stream);
+  net.subscribe(at_4, stream);
+  for (std::uint32_t sequence = 0; sequence < 300; ++sequence) {
+    net.publish(first, stream, sequence);
+    net.publish(second, stream, sequence);
+    net.advance(kPacketInterval);
+    if (sequence == 100) {
+      CHECK(net.relay(3).gauges().extra_upstream_subscriptions == 1);
+      CHECK(net.relay(4).gauges().extra_upstream_subscriptions == 1);
+      for (const NodeId other : {2, 3}) net.setPaths(1, other, test::PathModel{.down = true});
+    }
+  }
+  std::vector<std::uint32_t> expected(300);
+  for (std::uint32_t i = 0; i < 300; ++i) expected[i] = i;
+  CHECK(dataSequences(at_3, stream) == expected);
+  CHECK(dataSequences(at_4, stream) == expected);
+
+  net.stopRefreshing(at_3);
+  net.stopRefreshing(at_4);
+  net.advance(3 * kExpiry);
+  for (const NodeId node : {1, 2, 3, 4}) CHECK(net.relay(node).gauges().streams == 0);
+}
+
 TEST_CASE("Announcements flood around a loop once: copies over the other path are recognised") {
   Triangle t;
   TestNetwork& net = t.net;

@@ -141,9 +141,13 @@ void readLinks(const MapReader& root, ImpairConfig& out, std::map<Endpoint, std:
 void readSwitchboard(const MapReader& root, ImpairConfig& out, std::map<Endpoint, std::string>& path_of_bind,
                      ErrorLatch& errors) {
   if (!root.has("switchboard")) return;
-  const MapReader section(root.get("switchboard"), root.pathOf("switchboard"), {"default", "lines"}, errors);
+  const MapReader section(root.get("switchboard"), root.pathOf("switchboard"), {"default", "access", "lines"},
+                          errors);
   SwitchboardConfig switchboard;
   switchboard.default_knobs = readDirection(section.get("default"), section.pathOf("default"), errors);
+  if (section.has("access")) {
+    switchboard.access_knobs = readDirection(section.get("access"), section.pathOf("access"), errors);
+  }
   const SequenceReader lines(section.get("lines"), section.pathOf("lines"), errors);
   if (lines.size() < 1 || lines.size() > kMaxSwitchboardLines) {
     errors.fail(lines.path(), "expected 1.." + std::to_string(kMaxSwitchboardLines) + " entries, got " +

@@ -15,6 +15,11 @@
 //   switchboard:                optional; "the Internet" between relays (switchboard.h)
 //     default: {...}            optional; knobs of every directed line pair
 //                               until a command changes them; default none
+//     access: {...}             optional; client access (access_clients.h):
+//                               any other sender is an SDK client and
+//                               reaches the lines through a port of its own,
+//                               with these knobs each way; absent = such
+//                               datagrams are foreign (dropped)
 //     lines:                    required; 1..256 entries
 //       - name: r1.l0           required; unique among lines; same characters as link names
 //         real: 127.5.1.1:40000 required; the line's own address (port != 0, unique)
@@ -71,6 +76,8 @@ struct SwitchboardLineConfig {
 
 struct SwitchboardConfig {
   impairment::ImpairmentKnobs default_knobs;  // valid: toSettings() succeeds
+  // Client access knobs (valid); nullopt = no client access.
+  std::optional<impairment::ImpairmentKnobs> access_knobs;
   std::vector<SwitchboardLineConfig> lines;   // 1..kMaxSwitchboardLines; index = line index
 };
 

@@ -156,8 +156,17 @@ void ImpairProxy::close() {
   }
   if (switchboard_) {
     for (Switchboard::Pair* pair : switchboard_->pairs()) pair->counters.queued = 0;
+    if (AccessClients* access = switchboard_->access()) {
+      for (std::size_t i = 0; i < access->size(); ++i) {
+        access->client(i).up_counters.queued = 0;
+        access->client(i).down_counters.queued = 0;
+      }
+    }
   }
   for (auto& stand_in : stand_ins_) stand_in->close();
+  for (auto& port : client_ports_) {
+    if (port) port->close();
+  }
 }
 
 TimeUs ImpairProxy::nowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
@@ -178,31 +187,74 @@ void ImpairProxy::onLinkDatagram(Link& link, LineIndex side, const Endpoint& fro
   const TimeUs now = nowUs();
   const impairment::Decision decision = direction.model.admit(now, datagram.size());
   if (!decision.delivered()) return;  // the model counts its drops
-  enqueue(now, decision.deliver_at_us, *direction.out, direction.to, direction.counters, datagram);
+  enqueue(now, decision.deliver_at_us, direction.out, direction.to, direction.counters, datagram);
 }
 
 void ImpairProxy::onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) {
   if (closed_) return;
   const TimeUs now = nowUs();
   const Switchboard::Verdict verdict = switchboard_->admit(line, from, now, datagram.size());
+  if (verdict.client != nullptr) {
+    AccessClients::Client& client = *verdict.client;
+    if (verdict.new_client) openClientPort(client);
+    if (!verdict.deliver) return;  // the client's model counts its drops
+    AccessPort* port = client_ports_[client.index].get();
+    if (port == nullptr) {
+      ++client.up_counters.send_failed;
+      return;
+    }
+    enqueue(now, verdict.deliver_at_us, port, switchboard_->line(line).real, client.up_counters, datagram);
+    return;
+  }
   if (verdict.pair == nullptr) {
     spdlog::debug("switchboard line {}: dropped a packet from {}", switchboard_->line(line).name, from.toString());
     return;
   }
   if (!verdict.deliver) return;  // the switchboard counts its drops
   Switchboard::Pair& pair = *verdict.pair;
-  enqueue(now, verdict.deliver_at_us, *stand_ins_[pair.from], switchboard_->line(pair.to).real, pair.counters,
+  enqueue(now, verdict.deliver_at_us, stand_ins_[pair.from].get(), switchboard_->line(pair.to).real, pair.counters,
           datagram);
 }
 
-void ImpairProxy::enqueue(TimeUs now, TimeUs deliver_at_us, relay::UdpLine& out, const Endpoint& to,
+void ImpairProxy::onClientPortDatagram(std::size_t client_index, const Endpoint& from,
+                                       std::span<const std::byte> datagram) {
+  if (closed_) return;
+  const TimeUs now = nowUs();
+  const Switchboard::ClientVerdict verdict = switchboard_->admitToClient(client_index, from, now, datagram.size());
+  AccessClients::Client& client = switchboard_->access()->client(client_index);
+  if (!verdict.from_line) {
+    spdlog::debug("access port of client {}: dropped a packet from {}", client.endpoint.toString(), from.toString());
+    return;
+  }
+  if (!verdict.deliver) return;  // the client's model counts its drops
+  enqueue(now, verdict.deliver_at_us, stand_ins_[*verdict.from_line].get(), client.endpoint, client.down_counters,
+          datagram);
+}
+
+void ImpairProxy::openClientPort(const AccessClients::Client& client) {
+  if (client_ports_.size() <= client.index) client_ports_.resize(client.index + 1);
+  // The client's own IP, so a relay sees the address a join token was issued for.
+  const std::size_t index = client.index;
+  auto port = AccessPort::open(loop_, client.endpoint.address(),
+                               [this, index](const Endpoint& from, std::span<const std::byte> datagram) {
+                                 onClientPortDatagram(index, from, datagram);
+                               });
+  if (!port) {
+    spdlog::warn("client {}: {}", client.endpoint.toString(), port.error());
+    return;
+  }
+  spdlog::info("client {}: access port {}", client.endpoint.toString(), port.value()->localEndpoint().toString());
+  client_ports_[index] = std::move(port.value());
+}
+
+void ImpairProxy::enqueue(TimeUs now, TimeUs deliver_at_us, Outlet out, const Endpoint& to,
                           DirectionCounters& counters, std::span<const std::byte> datagram) {
   if (counters.queued >= delay_queue_packets_) {
     ++counters.queue_full;
     return;
   }
   ++counters.queued;
-  queue_.push_back({deliver_at_us, next_sequence_++, &out, to, &counters,
+  queue_.push_back({deliver_at_us, next_sequence_++, out, to, &counters,
                     std::vector<std::byte>(datagram.begin(), datagram.end())});
   std::push_heap(queue_.begin(), queue_.end(), later<Queued>);
   // Even an undelayed packet goes through the queue, behind any earlier
@@ -223,7 +275,7 @@ void ImpairProxy::deliverDue() {
     queue_.pop_back();
     DirectionCounters& counters = *item.counters;
     --counters.queued;
-    if (item.out->send(item.to, item.packet)) {
+    if (std::visit([&](auto* socket) { return socket->send(item.to, item.packet); }, item.out)) {
       ++counters.delivered;
       counters.delivered_bytes += item.packet.size();
     } else {
@@ -438,6 +490,36 @@ std::string ImpairProxy::execute(const StatsCommand& /*command*/) {
     });
   }
   stats["switchboard"] = {{"lines", std::move(lines)}, {"pairs", std::move(pairs)}};
+  if (AccessClients* access = switchboard_->access()) {
+    const auto accessDirectionJson = [](const impairment::LinkImpairment& model, const DirectionCounters& counters) {
+      return nlohmann::ordered_json{
+          {"received", counters.received},
+          {"delivered", counters.delivered},
+          {"received_bytes", counters.received_bytes},
+          {"delivered_bytes", counters.delivered_bytes},
+          {"queued", counters.queued},
+          {"dropped", droppedJson(model.counters(), counters)},
+      };
+    };
+    nlohmann::ordered_json clients = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < access->size(); ++i) {
+      const AccessClients::Client& client = access->client(i);
+      const AccessPort* port = i < client_ports_.size() ? client_ports_[i].get() : nullptr;
+      clients.push_back({
+          {"client", client.endpoint.toString()},
+          {"port", port != nullptr ? nlohmann::ordered_json(port->localEndpoint().toString())
+                                   : nlohmann::ordered_json(nullptr)},
+          {"up", accessDirectionJson(client.up, client.up_counters)},
+          {"down", accessDirectionJson(client.down, client.down_counters)},
+          {"foreign", client.foreign},
+      });
+    }
+    stats["switchboard"]["access"] = {
+        {"settings", settingsJson(access->knobs())},
+        {"refused", access->refused()},
+        {"clients", std::move(clients)},
+    };
+  }
   return stats.dump();
 }
 

@@ -16,7 +16,9 @@
 // switchboard line, bound to its stand_in address; the Switchboard
 // (switchboard.h) decides where each datagram goes and what happens to it,
 // and the proxy sends it from the sender line's stand-in to the receiver
-// line's real endpoint.
+// line's real endpoint. With client access (access_clients.h) the proxy
+// also opens one AccessPort per client (access_port.h), the first time the
+// client sends, and keeps it until close().
 //
 // Packets the model delivers wait in one delay queue (a min-heap on deliver
 // time, FIFO among equal times) drained by one uv_timer re-armed to the
@@ -34,6 +36,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/endpoint.h"
@@ -41,6 +44,7 @@
 #include "common/impairment/link_impairment.h"
 #include "common/result.h"
 #include "common/types.h"
+#include "deploy/impair/access_port.h"
 #include "deploy/impair/control_command.h"
 #include "deploy/impair/direction_counters.h"
 #include "deploy/impair/impair_config.h"
@@ -87,6 +91,9 @@ class ImpairProxy : private relay::UdpLine::Listener {
  private:
   struct Direction;
   struct Link;
+  // The socket a queued datagram leaves from: a link side or stand-in, or
+  // an access client's port.
+  using Outlet = std::variant<relay::UdpLine*, AccessPort*>;
 
   ImpairProxy(uv_loop_t& loop, std::size_t delay_queue_packets);
   static TimeUs nowUs();
@@ -94,10 +101,16 @@ class ImpairProxy : private relay::UdpLine::Listener {
   void onLinkDatagram(Link& link, LineIndex side, const Endpoint& from, std::span<const std::byte> datagram);
   // A datagram at the stand-in of switchboard line `line`.
   void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) override;
+  // A datagram at the port of access client `client`.
+  void onClientPortDatagram(std::size_t client, const Endpoint& from, std::span<const std::byte> datagram);
+  // Opens access client `client`'s port (client_ports_[client.index]); on
+  // failure logs why and leaves the slot empty (the client's datagrams then
+  // count as send_failed).
+  void openClientPort(const AccessClients::Client& client);
   // Queues `datagram` to leave `out` for `to` at `deliver_at_us`, unless
   // `counters` already has delay_queue_packets waiting.
-  void enqueue(TimeUs now, TimeUs deliver_at_us, relay::UdpLine& out, const Endpoint& to,
-               DirectionCounters& counters, std::span<const std::byte> datagram);
+  void enqueue(TimeUs now, TimeUs deliver_at_us, Outlet out, const Endpoint& to, DirectionCounters& counters,
+               std::span<const std::byte> datagram);
   void deliverDue();
   void armTimer(TimeUs now);
   Link* findLink(const std::string& name);
@@ -110,13 +123,14 @@ class ImpairProxy : private relay::UdpLine::Listener {
   std::vector<std::unique_ptr<Link>> links_;  // config order; stable addresses for listeners
   std::unique_ptr<Switchboard> switchboard_;  // null without a switchboard section
   std::vector<std::unique_ptr<relay::UdpLine>> stand_ins_;  // index = switchboard line
+  std::vector<std::unique_ptr<AccessPort>> client_ports_;    // index = access client; null if it failed to open
 
   struct Queued {
     TimeUs deliver_at_us;
     std::uint64_t sequence;  // admission order: FIFO among equal deliver times
-    relay::UdpLine* out;     // owned by a Link or stand_ins_
+    Outlet out;              // owned by a Link, stand_ins_ or client_ports_
     Endpoint to;
-    DirectionCounters* counters;  // of the Direction or switchboard pair
+    DirectionCounters* counters;  // of the Direction, switchboard pair or access client
     std::vector<std::byte> packet;
   };
   std::vector<Queued> queue_;  // min-heap on (deliver_at_us, sequence)

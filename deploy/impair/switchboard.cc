@@ -10,8 +10,19 @@ Switchboard::Pair::Pair(std::size_t from_line, std::size_t to_line,
     // check theirs before they reach a pair.
     : from(from_line), to(to_line), knobs(initial_knobs), model(impairment::toSettings(knobs).value(), seed) {}
 
+namespace {
+
+// Access clients draw from their own stream of the switchboard's seed, far
+// from the pairs' (from * lineCount() + to < 2^16).
+constexpr std::uint64_t kAccessSeedStream = std::uint64_t{1} << 32;
+
+}  // namespace
+
 Switchboard::Switchboard(const SwitchboardConfig& config, std::uint64_t seed)
     : default_knobs_(config.default_knobs), seed_(seed) {
+  if (config.access_knobs) {
+    access_ = std::make_unique<AccessClients>(*config.access_knobs, impairment::deriveSeed(seed, kAccessSeedStream));
+  }
   lines_.reserve(config.lines.size());
   for (std::size_t i = 0; i < config.lines.size(); ++i) {
     lines_.push_back(Line{config.lines[i], false, std::nullopt, 0});
@@ -29,6 +40,18 @@ std::optional<std::size_t> Switchboard::findLine(std::string_view name) const {
 
 Switchboard::Verdict Switchboard::admit(std::size_t to, const Endpoint& from, TimeUs now, std::size_t bytes) {
   const auto sender = line_of_real_.find(from);
+  if (sender == line_of_real_.end() && access_) {
+    Verdict verdict;
+    verdict.client = access_->clientAt(from, verdict.new_client);
+    if (verdict.client == nullptr) return verdict;  // refused: too many clients
+    AccessClients::Client& client = *verdict.client;
+    ++client.up_counters.received;
+    client.up_counters.received_bytes += bytes;
+    const impairment::Decision decision = client.up.admit(now, bytes);
+    verdict.deliver = decision.delivered();
+    verdict.deliver_at_us = decision.deliver_at_us;
+    return verdict;
+  }
   if (sender == line_of_real_.end() || sender->second == to) {
     ++lines_[to].foreign;
     return {};
@@ -42,6 +65,20 @@ Switchboard::Verdict Switchboard::admit(std::size_t to, const Endpoint& from, Ti
   }
   const impairment::Decision decision = travelled.model.admit(now, bytes);
   return {&travelled, decision.delivered(), decision.deliver_at_us};
+}
+
+Switchboard::ClientVerdict Switchboard::admitToClient(std::size_t client_index, const Endpoint& from, TimeUs now,
+                                                      std::size_t bytes) {
+  AccessClients::Client& client = access_->client(client_index);
+  const auto sender = line_of_real_.find(from);
+  if (sender == line_of_real_.end()) {
+    ++client.foreign;
+    return {};
+  }
+  ++client.down_counters.received;
+  client.down_counters.received_bytes += bytes;
+  const impairment::Decision decision = client.down.admit(now, bytes);
+  return {sender->second, decision.delivered(), decision.deliver_at_us};
 }
 
 std::string Switchboard::setLineKnobs(std::size_t line, LineDirections directions, const KnobChanges& changes) {

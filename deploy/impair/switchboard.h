@@ -15,8 +15,11 @@
 // crossed ones (relay 1 line 0 -> relay 2 line 1) included.
 //
 // Rules, per datagram at S(X) from endpoint E:
-//  * E is not the real endpoint of a line other than X: dropped, counted as
-//    X's `foreign` (strangers, and a line sending to its own stand-in).
+//  * E is X's own real endpoint: dropped, counted as X's `foreign`.
+//  * E is no line's real endpoint: with client access (config `access`) a
+//    client's datagram, decided by AccessClients (access_clients.h: E's own
+//    access path, untouched by the line rules below); without it dropped,
+//    counted as X's `foreign`.
 //  * Y (E's line) or X is down (setLineDown, or within an addLineOutage):
 //    dropped, counted as the pair's line_down. A down line neither sends nor
 //    receives; the pair's model is not consulted.
@@ -40,6 +43,7 @@
 #include "common/impairment/impairment_knobs.h"
 #include "common/impairment/link_impairment.h"
 #include "common/types.h"
+#include "deploy/impair/access_clients.h"
 #include "deploy/impair/control_command.h"
 #include "deploy/impair/direction_counters.h"
 #include "deploy/impair/impair_config.h"
@@ -63,11 +67,25 @@ class Switchboard {
     std::uint64_t line_down = 0;  // dropped because `from` or `to` was down
   };
 
-  // The fate of one datagram.
+  // The fate of one datagram at a stand-in.
   struct Verdict {
-    Pair* pair = nullptr;      // the pair it travels; nullptr when foreign
+    Pair* pair = nullptr;      // the pair it travels; nullptr when foreign or a client's
     bool deliver = false;      // false: dropped (and counted)
     TimeUs deliver_at_us = 0;  // when deliver is true
+    // With client access: the client it came from (deliver it from the
+    // client's port); nullptr when not a client's.
+    AccessClients::Client* client = nullptr;
+    bool new_client = false;  // that client was added by this datagram: open its port first
+  };
+
+  // The fate of one datagram at a client's port.
+  struct ClientVerdict {
+    // The line it came from (deliver it from that line's stand-in);
+    // nullopt when it came from anything else (dropped, counted as the
+    // client's foreign).
+    std::optional<std::size_t> from_line;
+    bool deliver = false;
+    TimeUs deliver_at_us = 0;
   };
 
   // Per-line totals over the line's pairs, for stats.
@@ -91,9 +109,15 @@ class Switchboard {
   std::optional<std::size_t> findLine(std::string_view name) const;
 
   // A datagram of `bytes` bytes arrived at line `to`'s stand-in from `from`
-  // at `now` (which never decreases). Deliver it to line(pair->to).real from
-  // the stand-in of line pair->from, at deliver_at_us.
+  // at `now` (which never decreases). Deliver it to line(to).real, at
+  // deliver_at_us, from the stand-in of line pair->from, or from the port of
+  // `client`.
   Verdict admit(std::size_t to, const Endpoint& from, TimeUs now, std::size_t bytes);
+  // A datagram arrived at the port of access client `client` from `from`.
+  // Deliver it to the client's endpoint from the stand-in of from_line.
+  ClientVerdict admitToClient(std::size_t client, const Endpoint& from, TimeUs now, std::size_t bytes);
+  // The access clients; nullptr without client access.
+  AccessClients* access() { return access_.get(); }
 
   // Applies `changes` to every pair of `line` in `directions` (pairs with
   // itself excluded), creating them. All or nothing: "" when applied, else
@@ -130,6 +154,7 @@ class Switchboard {
 
   std::vector<Line> lines_;
   std::unordered_map<Endpoint, std::size_t> line_of_real_;
+  std::unique_ptr<AccessClients> access_;  // null without client access
   impairment::ImpairmentKnobs default_knobs_;
   std::uint64_t seed_;
   // Dense (from * lineCount() + to); null until the pair is first used.

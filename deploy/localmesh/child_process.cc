@@ -44,6 +44,7 @@ std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& 
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const pid_t parent = getpid();
+  const auto started_at = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
@@ -73,7 +74,7 @@ std::optional<ChildProcess> ChildProcess::start(const std::vector<std::string>& 
   if (stdin_fds[0] >= 0) close(stdin_fds[0]);
   if (stderr_fd >= 0) close(stderr_fd);
   fcntl(pipe_fds[0], F_SETFL, fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
-  return ChildProcess(pid, pipe_fds[0], stdin_fds[1]);
+  return ChildProcess(pid, pipe_fds[0], stdin_fds[1], started_at);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept { *this = std::move(other); }
@@ -84,6 +85,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     pid_ = std::exchange(other.pid_, -1);
     stdout_fd_ = std::exchange(other.stdout_fd_, -1);
     stdin_fd_ = std::exchange(other.stdin_fd_, -1);
+    started_at_ = other.started_at_;
     exit_status_ = std::exchange(other.exit_status_, std::nullopt);
     pending_ = std::move(other.pending_);
     lines_ = std::move(other.lines_);
@@ -130,6 +132,11 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
   if (!running()) return exit_status_.value_or(0);
   kill(pid_, SIGTERM);
   if (auto status = waitExit(grace)) return *status;
+  return killAndReap();
+}
+
+int ChildProcess::killAndReap() {
+  if (!running()) return exit_status_.value_or(0);
   kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);

@@ -39,6 +39,11 @@ class ChildProcess {
   std::optional<int> waitExit(std::chrono::milliseconds timeout);
   // SIGTERM, then SIGKILL after `grace`; returns the wait status.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(3));
+  // SIGKILL at once (a crash: the child cleans nothing up), then reaps it;
+  // returns the wait status.
+  int killAndReap();
+  // When start() forked the child.
+  std::chrono::steady_clock::time_point startedAt() const { return started_at_; }
 
   // Complete stdout lines available now, without blocking.
   std::vector<std::string> readLines();
@@ -53,13 +58,15 @@ class ChildProcess {
   void closeStdin();
 
  private:
-  ChildProcess(pid_t pid, int stdout_fd, int stdin_fd) : pid_(pid), stdout_fd_(stdout_fd), stdin_fd_(stdin_fd) {}
+  ChildProcess(pid_t pid, int stdout_fd, int stdin_fd, std::chrono::steady_clock::time_point started_at)
+      : pid_(pid), stdout_fd_(stdout_fd), stdin_fd_(stdin_fd), started_at_(started_at) {}
   void release();
   bool fillBuffer(int timeout_ms);
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int stdin_fd_ = -1;  // write end of the child's stdin; -1 without with_stdin
+  std::chrono::steady_clock::time_point started_at_;
   std::optional<int> exit_status_;
   std::string pending_;
   std::vector<std::string> lines_;

@@ -1,9 +1,14 @@
 // overline-demo: runs a 6-relay, 3-region, dual-line mesh on this machine's
 // loopback range with one publisher and subscribers on three other edges,
 // prints live per-subscriber figures, and ends with a summary table. Every
-// relay-to-relay packet crosses an overline-impair switchboard; halfway
-// through, the line the publisher's edge is sending on fails (unless
-// --no-line-failure) and the relays move to their other line. An
+// relay-to-relay packet crosses an overline-impair switchboard, which gives
+// each region pair its real-world one-way delay (kRegionDelays; off with
+// --no-geo-delay), and the tools reach their edges through it with a last
+// mile of kAccessDelayMs. Halfway through, the line the publisher's edge is
+// sending on fails (unless --no-line-failure) and the relays move to their
+// other line. --kill-edge instead SIGKILLs the publisher's edge relay, a
+// subscriber's, or both in turn, mid-stream, and prints per subscriber its
+// connect time, longest gap, loss and edges (edge_kill.h). An
 // overline-controller computes and pushes the routes (--no-controller: static
 // shortest-path routes with backups in the relay configs instead); the demo
 // prints the route-table version the relays apply and whether they are
@@ -25,6 +30,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/stream_id_text.h"
+#include "deploy/localmesh/edge_kill.h"
 #include "deploy/localmesh/local_mesh.h"
 #include "deploy/localmesh/prometheus_server.h"
 
@@ -39,6 +45,149 @@ void onInterrupt(int) { g_interrupted = 1; }
 
 constexpr ol::NodeId kPublisherEdge = 1;
 const std::vector<ol::NodeId> kSubscriberEdges = {2, 4, 6};
+// --kill-edge without a controller: each tool's edge and its failover
+// candidate, the other relay of the same region.
+const std::vector<ol::NodeId> kPublisherCandidates = {1, 2};
+struct RegionEdges {
+  const char* region;
+  std::vector<ol::NodeId> candidates;
+};
+const std::vector<RegionEdges> kSubscriberRegions = {{"eu", {2, 1}}, {"us", {4, 3}}, {"ap", {6, 5}}};
+
+// The SDK tools of a run: one publisher, one subscriber per region.
+struct Clients {
+  std::optional<lm::PublisherProcess> publisher;
+  ol::StreamId stream = 0;
+  std::vector<lm::SubscriberProcess> subscribers;
+  // --kill-edge: subscribers join the running stream, so what they miss
+  // counts from their first packet, and each has a connect time (its start
+  // to its first packet; unset when none came).
+  bool joined_running_stream = false;
+  std::vector<std::optional<double>> connect_ms;
+};
+
+// The default run: subscribers on relays 2, 4 and 6 join first, and the
+// publisher on relay 1 starts once the subscription tree is complete, so
+// every packet can reach every subscriber (--fail-on-loss). Prints what
+// failed.
+std::optional<Clients> startFixedClients(lm::LocalMesh& mesh, const lm::PublisherOptions& pub) {
+  Clients clients;
+  clients.stream = ol::makeStreamId(kPublisherEdge, pub.local_id);
+  for (ol::NodeId edge : kSubscriberEdges) {
+    lm::SubscriberOptions sub;
+    sub.idle_exit_ms = 2000;  // ends by itself once the publisher stops
+    auto s = mesh.startSubscriber(edge, clients.stream, sub);
+    if (!s || !s.value().waitJoined(5s)) {
+      std::fprintf(stderr, "overline-demo: subscriber on relay %u failed to join\n", edge);
+      return std::nullopt;
+    }
+    clients.subscribers.push_back(std::move(s.value()));
+  }
+  if (auto err = mesh.waitForTree(kSubscriberEdges, kPublisherEdge, 5s); !err.empty()) {
+    std::fprintf(stderr, "overline-demo: subscription tree incomplete: %s\n", err.c_str());
+    return std::nullopt;
+  }
+  std::printf("== stream %s: publisher on relay %u, subscribers on relays 2 (eu), 4 (us), 6 (ap)\n",
+              ol::formatStreamId(clients.stream).c_str(), kPublisherEdge);
+  auto publisher = mesh.startPublisher(kPublisherEdge, pub);
+  if (!publisher || !publisher.value().waitJoined(5s)) {
+    std::fprintf(stderr, "overline-demo: publisher failed to join relay %u\n", kPublisherEdge);
+    return std::nullopt;
+  }
+  clients.publisher.emplace(std::move(publisher.value()));
+  clients.connect_ms.resize(clients.subscribers.size());
+  return clients;
+}
+
+// --kill-edge: the publisher first (region eu), then one subscriber per
+// region joining the running stream, each timed from its start to its
+// first packet. With a controller (`allocate`) every tool takes the
+// candidates of the controller's edge allocation for its region; without,
+// its region's relays (kPublisherCandidates, kSubscriberRegions). Their
+// edges come from their "joined" lines. Prints what failed.
+std::optional<Clients> startClientsForKills(lm::LocalMesh& mesh, const lm::PublisherOptions& pub, bool allocate) {
+  Clients clients;
+  clients.joined_running_stream = true;
+  auto publisher = mesh.startPublisher(
+      allocate ? lm::EdgeSelection::allocated("eu") : lm::EdgeSelection::given(kPublisherCandidates), pub);
+  const auto stream = publisher ? publisher.value().waitJoined(10s) : std::nullopt;
+  if (!stream) {
+    std::fprintf(stderr, "overline-demo: the publisher failed to join an edge%s\n",
+                 publisher ? " (its stderr: client-*-publish.log in the work dir; keep it with --keep-dir)"
+                           : (": " + publisher.error()).c_str());
+    return std::nullopt;
+  }
+  clients.stream = *stream;
+  clients.publisher.emplace(std::move(publisher.value()));
+  std::printf("== stream %s: publisher on relay %u (region eu)\n", ol::formatStreamId(clients.stream).c_str(),
+              clients.publisher->edges().firstEdge());
+  for (const auto& [region, candidates] : kSubscriberRegions) {
+    lm::SubscriberOptions sub;
+    sub.idle_exit_ms = 2000;      // ends by itself once the publisher stops
+    sub.report_interval_ms = 20;  // the connect time is read off the first line that counts a packet
+    const auto edges = allocate ? lm::EdgeSelection::allocated(region) : lm::EdgeSelection::given(candidates);
+    auto s = mesh.startSubscriber(edges, clients.stream, sub);
+    if (!s) {
+      std::fprintf(stderr, "overline-demo: subscriber in %s: %s\n", region, s.error().c_str());
+      return std::nullopt;
+    }
+    const auto connect = s.value().waitFirstPacket(10s);
+    if (s.value().edges().joined.empty()) {
+      std::fprintf(stderr,
+                   "overline-demo: the subscriber in %s failed to join an edge (its stderr: client-*-subscribe.log "
+                   "in the work dir; keep it with --keep-dir)\n",
+                   region);
+      return std::nullopt;
+    }
+    std::printf("== subscriber in %s joined relay %u, first packet %s\n", region, s.value().edges().firstEdge(),
+                connect ? (std::to_string(std::lround(connect->count())) + " ms after its start").c_str()
+                        : "not within 10 s");
+    clients.connect_ms.push_back(connect ? std::optional<double>(connect->count()) : std::nullopt);
+    clients.subscribers.push_back(std::move(s.value()));
+  }
+  return clients;
+}
+
+// Packets of the `sent` published that the subscriber never got: from its
+// first one when it joined a running stream (every one when it got none),
+// else from the stream's start.
+std::uint64_t missingOf(std::uint64_t sent, const lm::SubscriberFigures& f, bool joined_running_stream) {
+  const std::uint64_t skipped = joined_running_stream && f.first_seq ? *f.first_seq : 0;
+  const std::uint64_t expected = sent - std::min<std::uint64_t>(sent, skipped);
+  return expected > f.unique ? expected - f.unique : 0;
+}
+
+// --kill-edge's closing table: per subscriber its connect time, edges,
+// longest gap, loss and whether it received after the kills.
+void printKillResults(const Clients& clients, const std::vector<lm::SubscriberFigures>& finals, std::uint64_t sent,
+                      const lm::EdgeKiller& killer) {
+  std::printf("\n== after the kills: publisher on relays %s\n", clients.publisher->edges().describe().c_str());
+  std::printf("%-10s %10s %-12s %10s %8s  %s\n", "subscriber", "connect ms", "edges", "max gap ms", "lost",
+              "received after the kills");
+  for (std::size_t i = 0; i < clients.subscribers.size(); ++i) {
+    const auto& f = finals[i];
+    const auto after = killer.receivedAfterKills(i, f);
+    const auto& connect = clients.connect_ms[i];
+    std::printf("%-10s %10s %-12s %10.1f %8llu  %s\n", clients.subscribers[i].label().c_str(),
+                connect ? std::to_string(std::lround(*connect)).c_str() : "-",
+                clients.subscribers[i].edges().describe().c_str(), f.max_gap_ms,
+                static_cast<unsigned long long>(missingOf(sent, f, clients.joined_running_stream)),
+                after ? (*after ? "yes" : "no") : "unknown (the stream ended within a second of the last kill)");
+  }
+}
+
+// "one way eu-us 40 ms, ...": the delays the switchboard adds (kRegionDelays).
+std::string describeGeoDelays() {
+  std::string text = "one way";
+  for (const auto& entry : lm::kRegionDelays) {
+    if (entry.a != entry.b) {
+      text += " " + std::string(entry.a) + "-" + std::string(entry.b) + " " + std::to_string(entry.one_way_ms) + " ms,";
+    }
+  }
+  return text + " " + std::to_string(*lm::regionDelayMs("eu", "eu")) +
+         " ms within a region; the tools reach their edges through it too, " + std::to_string(lm::kAccessDelayMs) +
+         " ms each way";
+}
 
 void printRelays(lm::LocalMesh& mesh) {
   std::printf("%-6s %-7s %-44s %s\n", "relay", "region", "lines", "metrics");
@@ -180,6 +329,8 @@ int main(int argc, char** argv) {
   bool no_line_failure = false;
   bool no_controller = false;
   bool with_prometheus = false;
+  bool no_geo_delay = false;
+  std::string kill_edge;
   double hold_s = 0;
   app.add_option("--duration-s", duration_s, "how long the publisher sends")->check(CLI::Range(1.0, 3600.0));
   app.add_option("--bitrate-kbps", bitrate_kbps, "publisher bitrate")->check(CLI::Range(16, 200000));
@@ -188,6 +339,13 @@ int main(int argc, char** argv) {
   app.add_option("--keep-dir", keep_dir, "write configs and logs here and keep them (default: temp dir, removed)");
   app.add_flag("--fail-on-loss", fail_on_loss, "exit 1 if any subscriber misses or duplicates a packet");
   app.add_flag("--no-line-failure", no_line_failure, "keep every line up (no line fails halfway through)");
+  app.add_flag("--no-geo-delay", no_geo_delay,
+               "no switchboard delays: relays and clients talk over bare loopback instead of with the one-way "
+               "delays of their regions and a last mile");
+  app.add_option("--kill-edge", kill_edge,
+                 "SIGKILL the publisher's edge relay, a subscriber's, or both in turn, mid-stream (instead of the "
+                 "line failure), and print per subscriber its connect time, gap, loss and edges")
+      ->check(CLI::IsMember({"publisher", "subscriber", "both"}));
   app.add_flag("--no-controller", no_controller,
                "static routes in the relay configs instead of an overline-controller pushing them");
   app.add_flag("--prometheus", with_prometheus,
@@ -195,6 +353,15 @@ int main(int argc, char** argv) {
   app.add_option("--hold-s", hold_s, "keep the mesh (and Prometheus) running this long after the summary")
       ->check(CLI::Range(0.0, 86400.0));
   CLI11_PARSE(app, argc, argv);
+  std::vector<lm::EdgeKill> kills;
+  if (kill_edge == "publisher" || kill_edge == "both") kills.push_back(lm::EdgeKill::kPublisher);
+  if (kill_edge == "subscriber" || kill_edge == "both") kills.push_back(lm::EdgeKill::kSubscriber);
+  // Each kill needs a second to settle and a second of stream after it.
+  if (!kills.empty() && duration_s < 6) {
+    char problem[64];
+    std::snprintf(problem, sizeof problem, "needs --duration-s 6 or more, got %g", duration_s);
+    return app.exit(CLI::ValidationError("--kill-edge", problem));
+  }
 
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
@@ -205,6 +372,8 @@ int main(int argc, char** argv) {
   options.work_dir = keep_dir;
   lm::MeshSpec spec = lm::threeRegionMesh();
   spec.impaired = true;  // relays reach each other through the overline-impair switchboard
+  spec.geo_delays = !no_geo_delay;
+  spec.access_delay_ms = no_geo_delay ? 0 : lm::kAccessDelayMs;
   // Routes, backups included, come from the controller, or are static
   // shortest paths with a backup next hop where the mesh has one.
   spec.with_controller = !no_controller;
@@ -218,7 +387,8 @@ int main(int argc, char** argv) {
   std::printf("== Overline mesh: %zu relays up (configs and logs in %s)\n", mesh.spec().nodes.size(),
               mesh.workDir().c_str());
   printRelays(mesh);
-  std::printf("== every relay-to-relay packet crosses the overline-impair switchboard (impair.log)\n");
+  std::printf("== every relay-to-relay packet crosses the overline-impair switchboard (impair.log), %s\n",
+              spec.geo_delays ? describeGeoDelays().c_str() : "without delays");
   std::optional<RouteWatch> route_watch;
   if (spec.with_controller) {
     printController(mesh);
@@ -236,38 +406,25 @@ int main(int argc, char** argv) {
     prometheus = std::move(started_prometheus.value());
   }
 
-  const ol::StreamId stream = ol::makeStreamId(kPublisherEdge, 1);
-  std::vector<lm::SubscriberProcess> subscribers;
-  for (ol::NodeId edge : kSubscriberEdges) {
-    lm::SubscriberOptions sub;
-    sub.idle_exit_ms = 2000;  // ends by itself once the publisher stops
-    auto s = mesh.startSubscriber(edge, stream, sub);
-    if (!s || !s.value().waitJoined(5s)) {
-      std::fprintf(stderr, "overline-demo: subscriber on relay %u failed to join\n", edge);
-      return 1;
-    }
-    subscribers.push_back(std::move(s.value()));
-  }
-  if (auto err = mesh.waitForTree(kSubscriberEdges, kPublisherEdge, 5s); !err.empty()) {
-    std::fprintf(stderr, "overline-demo: subscription tree incomplete: %s\n", err.c_str());
-    return 1;
-  }
-  std::printf("== stream %s: publisher on relay %u, subscribers on relays 2 (eu), 4 (us), 6 (ap)\n",
-              ol::formatStreamId(stream).c_str(), kPublisherEdge);
-
   lm::PublisherOptions pub;
   pub.bitrate_kbps = bitrate_kbps;
   pub.packet_bytes = packet_bytes;
   pub.fps = fps;
   pub.duration_s = duration_s;
-  auto publisher = mesh.startPublisher(kPublisherEdge, pub);
-  if (!publisher || !publisher.value().waitJoined(5s)) {
-    std::fprintf(stderr, "overline-demo: publisher failed to join relay %u\n", kPublisherEdge);
-    return 1;
-  }
+  auto clients = kills.empty() ? startFixedClients(mesh, pub) : startClientsForKills(mesh, pub, spec.with_controller);
+  if (!clients) return 1;
+  lm::PublisherProcess& publisher = *clients->publisher;
+  std::vector<lm::SubscriberProcess>& subscribers = clients->subscribers;
   const auto published_at = std::chrono::steady_clock::now();
+  std::optional<lm::EdgeKiller> killer;
+  if (!kills.empty()) {
+    // The subscribers joined the running stream: the kills share what is left of it.
+    const double left_s =
+        duration_s - std::chrono::duration<double>(published_at - publisher.process().startedAt()).count();
+    killer.emplace(mesh, kills, left_s);
+  }
   std::optional<LineFailure> line_failure;
-  if (!no_line_failure) {
+  if (!no_line_failure && kills.empty()) {
     line_failure.emplace(mesh, duration_s / 2);
     line_failure->poll(0);  // the baseline the first second's growth is measured from
   }
@@ -279,15 +436,16 @@ int main(int argc, char** argv) {
   while (!sent) {
     if (g_interrupted && !interrupted_once) {
       std::printf("== interrupted: stopping the publisher\n");
-      publisher.value().process().signal(SIGTERM);
+      publisher.process().signal(SIGTERM);
       interrupted_once = true;
     }
-    sent = publisher.value().waitDone(1s);
+    sent = publisher.waitDone(1s);
     for (auto& s : subscribers) {
       if (s.poll() && s.latest() && !sent) printFigures(s.label(), *s.latest(), s.latest()->lost);
     }
     const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at).count();
     if (line_failure && !sent && !interrupted_once) line_failure->poll(elapsed_s);
+    if (killer && !sent && !interrupted_once) killer->poll(elapsed_s, publisher, subscribers);
     if (route_watch && !sent) {
       char when[32];
       std::snprintf(when, sizeof when, "t=%.0fs: ", elapsed_s);
@@ -326,7 +484,7 @@ int main(int argc, char** argv) {
   double largest_gap_ms = 0;
   for (std::size_t i = 0; i < subscribers.size(); ++i) {
     const auto& f = finals[i];
-    const std::uint64_t missing = *sent > f.unique ? *sent - f.unique : 0;
+    const std::uint64_t missing = missingOf(*sent, f, clients->joined_running_stream);
     clean = clean && missing == 0 && f.duplicates == 0;
     most_missing = std::max(most_missing, missing);
     duplicates += f.duplicates;
@@ -361,6 +519,7 @@ int main(int argc, char** argv) {
   } else {
     std::printf("== some packets were missing or duplicated\n");
   }
+  if (killer) printKillResults(*clients, finals, *sent, *killer);
   if (hold_s > 0 && !g_interrupted) {
     std::printf("== holding the mesh%s for %.0f s (Ctrl-C ends it)\n", prometheus ? " and Prometheus" : "", hold_s);
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(hold_s);

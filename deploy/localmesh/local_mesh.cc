@@ -164,6 +164,9 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
   // What each relay lists as its neighbours' lines: their own addresses, or
   // the switchboard's stand-ins for them.
   LineAddresses neighbour_addresses = addresses;
+  if (!spec.impaired && (spec.geo_delays || spec.access_delay_ms != 0)) {
+    return Err{std::string("geo and access delays need an impaired mesh (MeshSpec::impaired)")};
+  }
   if (spec.impaired) {
     if (subnet == 0) return Err{std::string("an impaired mesh needs harness-assigned line addresses")};
     for (const auto& node : spec.nodes) {
@@ -173,7 +176,12 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     }
     auto stand_ins = mesh->startSwitchboard(addresses, subnet, options.ready_timeout);
     if (!stand_ins) return Err{stand_ins.error()};
+    mesh->stand_ins_ = stand_ins.value();
     neighbour_addresses = std::move(stand_ins.value());
+    // Before any relay sends: no packet crosses the mesh undelayed.
+    if (spec.geo_delays) {
+      if (auto error = mesh->applyGeoDelays(); !error.empty()) return Err{error};
+    }
   }
   if (spec.with_controller) {
     // The controller listens on this machine's loopback, which a relay run
@@ -187,40 +195,22 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     // the lines the controller hands out in PeerLists.
     if (auto error = mesh->provisionRelays(neighbour_addresses); !error.empty()) return Err{error};
   }
-  const std::string relay_bin = options.bin_dir + "/overline-relay";
-
   for (const auto& node : spec.nodes) {
     RunningRelay relay;
     relay.id = node.id;
-    const std::string base = work_dir + "/relay-" + std::to_string(node.id);
-    relay.log_path = base + ".log";
+    relay.log_path = mesh->relayFile(node.id, ".log");
     {
-      std::ofstream config(base + ".yaml");
+      std::ofstream config(mesh->relayFile(node.id, ".yaml"));
       config << relayConfigYaml(mesh->spec_, addresses, node.id, neighbour_addresses, mesh->controller_ports_.relays,
                                 spec.with_controller ? relayTlsYaml(pkiDirOf(mesh->controller_dir_), node.id) : "");
     }
-    fs::remove(base + ".ready", ec);
-    std::string error;
-    auto process = ChildProcess::start(
-        mesh->commandFor(node.id, {relay_bin, "--config", base + ".yaml", "--ready-file", base + ".ready"}),
-        relay.log_path, &error);
-    if (!process) return Err{"relay " + std::to_string(node.id) + ": " + error};
-    relay.process = std::move(process);
     mesh->relays_.emplace(node.id, std::move(relay));
+    if (auto error = mesh->launchRelay(node.id); !error.empty()) return Err{error};
   }
 
   const auto deadline = std::chrono::steady_clock::now() + options.ready_timeout;
-  for (auto& [id, relay] : mesh->relays_) {
-    const std::string ready = work_dir + "/relay-" + std::to_string(id) + ".ready";
-    while (!readReadyFile(ready, relay)) {
-      if (!relay.process->running()) {
-        return Err{"relay " + std::to_string(id) + " exited during start-up:\n" + mesh->logTail(id)};
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return Err{"relay " + std::to_string(id) + " not ready in time:\n" + mesh->logTail(id)};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  for (const auto& node : spec.nodes) {
+    if (auto error = mesh->waitRelayReady(node.id, deadline); !error.empty()) return Err{error};
   }
   if (spec.with_controller) {
     // Nothing can be routed before every relay holds its first table.
@@ -230,6 +220,60 @@ Result<std::unique_ptr<LocalMesh>, std::string> LocalMesh::start(const MeshSpec&
     }
   }
   return mesh;
+}
+
+Endpoint LocalMesh::edgeAddress(NodeId id) const {
+  return spec_.impaired ? stand_ins_.at(id).at(0) : relays_.at(id).lines.at(0);
+}
+
+std::string LocalMesh::relayFile(NodeId id, const std::string& suffix) const {
+  return work_dir_ + "/relay-" + std::to_string(id) + suffix;
+}
+
+std::string LocalMesh::launchRelay(NodeId id) {
+  RunningRelay& relay = relays_.at(id);
+  std::error_code ec;
+  fs::remove(relayFile(id, ".ready"), ec);
+  relay.metrics_url.clear();
+  std::string error;
+  relay.process = ChildProcess::start(commandFor(id, {bin_dir_ + "/overline-relay", "--config", relayFile(id, ".yaml"),
+                                                      "--ready-file", relayFile(id, ".ready")}),
+                                      relay.log_path, &error);
+  return relay.process ? "" : "relay " + std::to_string(id) + ": " + error;
+}
+
+std::string LocalMesh::waitRelayReady(NodeId id, std::chrono::steady_clock::time_point deadline) {
+  RunningRelay& relay = relays_.at(id);
+  while (!readReadyFile(relayFile(id, ".ready"), relay)) {
+    if (!relay.process->running()) {
+      return "relay " + std::to_string(id) + " exited during start-up:\n" + logTail(id);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return "relay " + std::to_string(id) + " not ready in time:\n" + logTail(id);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
+std::string LocalMesh::killRelay(NodeId id) {
+  RunningRelay& relay = relays_.at(id);
+  if (!relay.process || !relay.process->running()) return "relay " + std::to_string(id) + " is not running";
+  relay.process->killAndReap();
+  relay.process.reset();
+  relay.metrics_url.clear();
+  return "";
+}
+
+std::string LocalMesh::restartRelay(NodeId id, std::chrono::milliseconds timeout) {
+  if (relayRunning(id)) return "relay " + std::to_string(id) + " is running";
+  if (auto error = launchRelay(id); !error.empty()) return error;
+  return waitRelayReady(id, std::chrono::steady_clock::now() + timeout);
+}
+
+bool LocalMesh::relayRunning(NodeId id) {
+  RunningRelay& relay = relays_.at(id);
+  return relay.process && relay.process->running();
 }
 
 LocalMesh::~LocalMesh() {
@@ -263,26 +307,36 @@ std::optional<MetricSamples> LocalMesh::scrape(NodeId id) {
 std::string LocalMesh::waitForTree(const std::vector<NodeId>& edges, NodeId origin,
                                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::map<NodeId, int> expected;
-  if (spec_.with_controller) {
-    auto computed = controllerDownstreams(edges, origin);
-    if (!computed) return computed.error();
-    expected = std::move(computed.value());
-  } else {
-    expected = expectedDownstreams(spec_, edges, origin);
-  }
-  for (const auto& [node, want] : expected) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    const auto ok = waitForMetrics(node, std::max(left, std::chrono::milliseconds(0)), [&](const auto& s) {
-      return valueOf(s, "overline_relay_downstreams") == static_cast<double>(want);
-    });
-    if (!ok) {
-      return "relay " + std::to_string(node) + " did not reach " + std::to_string(want) +
-             " downstream(s) in time";
+  for (;;) {
+    // The controller's routes may change meanwhile (while its link
+    // estimates settle, or after a degradation), and the tree follows them:
+    // what the relays should hold is read again every round.
+    std::string shortfall;
+    std::map<NodeId, int> expected;
+    if (spec_.with_controller) {
+      auto computed = controllerDownstreams(edges, origin);
+      if (computed) {
+        expected = std::move(computed.value());
+      } else {
+        shortfall = computed.error();
+      }
+    } else {
+      expected = expectedDownstreams(spec_, edges, origin);
     }
+    for (const auto& [node, want] : expected) {
+      if (!shortfall.empty()) break;
+      const auto samples = scrape(node);
+      const auto held = samples ? valueOf(*samples, "overline_relay_downstreams") : std::nullopt;
+      if (held != static_cast<double>(want)) {
+        shortfall = "relay " + std::to_string(node) + " did not reach " + std::to_string(want) +
+                    " downstream(s) in time (it holds " + (held ? formatDouble(*held) : "none") + ")";
+      }
+    }
+    if (shortfall.empty()) return "";
+    if (std::chrono::steady_clock::now() >= deadline) return shortfall;
+    // Relays refresh their exported metrics every 250 ms; poll a bit faster.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return "";
 }
 
 Result<std::map<NodeId, int>, std::string> LocalMesh::controllerDownstreams(const std::vector<NodeId>& edges,
@@ -308,40 +362,69 @@ Result<std::map<NodeId, int>, std::string> LocalMesh::controllerDownstreams(cons
   return count;
 }
 
-Result<PublisherProcess, std::string> LocalMesh::startPublisher(NodeId edge,
+Result<PublisherProcess, std::string> LocalMesh::startPublisher(NodeId edge, const PublisherOptions& options) {
+  return startPublisher(EdgeSelection::given({edge}), options);
+}
+
+Result<PublisherProcess, std::string> LocalMesh::startPublisher(const EdgeSelection& edges,
                                                                 const PublisherOptions& options) {
-  std::vector<std::string> argv =
-      commandFor(edge, {bin_dir_ + "/overline-publish",
-                        "--edge", relays_.at(edge).lines.at(0).toString(),
-                        "--local-id", std::to_string(options.local_id),
-                        "--bitrate-kbps", std::to_string(options.bitrate_kbps),
-                        "--packet-bytes", std::to_string(options.packet_bytes),
-                        "--fps", std::to_string(options.fps),
-                        "--duration-s", formatDouble(options.duration_s),
-                        "--count", std::to_string(options.count)});
-  if (options.redundant) argv.push_back("--redundant");
+  auto argv = toolArgv("overline-publish", edges, options.homes);
+  if (!argv) return Err{argv.error()};
+  for (const std::string& arg : {std::string("--local-id"), std::to_string(options.local_id),
+                                 std::string("--bitrate-kbps"), std::to_string(options.bitrate_kbps),
+                                 std::string("--packet-bytes"), std::to_string(options.packet_bytes),
+                                 std::string("--fps"), std::to_string(options.fps),
+                                 std::string("--duration-s"), formatDouble(options.duration_s),
+                                 std::string("--count"), std::to_string(options.count)}) {
+    argv.value().push_back(arg);
+  }
+  if (options.redundant) argv.value().push_back("--redundant");
   std::string error;
   const std::string log = work_dir_ + "/client-" + std::to_string(++client_count_) + "-publish.log";
-  auto process = ChildProcess::start(argv, log, &error);
+  auto process = ChildProcess::start(argv.value(), log, &error);
   if (!process) return Err{error};
   return PublisherProcess(std::move(*process));
 }
 
 Result<SubscriberProcess, std::string> LocalMesh::startSubscriber(NodeId edge, StreamId stream,
                                                                   const SubscriberOptions& options) {
-  const std::vector<std::string> argv =
-      commandFor(edge, {bin_dir_ + "/overline-subscribe",
-                        "--edge", relays_.at(edge).lines.at(0).toString(),
-                        "--stream", formatStreamId(stream),
-                        "--duration-s", formatDouble(options.duration_s),
-                        "--expect-count", std::to_string(options.expect_count),
-                        "--idle-exit-ms", std::to_string(options.idle_exit_ms),
-                        "--report-interval-ms", std::to_string(options.report_interval_ms)});
+  return startSubscriber(EdgeSelection::given({edge}), stream, options);
+}
+
+Result<SubscriberProcess, std::string> LocalMesh::startSubscriber(const EdgeSelection& edges, StreamId stream,
+                                                                  const SubscriberOptions& options) {
+  auto argv = toolArgv("overline-subscribe", edges, options.homes);
+  if (!argv) return Err{argv.error()};
+  for (const std::string& arg : {std::string("--stream"), formatStreamId(stream),
+                                 std::string("--duration-s"), formatDouble(options.duration_s),
+                                 std::string("--expect-count"), std::to_string(options.expect_count),
+                                 std::string("--idle-exit-ms"), std::to_string(options.idle_exit_ms),
+                                 std::string("--report-interval-ms"), std::to_string(options.report_interval_ms)}) {
+    argv.value().push_back(arg);
+  }
   std::string error;
   const std::string log = work_dir_ + "/client-" + std::to_string(++client_count_) + "-subscribe.log";
-  auto process = ChildProcess::start(argv, log, &error);
+  auto process = ChildProcess::start(argv.value(), log, &error);
   if (!process) return Err{error};
-  return SubscriberProcess(std::move(*process), "edge " + std::to_string(edge));
+  const std::string label =
+      edges.nodes.empty() ? "region " + edges.region : "edge " + std::to_string(edges.nodes.front());
+  return SubscriberProcess(std::move(*process), label);
+}
+
+Result<std::vector<std::string>, std::string> LocalMesh::toolArgv(const std::string& tool,
+                                                                  const EdgeSelection& edges, int homes) const {
+  std::vector<std::string> argv{bin_dir_ + "/" + tool};
+  if (edges.nodes.empty()) {
+    if (!controller_) return Err{std::string("an edge allocation needs the mesh's controller running")};
+    argv.insert(argv.end(), {"--controller", controller_->ports.edge.toString(), "--controller-ca",
+                             controller_->pki_dir + "/ca.pem"});
+    if (!edges.region.empty()) argv.insert(argv.end(), {"--region", edges.region});
+  } else {
+    for (NodeId node : edges.nodes) argv.insert(argv.end(), {"--edge", edgeAddress(node).toString()});
+  }
+  if (homes > 1) argv.insert(argv.end(), {"--homes", std::to_string(homes)});
+  // The network lab runs a tool in its first edge's namespace.
+  return edges.nodes.empty() ? argv : commandFor(edges.nodes.front(), std::move(argv));
 }
 
 std::vector<std::string> LocalMesh::commandFor(NodeId node, std::vector<std::string> argv) const {
@@ -361,7 +444,8 @@ Result<LineAddresses, std::string> LocalMesh::startSwitchboard(const LineAddress
   const std::string base = work_dir_ + "/impair";
   {
     std::ofstream config(base + ".yaml");
-    config << "switchboard:\n  lines:\n";
+    // Client access: the SDK tools join at the stand-ins (edgeAddress).
+    config << "switchboard:\n  access: {delay_ms: " << spec_.access_delay_ms << "}\n  lines:\n";
     for (const auto& [node, lines] : addresses) {
       for (std::size_t l = 0; l < lines.size(); ++l) {
         config << "    - {name: \"" << lineName(node, static_cast<int>(l)) << "\", real: \"" << lines[l].toString()
@@ -388,6 +472,27 @@ Result<LineAddresses, std::string> LocalMesh::startSwitchboard(const LineAddress
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::string LocalMesh::applyGeoDelays() {
+  for (const auto& from : spec_.nodes) {
+    for (const auto& to : spec_.nodes) {
+      if (from.id == to.id) continue;  // a relay never sends to its own lines
+      const auto delay_ms = regionDelayMs(from.region, to.region);
+      if (!delay_ms) {
+        return "geo delays: no one-way delay between regions \"" + from.region + "\" and \"" + to.region +
+               "\" (kRegionDelays, deploy/localmesh/mesh_spec.h)";
+      }
+      for (int from_line = 0; from_line < spec_.lines_per_node; ++from_line) {
+        for (int to_line = 0; to_line < spec_.lines_per_node; ++to_line) {
+          const std::string command = "pair-set " + lineName(from.id, from_line) + " " + lineName(to.id, to_line) +
+                                      " delay_ms=" + std::to_string(*delay_ms);
+          if (auto answer = impair(command); !answer.empty()) return "switchboard: " + command + ": " + answer;
+        }
+      }
+    }
+  }
+  return "";
 }
 
 std::string LocalMesh::launchController(const ControllerPorts& ports) {
@@ -473,8 +578,7 @@ Result<ControllerPath, std::string> LocalMesh::path(NodeId source, NodeId destin
 
 void LocalMesh::killController() {
   if (!controller_) return;
-  controller_->process.signal(SIGKILL);
-  controller_->process.waitExit(std::chrono::seconds(5));
+  controller_->process.killAndReap();
   controller_.reset();
 }
 

@@ -57,9 +57,9 @@ struct ControllerPath {
 struct RunningRelay {
   NodeId id = kNoNode;
   std::vector<Endpoint> lines;  // bound line addresses, from the ready file
-  std::string metrics_url;      // http://127.0.0.1:PORT/metrics
+  std::string metrics_url;      // http://127.0.0.1:PORT/metrics; "" while not running
   std::string log_path;
-  std::optional<ChildProcess> process;
+  std::optional<ChildProcess> process;  // unset after LocalMesh::killRelay
 };
 
 class LocalMesh {
@@ -85,15 +85,38 @@ class LocalMesh {
   // Waits until every relay holds the downstream count that subscribers on
   // `edges` joining a stream of `origin` imply: along the static routes
   // (expectedDownstreams), or with a controller along the primary paths it
-  // pushed (controllerDownstreams). Returns "" when the tree is complete,
-  // else which relay fell short.
+  // pushed (controllerDownstreams, read again every round: the tree follows
+  // route changes). Returns "" when the tree is complete, else which relay
+  // fell short.
   std::string waitForTree(const std::vector<NodeId>& edges, NodeId origin,
                           std::chrono::milliseconds timeout);
 
-  // Starts the SDK tools against relay `edge`'s first line.
+  // Starts the SDK tools against relay `edge` (at edgeAddress).
   Result<PublisherProcess, std::string> startPublisher(NodeId edge, const PublisherOptions& options);
   Result<SubscriberProcess, std::string> startSubscriber(NodeId edge, StreamId stream,
                                                          const SubscriberOptions& options);
+  // Starts the SDK tools on given edges (each at edgeAddress), or on the
+  // candidates the running controller allocates (EdgeSelection).
+  Result<PublisherProcess, std::string> startPublisher(const EdgeSelection& edges, const PublisherOptions& options);
+  Result<SubscriberProcess, std::string> startSubscriber(const EdgeSelection& edges, StreamId stream,
+                                                         const SubscriberOptions& options);
+  // Where SDK clients join relay `id`: its first line's switchboard
+  // stand-in in an impaired mesh (client access; also what a controller's
+  // edge allocation hands out, the lines being provisioned there), else its
+  // first line as bound.
+  Endpoint edgeAddress(NodeId id) const;
+
+  // SIGKILLs relay `id` and reaps it, as a crash: its neighbours, its
+  // clients and the controller see it vanish. Until restartRelay its
+  // scrape() is nullopt, and waitForTree/waitForRoutes wait for it in vain.
+  // "" on success, else why not (it is not running).
+  std::string killRelay(NodeId id);
+  // Starts a killed (or exited) relay again on its config (same line
+  // addresses, so its neighbours' configs and the controller's provisioning
+  // stay right) and waits up to `timeout` for its ready file. "" on
+  // success, else what failed.
+  std::string restartRelay(NodeId id, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  bool relayRunning(NodeId id);
 
   // Last lines of a relay's stderr log, for error messages.
   std::string logTail(NodeId id, std::size_t max_lines = 20) const;
@@ -147,6 +170,22 @@ class LocalMesh {
 
   // `argv` behind the node's command prefix, if any.
   std::vector<std::string> commandFor(NodeId node, std::vector<std::string> argv) const;
+  // The command line of SDK tool `tool` (in bin_dir) up to its edge flags:
+  // --edge per given node, or --controller/--controller-ca/--region; and
+  // --homes when `homes` > 1. Fails for an allocation without a running
+  // controller.
+  Result<std::vector<std::string>, std::string> toolArgv(const std::string& tool, const EdgeSelection& edges,
+                                                         int homes) const;
+  // work_dir/relay-<id><suffix>: its config (.yaml), ready file, log.
+  std::string relayFile(NodeId id, const std::string& suffix) const;
+  // Starts relay `id`'s process on its config (written by start()); "" or what failed.
+  std::string launchRelay(NodeId id);
+  // Waits until relay `id` wrote its ready file, then records its lines and
+  // metrics URL; "" or why not by `deadline` (it exited, or is late).
+  std::string waitRelayReady(NodeId id, std::chrono::steady_clock::time_point deadline);
+  // Sets every relay-to-relay line pair of the switchboard to the one-way
+  // delay between its relays' regions (regionDelayMs); "" or what failed.
+  std::string applyGeoDelays();
   // expectedDownstreams() along the controller's primary paths: each
   // subscription goes to the first hop of its relay's path to `origin`.
   Result<std::map<NodeId, int>, std::string> controllerDownstreams(const std::vector<NodeId>& edges, NodeId origin);
@@ -158,8 +197,9 @@ class LocalMesh {
   // what failed.
   std::string provisionRelays(const LineAddresses& peer_addresses);
   // Starts overline-impair as a switchboard between every line in
-  // `addresses` and waits for its ready file; returns the stand-in of each
-  // line (what the neighbours' configs list).
+  // `addresses`, with client access (spec_.access_delay_ms each way), and
+  // waits for its ready file; returns the stand-in of each line (what the
+  // neighbours' configs list, and where the SDK tools join).
   Result<LineAddresses, std::string> startSwitchboard(const LineAddresses& addresses, std::uint8_t subnet,
                                                       std::chrono::milliseconds ready_timeout);
 
@@ -171,6 +211,7 @@ class LocalMesh {
   std::function<std::optional<std::string>(NodeId, const std::string&, std::chrono::milliseconds)> metrics_fetch_;
   std::map<NodeId, RunningRelay> relays_;
   std::optional<ChildProcess> impair_process_;  // impaired meshes only; stdin is its command pipe
+  LineAddresses stand_ins_;                     // impaired meshes only: every line's stand-in
   std::optional<RunningController> controller_;  // with_controller only; unset while killed
   ControllerPorts controller_ports_;              // its listeners; kept across restarts (relay configs name them)
   std::string controller_dir_;                    // its config, store, ready file and logs

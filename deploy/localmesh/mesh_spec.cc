@@ -203,6 +203,13 @@ LineAddresses standInAddresses(const MeshSpec& spec, std::uint8_t subnet) {
   return result;
 }
 
+std::optional<int> regionDelayMs(std::string_view a, std::string_view b) {
+  for (const RegionDelay& entry : kRegionDelays) {
+    if ((entry.a == a && entry.b == b) || (entry.a == b && entry.b == a)) return entry.one_way_ms;
+  }
+  return std::nullopt;
+}
+
 MeshSpec threeRegionMesh() {
   MeshSpec spec;
   spec.nodes = {{1, "eu"}, {2, "eu"}, {3, "us"}, {4, "us"}, {5, "ap"}, {6, "ap"}};

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,10 +48,21 @@ struct MeshSpec {
   // Run the relays behind an overline-impair switchboard (LocalMesh): every
   // relay binds its real line addresses but lists its neighbours' lines at
   // their stand-ins, so every relay-to-relay datagram crosses the proxy and
-  // LocalMesh::impair() can cut or degrade any line. SDK clients still talk
-  // to their edge directly. Node ids must be 1..54 (stand-ins use
-  // 127.<subnet>.<200 + node>.<line + 1>).
+  // LocalMesh::impair() can cut or degrade any line. The harness's SDK
+  // clients reach their edges through it too (its client access: a port
+  // per client, `access_delay_ms` each way, never cut off by line
+  // commands; deploy/impair/README.md), at the stand-ins, which is also
+  // where a controller's edge allocation sends them. Node ids must be 1..54
+  // (stand-ins use 127.<subnet>.<200 + node>.<line + 1>).
   bool impaired = false;
+  // Impaired meshes: every relay-to-relay line pair gets the one-way delay
+  // between its relays' regions (regionDelayMs; every pair of the spec's
+  // regions must be in the table), so latency and connect times mean what
+  // they would between real PoPs. Off: the switchboard adds no delay.
+  bool geo_delays = false;
+  // Impaired meshes: one-way delay of every SDK client's path to its edge,
+  // each way (kAccessDelayMs for a realistic last mile).
+  int access_delay_ms = 0;
   // Run an overline-controller too (LocalMesh): every relay is provisioned
   // with its region and lines (isp tag ispTag(line)) and its config has a
   // `controller:` section instead of static neighbours and routes: its peers
@@ -109,6 +122,29 @@ std::string lineName(NodeId node, int line);
 // Stand-in addresses of an impaired mesh: node n, line l ->
 // 127.<subnet>.<200 + n>.<l + 1>, port 0 (the proxy picks). Nodes 1..54.
 LineAddresses standInAddresses(const MeshSpec& spec, std::uint8_t subnet);
+
+// One-way delays between the demo's regions, in ms: round figures of the
+// usual one-way delay between PoPs in Europe, the United States and
+// Asia-Pacific (half their round-trip times), and a few ms between two PoPs
+// of one region. eu-ap is shorter than eu-us-ap, as on the real map, so the
+// direct link stays the best route. The one table the demo and the tests
+// use (MeshSpec::geo_delays).
+struct RegionDelay {
+  std::string_view a;
+  std::string_view b;
+  int one_way_ms;
+};
+inline constexpr RegionDelay kRegionDelays[] = {
+    {"eu", "eu", 2}, {"us", "us", 2}, {"ap", "ap", 2},
+    {"eu", "us", 40}, {"us", "ap", 60}, {"eu", "ap", 90},
+};
+// An SDK client's last mile to its edge, one way (MeshSpec::access_delay_ms
+// with geo delays).
+inline constexpr int kAccessDelayMs = 5;
+
+// The table's delay between regions `a` and `b` (either order); nullopt
+// when the pair is not in it.
+std::optional<int> regionDelayMs(std::string_view a, std::string_view b);
 
 // The demo's mesh: 6 relays in 3 regions (eu 1-2, us 3-4, ap 5-6), two lines
 // each; each region's pair is linked and every region reaches the others over

@@ -135,14 +135,14 @@ bool SubscriberProcess::waitJoinedEdges(std::size_t count, std::chrono::millisec
 std::optional<std::chrono::duration<double, std::milli>> SubscriberProcess::waitFirstPacket(
     std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!latest_ || latest_->unique == 0) {
+  while (!first_packet_ms_) {
     const auto left = leftUntil(deadline);
     if (left.count() <= 0) return std::nullopt;
     auto line = process_.nextLine(left);
     if (!line) return std::nullopt;
     consume(*line);
   }
-  return std::chrono::steady_clock::now() - process_.startedAt();
+  return std::chrono::duration<double, std::milli>(*first_packet_ms_);
 }
 
 bool SubscriberProcess::consume(const std::string& line) {
@@ -150,6 +150,9 @@ bool SubscriberProcess::consume(const std::string& line) {
   if (!j) return false;
   noteEdges(*j, edges_);
   const std::string& event = (*j)["event"].get_ref<const std::string&>();
+  if (event == "first_packet" && (*j)["since_start_ms"].is_number()) {
+    first_packet_ms_ = (*j)["since_start_ms"].get<double>();
+  }
   if (event == "progress") latest_ = figuresFrom(*j);
   if (event == "summary") summary_ = latest_ = figuresFrom(*j);
   return event == "progress" || event == "summary";

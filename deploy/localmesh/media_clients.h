@@ -118,11 +118,10 @@ class SubscriberProcess {
   bool waitJoined(std::chrono::milliseconds timeout);
   // As PublisherProcess::waitJoinedEdges.
   bool waitJoinedEdges(std::size_t count, std::chrono::milliseconds timeout);
-  // Reads lines as they come until a progress line counts a packet, and
-  // returns the time from the tool's start (ChildProcess::startedAt) to
-  // reading it: the connect time, from above, accurate to the report
-  // interval (the tool prints no line at its first packet). nullopt on
-  // timeout or exit.
+  // Reads lines as they come until the tool's first_packet line and returns
+  // what it reports: the connect time, from the tool's start (edge
+  // allocation and join included) to its first packet. nullopt on timeout
+  // or exit.
   std::optional<std::chrono::duration<double, std::milli>> waitFirstPacket(std::chrono::milliseconds timeout);
   // Reads every line printed so far; true if a new progress line came.
   bool poll();
@@ -142,6 +141,7 @@ class SubscriberProcess {
   EdgeLog edges_;
   std::optional<SubscriberFigures> latest_;
   std::optional<SubscriberFigures> summary_;
+  std::optional<double> first_packet_ms_;  // from the first_packet line
 };
 
 }  // namespace overline::localmesh

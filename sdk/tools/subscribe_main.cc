@@ -5,10 +5,13 @@
 // arrive, and what the SDK's playout delivered within the budget.
 //
 // stdout (one JSON object per line):
-//   {"event":"joined","edge_node":N,"edge":"IP:PORT"}
+//   {"event":"joined","edge_node":N,"stream":"ORIGIN:LOCAL","edge":"IP:PORT"}
 //   ... session events (session_event_printer.h), whenever they happen:
-//   "joined" again for every other edge joined, "edge_changed", "lost",
-//   "connected"
+//   "joined" again for every other edge joined (with "stream" too),
+//   "edge_changed", "lost", "connected"
+//   {"event":"first_packet","since_start_ms":X}   once: the connect time,
+//     from the tool's start (edge allocation and join included) to the
+//     first packet's arrival
 //   {"event":"progress","elapsed_s":..,"received":..,"unique":..,"lost":..,
 //    "duplicates":..,"reordered":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,
 //    "max_ms":..,"jitter_ms":..,"max_gap_ms":..,"delivered":..,
@@ -36,6 +39,7 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <utility>
 
 #include "common/stream_id_text.h"
 #include "sdk/client.h"
@@ -67,6 +71,7 @@ struct SharedState {
   DeliveryStats delivery;    // deliveries after playout
   std::optional<TimeUs> last_arrival_us;  // monotonicUs() of the latest packet
   bool expected_count_reached = false;
+  bool first_arrival_seen = false;
 };
 
 Event statsEvent(const char* name, DurationUs elapsed_us, const ReceiveSnapshot& s, const DeliverySnapshot& d,
@@ -100,6 +105,7 @@ std::uint64_t wallClockUs() {
 }
 
 int run(const Flags& flags) {
+  const TimeUs tool_start_us = monotonicUs();  // the connect time counts from here
   auto created = MainLoopWaiter::create();  // before the client's thread exists
   if (!created) {
     std::cerr << "overline-subscribe: " << created.error() << "\n";
@@ -120,8 +126,11 @@ int run(const Flags& flags) {
   }
   Client& client = *connected.value().client;
   const NodeId edge_node = client.edgeNode();
-  events.start({{"event", "joined"}, {"edge_node", edge_node}, {"edge", client.edge().toString()}}, edge_node,
-               Event::object());
+  events.start({{"event", "joined"},
+                {"edge_node", edge_node},
+                {"stream", formatStreamId(stream)},
+                {"edge", client.edge().toString()}},
+               edge_node, {{"stream", formatStreamId(stream)}});
 
   SubscribeOptions subscribe_options;
   subscribe_options.default_latency_budget_us =
@@ -129,14 +138,19 @@ int run(const Flags& flags) {
   subscribe_options.on_arrival = [&](StreamId, const wire::Header& header, std::span<const std::byte>,
                                      std::uint64_t arrival_us) {
     bool notify = false;
+    bool first = false;
     {
       std::lock_guard lock(shared.mutex);
       shared.stats.onPacket(header.sequence, header.timestamp_us, arrival_us);
       shared.last_arrival_us = monotonicUs();
+      first = !std::exchange(shared.first_arrival_seen, true);
       if (flags.expect_count > 0 && !shared.expected_count_reached &&
           shared.stats.uniqueCount() >= flags.expect_count) {
         shared.expected_count_reached = notify = true;
       }
+    }
+    if (first) {
+      printEvent({{"event", "first_packet"}, {"since_start_ms", toMs(static_cast<double>(monotonicUs() - tool_start_us))}});
     }
     if (notify) waiter.notify();
   };

@@ -228,6 +228,8 @@ void runOneTrial(LocalMesh& mesh, const KillTrial& trial, int repetition, KillFi
                            << summary->max_gap_ms << " ms, lost " << summary->lost << ", missing " << missing
                            << " of " << expected);
     CHECK(s.received_again);
+    // The stream id it asked for is the one every joined line names, moves included.
+    CHECK(s.process.edges().streams.contains(stream));
     CHECK(foreignStreams(s.process.edges(), stream).empty());
     // A stream that never came back has no gap to measure: it counts as endless.
     const double gap_ms = s.received_again ? summary->max_gap_ms : std::numeric_limits<double>::infinity();

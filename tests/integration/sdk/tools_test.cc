@@ -89,17 +89,31 @@ bool isSessionEvent(const ordered_json& event) {
 }
 
 // Reads the subscriber's progress lines up to and including the summary;
-// session event lines go to `session_events` if given.
-ordered_json readUntilSummary(ChildProcess& subscriber, std::vector<ordered_json>* session_events = nullptr) {
+// session event lines go to `session_events` if given. The one first_packet
+// line must come before any progress line counts a packet (`first_packet`:
+// the caller read it already).
+ordered_json readUntilSummary(ChildProcess& subscriber, std::vector<ordered_json>* session_events = nullptr,
+                              bool first_packet = false) {
   for (;;) {
     const ordered_json event = parseLine(subscriber.readLine(kDeadline));
-    if (event["event"] == "summary") return event;
+    if (event["event"] == "summary") {
+      CHECK(first_packet == (event["received"].get<int>() > 0));
+      return event;
+    }
+    if (event["event"] == "first_packet") {
+      CHECK_FALSE(first_packet);
+      CHECK(keysOf(event) == std::vector<std::string>{"event", "since_start_ms"});
+      CHECK(event["since_start_ms"].get<double>() > 0);
+      first_packet = true;
+      continue;
+    }
     if (isSessionEvent(event)) {
       if (session_events) session_events->push_back(event);
       continue;
     }
     REQUIRE(event["event"] == "progress");
     CHECK(keysOf(event) == kStatsKeys);
+    CHECK((event["received"].get<int>() == 0 || first_packet));
   }
 }
 
@@ -108,7 +122,8 @@ TEST_CASE("overline-publish to overline-subscribe through an edge") {
   const std::string address = edge.endpoint().toString();
   ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", address, "--stream", "42:7", "--expect-count",
                            "40", "--report-interval-ms", "100", "--duration-s", "20"});
-  CHECK(subscriber.readLine(kDeadline) == R"({"event":"joined","edge_node":42,"edge":")" + address + R"("})");
+  CHECK(subscriber.readLine(kDeadline) ==
+        R"({"event":"joined","edge_node":42,"stream":"42:7","edge":")" + address + R"("})");
   REQUIRE(edge.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, makeStreamId(42, 7)));
 
   // 800 kbit/s of 1000-byte payloads = 100 packets/s: 40 packets in ~0.4 s.
@@ -201,12 +216,12 @@ TEST_CASE("overline-subscribe reports what the playout delivered, lost and dropp
   // Wait for the give-up: the subscriber's progress lines show delivered == 2.
   for (;;) {
     const ordered_json event = parseLine(subscriber.readLine(kDeadline));
-    if (isSessionEvent(event)) continue;
+    if (isSessionEvent(event) || event["event"] == "first_packet") continue;
     REQUIRE(event["event"] == "progress");
     if (event["delivered"] == 2) break;
   }
   send(1, first_us + 30'000);
-  const ordered_json summary = readUntilSummary(subscriber);
+  const ordered_json summary = readUntilSummary(subscriber, nullptr, true);
   CHECK(summary["received"] == 3);
   CHECK(summary["unique"] == 3);
   CHECK(summary["lost"] == 0);  // every sequence arrived...
@@ -321,7 +336,8 @@ TEST_CASE("overline-publish and overline-subscribe move to the next --edge when 
   ChildProcess subscriber({OVERLINE_SUBSCRIBE_BIN, "--edge", a_address, "--edge", b_address, "--stream", "42:7",
                            "--expect-count", "150", "--report-interval-ms", "50", "--duration-s", "20"},
                           subscriber_log.path());
-  CHECK(subscriber.readLine(kDeadline) == R"({"event":"joined","edge_node":42,"edge":")" + a_address + R"("})");
+  CHECK(subscriber.readLine(kDeadline) ==
+        R"({"event":"joined","edge_node":42,"stream":"42:7","edge":")" + a_address + R"("})");
   REQUIRE(a.waitForCount(wire::PacketType::kSubscribe, 1, kDeadline, stream));
   // 100 packets/s for 4 s, through a (its first edge) until a dies.
   ChildProcess publisher({OVERLINE_PUBLISH_BIN, "--edge", a_address + "," + b_address, "--local-id", "7",
@@ -333,7 +349,7 @@ TEST_CASE("overline-publish and overline-subscribe move to the next --edge when 
   a.setDown(true);
 
   // Both tell the move on stdout, after a "joined" line for the new edge.
-  const std::string joined_b = R"({"event":"joined","edge_node":43,"edge":")" + b_address + R"("})";
+  const std::string joined_b = R"({"event":"joined","edge_node":43,"stream":"42:7","edge":")" + b_address + R"("})";
   const std::string moved = R"({"event":"edge_changed","old":42,"new":43,"edge":")" + b_address + R"("})";
   std::vector<ordered_json> session_events;
   const ordered_json summary = readUntilSummary(subscriber, &session_events);

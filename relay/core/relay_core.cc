@@ -199,7 +199,10 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
       Stream& stream = it->second;
       const bool from_upstream =
           isUpstream(stream, neighbour.id) ||
-          (stream.previous_upstream == neighbour.id && now < stream.previous_upstream_until_us);
+          (stream.previous_upstream == neighbour.id && now < stream.previous_upstream_until_us) ||
+          (now < stream.released_until_us &&
+           std::find(stream.released_extras.begin(), stream.released_extras.end(), neighbour.id) !=
+               stream.released_extras.end());
       if (!from_upstream) {
         ++counters_.drop(DropReason::kNotUpstream);
         return;
@@ -635,10 +638,13 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
   if (next_hop == stream.upstream && extras_same && now < stream.next_refresh_us) return;
   if (!extras_same) ++counters_.origin_moves;
   // Branches toward origins no longer planned go first (one that became the
-  // upstream stays subscribed).
+  // upstream stays subscribed); what they have in flight is still taken.
+  if (now >= stream.released_until_us) stream.released_extras.clear();
   for (const NodeId old : stream.extra_upstreams) {
     if (old != next_hop && std::find(extras.begin(), extras.end(), old) == extras.end()) {
       sendControl(PacketType::kUnsubscribe, id, old, wire::kDefaultHopLimit);
+      stream.released_extras.push_back(old);
+      stream.released_until_us = now + config_.subscriptions.refresh_interval_us;
     }
   }
   stream.extra_upstreams.assign(extras.begin(), extras.end());

@@ -294,6 +294,11 @@ class RelayCore : private NeighbourHealth {
     // publishers), subscribed to as well; never the upstream, never a
     // downstream; at most StreamDirectory::kMaxOriginsPerStream - 1.
     std::vector<NodeId> extra_upstreams;
+    // Extra upstreams dropped by the last re-plans (e.g. this relay became
+    // an origin): what they had in flight is still accepted until
+    // released_until_us (one refresh interval after the latest drop).
+    std::vector<NodeId> released_extras;
+    TimeUs released_until_us = 0;
     // Next upstream SUBSCRIBE refresh (or route retry); at an origin, the
     // next check whether it still is one.
     TimeUs next_refresh_us = 0;

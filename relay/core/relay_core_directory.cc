@@ -79,13 +79,19 @@ RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stre
   for (std::size_t i = 0; i < count; ++i) {
     next_hops[i] = resolveNextHop(origins[i]);
     // A branch toward one origin that runs through another origin dies with
-    // it, and dual-homing would buy nothing: the route's other next hop
-    // (its backup) is taken instead when it has a usable one.
+    // it, and dual-homing would buy nothing: the route's other next hop (its
+    // backup) is taken instead when it has a usable one, else the origin
+    // itself when it is a neighbour.
+    // The origin itself, as a direct neighbour, is a branch of its own.
     if (next_hops[i] != origins[i] && is_origin(next_hops[i])) {
-      const NodeId other = failover_.alternativeHop(origins[i]);
-      if (other != kNoNode && neighbour_index_.contains(other) && !is_origin(other) && !isDown(other) &&
-          !is_downstream(other)) {
+      const auto usable = [&](NodeId hop) {
+        return hop != kNoNode && neighbour_index_.contains(hop) && (hop == origins[i] || !is_origin(hop)) &&
+               !isDown(hop) && !is_downstream(hop);
+      };
+      if (const NodeId other = failover_.alternativeHop(origins[i]); usable(other)) {
         next_hops[i] = other;
+      } else if (usable(origins[i])) {
+        next_hops[i] = origins[i];
       }
     }
     if (next_hops[i] != kNoNode && is_downstream(next_hops[i])) next_hops[i] = kNoNode;

@@ -3,6 +3,7 @@
 // stream directory is relay-to-relay). The subscriber keeps the stream id it
 // asked for; a dual-homed stream loses nothing when one of its edges dies.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 #include <vector>
@@ -142,6 +143,67 @@ TEST_CASE("A branch toward one origin avoids the other origin: the route's backu
   net.stopRefreshing(subscriber);
   net.advance(3 * kExpiry);
   for (const NodeId node : {1, 2, 3, 4}) CHECK(net.relay(node).gauges().streams == 0);
+}
+
+TEST_CASE("A branch toward an origin that is a neighbour but routed through the other origin goes direct") {
+  // A full mesh of three: subscriber edge 3's route to 1 runs through 2
+  // (primary), though 1 is a neighbour too. Both 1 and 2 are origins: 3
+  // takes its direct link to 1 as the second branch, with or without a
+  // backup in the route.
+  const bool with_backup = GENERATE(true, false);
+  TestNetwork net{{1, 2, 3}, {{1, 2}, {1, 3}, {2, 3}}};
+  net.setRouteEntries(3, {{1, RouteEntry{2, with_backup ? NodeId{1} : kNoNode}}});
+  const StreamId stream = makeStreamId(1, 7);
+  TestNetwork::Client& subscriber = net.addClient(3);
+  TestNetwork::Client& first = net.addClient(1);
+  TestNetwork::Client& second = net.addClient(2);
+  net.subscribe(subscriber, stream);
+  for (std::uint32_t sequence = 0; sequence < 200; ++sequence) {
+    net.publish(first, stream, sequence);
+    net.publish(second, stream, sequence);
+    net.advance(kPacketInterval);
+    if (sequence == 50) {
+      CHECK(net.relay(3).gauges().upstream_subscriptions == 1);
+      CHECK(net.relay(3).gauges().extra_upstream_subscriptions == 1);
+      for (const NodeId other : {1, 3}) net.setPaths(2, other, test::PathModel{.down = true});
+    }
+  }
+  std::vector<std::uint32_t> expected(200);
+  for (std::uint32_t i = 0; i < 200; ++i) expected[i] = i;
+  CHECK(dataSequences(subscriber, stream) == expected);
+}
+
+TEST_CASE("A relay that becomes an origin still takes what its dropped branches had in flight") {
+  // The publisher is dual-homed on 1 and 2; 1 dies, and its replacement
+  // edge is 3, the subscriber's own. When 3 becomes an origin it drops its
+  // branch toward 2, which still has 30 ms of packets on the way.
+  Triangle t;
+  TestNetwork& net = t.net;
+  for (const auto& [a, b] : {std::pair{1, 2}, {1, 3}, {2, 3}}) {
+    net.setPaths(a, b, test::PathModel{.delay_us = 30 * kMillisecond});
+  }
+  const StreamId stream = makeStreamId(1, 7);
+  TestNetwork::Client& subscriber = net.addClient(3);
+  TestNetwork::Client& first = net.addClient(1);
+  TestNetwork::Client& second = net.addClient(2);
+  net.subscribe(subscriber, stream);
+  net.advance(100 * kMillisecond);
+  TestNetwork::Client* replacement = nullptr;
+  for (std::uint32_t sequence = 0; sequence < 200; ++sequence) {
+    if (sequence < 100) net.publish(first, stream, sequence);
+    net.publish(second, stream, sequence);
+    if (replacement != nullptr) net.publish(*replacement, stream, sequence);
+    net.advance(5 * kMillisecond);
+    if (sequence == 100) t.killEdge(1);
+    if (sequence == 120) replacement = &net.addClient(3);
+  }
+  net.advance(100 * kMillisecond);
+  std::vector<std::uint32_t> received = dataSequences(subscriber, stream);
+  std::sort(received.begin(), received.end());
+  std::vector<std::uint32_t> expected(200);
+  for (std::uint32_t i = 0; i < 200; ++i) expected[i] = i;
+  CHECK(received == expected);
+  CHECK(net.relay(3).gauges().local_publications == 1);
 }
 
 TEST_CASE("Two edges that reach different origins through each other feed each other while they have subscribers") {

@@ -93,6 +93,10 @@
 //    tag under the session key (key_epoch 1, packet_number from 1).
 //  * HELLO from a joined client (tagged): a keepalive, optionally with a
 //    fresh token; the edge answers with a header-only HELLO, sequence copied.
+//  * SUBSCRIBE from a joined client: sequence = the node id of the client's
+//    other edge when it is dual-homed (0 otherwise), a hint: the edge keeps
+//    the stream's branches away from that node where its routes allow, so
+//    one edge dying does not cut both copies.
 
 #include <array>
 #include <cstddef>

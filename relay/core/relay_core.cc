@@ -289,7 +289,10 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
   }
   // A plan without `from`: accepting a neighbour we would subscribe to
   // ourselves would let the two keep each other's state alive.
-  const UpstreamPlan plan = planUpstreams(id, new_stream ? nullptr : &it->second, from.node, now);
+  // A client's SUBSCRIBE names its other edge when it is dual-homed (a hint).
+  const NodeId avoid =
+      client != nullptr && header.sequence != config_.node_id ? static_cast<NodeId>(header.sequence) : kNoNode;
+  const UpstreamPlan plan = planUpstreams(id, new_stream ? nullptr : &it->second, from.node, avoid, now);
   if (!plan.origin) {
     // Nor while the stream still has it as upstream (a pending route change),
     // unless the stream has several origins (see planUpstreams).
@@ -308,7 +311,12 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
 
   const TimeUs expires_at_us = now + config_.subscriptions.expiry_us;
   if (existing) {
-    it->second.downstreams[*existing].expires_at_us = expires_at_us;
+    Downstream& downstream = it->second.downstreams[*existing];
+    downstream.expires_at_us = expires_at_us;
+    if (downstream.avoid != avoid) {
+      downstream.avoid = avoid;
+      upstreams_dirty_ = true;
+    }
     return;
   }
   armDeadline(expires_at_us);
@@ -320,7 +328,8 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
     }
   }
   Stream& stream = it->second;
-  stream.downstreams.push_back(Downstream{from, expires_at_us});
+  stream.downstreams.push_back(Downstream{from, expires_at_us, avoid});
+  if (avoid != kNoNode && !new_stream) upstreams_dirty_ = true;  // re-planned around it at the next tick
   if (client != nullptr) client->streams.push_back(id);
   if (!new_stream) return;
   stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
@@ -630,7 +639,7 @@ NodeId RelayCore::resolveNextHop(NodeId origin) const {
 }
 
 void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
-  const UpstreamPlan plan = planUpstreams(id, &stream, kNoNode, now);
+  const UpstreamPlan plan = planUpstreams(id, &stream, kNoNode, kNoNode, now);
   const NodeId next_hop = plan.upstream;
   const std::span<const NodeId> extras = plan.extraView();
   const bool extras_same = std::equal(extras.begin(), extras.end(), stream.extra_upstreams.begin(),

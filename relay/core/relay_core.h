@@ -277,6 +277,9 @@ class RelayCore : private NeighbourHealth {
   struct Downstream {
     PeerId peer;
     TimeUs expires_at_us = 0;
+    // A dual-homed client's other edge (its SUBSCRIBE's hint): branches
+    // are planned around it where routes allow. kNoNode otherwise.
+    NodeId avoid = kNoNode;
     // FEC toward a neighbour downstream (unused for clients); the encoder
     // holds no buffers while its protection is off.
     FecPolicy fec_policy{FecPolicyConfig{}};
@@ -425,8 +428,10 @@ class RelayCore : private NeighbourHealth {
   };
   // `stream` is null for a stream not created yet. Its downstreams, and
   // `joining` (a neighbour subscribing now, or kNoNode), are never planned
-  // as upstreams.
-  UpstreamPlan planUpstreams(StreamId id, const Stream* stream, NodeId joining, TimeUs now) const;
+  // as upstreams. A branch whose next hop is another origin, a node its
+  // client downstreams avoid, or `avoid` (a client subscribing now) takes
+  // the route's other hop where it can.
+  UpstreamPlan planUpstreams(StreamId id, const Stream* stream, NodeId joining, NodeId avoid, TimeUs now) const;
   // A local client published the stream within the last refresh interval.
   bool publishedHere(StreamId id, TimeUs now) const;
   static bool isUpstream(const Stream& stream, NodeId neighbour);

@@ -27,7 +27,7 @@ bool RelayCore::isUpstream(const Stream& stream, NodeId neighbour) {
               stream.extra_upstreams.end());
 }
 
-RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stream, NodeId joining,
+RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stream, NodeId joining, NodeId avoid,
                                                  TimeUs now) const {
   UpstreamPlan plan;
   if (publishedHere(id, now)) {
@@ -76,17 +76,25 @@ RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stre
     if (stream == nullptr || !findDownstream(*stream, PeerId{node, {}})) return false;
     return count == 1 || stream->downstreams.size() == 1;
   };
+  // Dual-homed clients' other edges: a branch through one dies with it.
+  const auto is_avoided = [&](NodeId node) {
+    if (node == kNoNode) return false;
+    if (node == avoid) return true;
+    return stream != nullptr && std::any_of(stream->downstreams.begin(), stream->downstreams.end(),
+                                            [&](const Downstream& d) { return d.avoid == node; });
+  };
   for (std::size_t i = 0; i < count; ++i) {
     next_hops[i] = resolveNextHop(origins[i]);
-    // A branch toward one origin that runs through another origin dies with
-    // it, and dual-homing would buy nothing: the route's other next hop (its
-    // backup) is taken instead when it has a usable one, else the origin
-    // itself when it is a neighbour.
+    // A branch toward one origin that runs through another origin (or
+    // through a dual-homed client's other edge) dies with it, and
+    // dual-homing would buy nothing: the route's other next hop (its backup)
+    // is taken instead when it has a usable one, else the origin itself when
+    // it is a neighbour.
     // The origin itself, as a direct neighbour, is a branch of its own.
-    if (next_hops[i] != origins[i] && is_origin(next_hops[i])) {
+    if (next_hops[i] != origins[i] && (is_origin(next_hops[i]) || is_avoided(next_hops[i]))) {
       const auto usable = [&](NodeId hop) {
         return hop != kNoNode && neighbour_index_.contains(hop) && (hop == origins[i] || !is_origin(hop)) &&
-               !isDown(hop) && !is_downstream(hop);
+               !is_avoided(hop) && !isDown(hop) && !is_downstream(hop);
       };
       if (const NodeId other = failover_.alternativeHop(origins[i]); usable(other)) {
         next_hops[i] = other;

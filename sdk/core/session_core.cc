@@ -32,10 +32,13 @@ std::optional<std::string> checkConfig(const SessionConfig& config) {
   return std::nullopt;
 }
 
-std::size_t encodeControl(wire::PacketType type, StreamId stream, wire::PacketBuffer& buffer) {
+// `other_edge`: a SUBSCRIBE's hint to a dual-homed client's edge, the node
+// of its other edge (wire/packet.h, "Client join"); 0 otherwise.
+std::size_t encodeControl(wire::PacketType type, StreamId stream, NodeId other_edge, wire::PacketBuffer& buffer) {
   wire::Header header;
   header.type = type;
   header.stream_id = stream;
+  if (type == wire::PacketType::kSubscribe) header.sequence = other_edge;
   return wire::encodePacket(header, {}, buffer);
 }
 
@@ -294,7 +297,11 @@ bool SessionCore::setJoinToken(const std::string& token) {
 
 void SessionCore::sendControl(wire::PacketType type, StreamId stream, Session& session) {
   wire::PacketBuffer buffer;
-  const std::size_t size = encodeControl(type, stream, buffer);
+  NodeId other_edge = kNoNode;
+  for (const auto& other : sessions_) {
+    if (other.get() != &session && other->edge.joined()) other_edge = other->edge.edgeNode();
+  }
+  const std::size_t size = encodeControl(type, stream, other_edge, buffer);
   sendSealed(session, buffer, size);
 }
 

@@ -136,7 +136,7 @@ ParseError parseError(const Bytes& datagram) {
 const std::vector<PacketType> kAllTypes = {
     PacketType::kData, PacketType::kProbe, PacketType::kProbeAck,  PacketType::kSubscribe,
     PacketType::kUnsubscribe, PacketType::kNack,  PacketType::kFec,      PacketType::kHello,
-    PacketType::kChallenge,   PacketType::kWelcome,
+    PacketType::kChallenge,   PacketType::kWelcome, PacketType::kAnnounce,
 };
 
 bool carriesNoPayload(PacketType type) {
@@ -174,7 +174,7 @@ TEST_CASE("the v2 layout constants", "[wire]") {
   CHECK(kMaxJoinTokenBytes == 256);
   CHECK(kMaxHelloPayloadBytes == 32 + 256);
   CHECK(kWelcomePayloadBytes == 16 + 4 + 2);
-  CHECK(kMaxPacketType == 10);
+  CHECK(kMaxPacketType == 11);
 }
 
 TEST_CASE("encodePacket writes the documented big-endian layout", "[wire]") {

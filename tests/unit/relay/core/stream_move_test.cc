@@ -206,6 +206,21 @@ TEST_CASE("A relay that becomes an origin still takes what its dropped branches 
   CHECK(net.relay(3).gauges().local_publications == 1);
 }
 
+TEST_CASE("A dual-homed subscriber's SUBSCRIBE names its other edge, and its edge routes around it") {
+  // Subscriber edge 3 reaches the origin 1 through 2 (primary) or directly
+  // (backup). The client is also joined to 2: a branch through 2 would die
+  // with its other edge, so 3 subscribes directly to 1.
+  const bool hinted = GENERATE(true, false);
+  TestNetwork net{{1, 2, 3}, {{1, 2}, {1, 3}, {2, 3}}};
+  net.setRouteEntries(3, {{1, RouteEntry{2, 1}}});
+  const StreamId stream = makeStreamId(1, 7);
+  TestNetwork::Client& subscriber = net.addClient(3);
+  net.clientSend(subscriber, test::makePacket(test::PacketSpec{PacketType::kSubscribe, stream,
+                                                               wire::kDefaultHopLimit, kNoNode, hinted ? 2u : 0u}));
+  CHECK(net.countSent(3, 1, PacketType::kSubscribe) == (hinted ? 1 : 0));
+  CHECK(net.countSent(3, 2, PacketType::kSubscribe) == (hinted ? 0 : 1));
+}
+
 TEST_CASE("Two edges that reach different origins through each other feed each other while they have subscribers") {
   // A square with a dual-homed publisher at 1 and 2 and subscribers at 3
   // and 4: 3 reaches 2 through 1 (an origin), so its branch toward 2 takes

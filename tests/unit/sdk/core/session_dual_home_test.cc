@@ -101,6 +101,16 @@ TEST_CASE("A dual-homed subscriber gets each packet once and counts the second c
   mesh.deliver();
   CHECK(e1.subscribed(subscriber.address, stream));
   CHECK(e2.subscribed(subscriber.address, stream));
+  // Each SUBSCRIBE names the client's other edge (the relay's hint to route around it).
+  for (const auto& [edge, other] : {std::pair{&e1, NodeId{2}}, {&e2, NodeId{1}}}) {
+    bool subscribe_seen = false;
+    for (const FakeEdge::Received& packet : edge->received()) {
+      if (packet.header.type != PacketType::kSubscribe) continue;
+      subscribe_seen = true;
+      CHECK(packet.header.sequence == other);
+    }
+    CHECK(subscribe_seen);
+  }
 
   mesh.publishUntil(publisher, stream, kStart + 100 * kMs);
   CHECK(subscriber.sink.arrivals.size() == 20);

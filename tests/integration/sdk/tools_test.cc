@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -356,9 +357,12 @@ TEST_CASE("overline-publish and overline-subscribe move to the next --edge when 
   const std::string moved = R"({"event":"edge_changed","old":42,"new":43,"edge":")" + b_address + R"("})";
   std::vector<ordered_json> session_events;
   const ordered_json summary = readUntilSummary(subscriber, &session_events);
-  REQUIRE(session_events.size() >= 2);
-  CHECK(session_events[0].dump() == joined_b);
-  CHECK(session_events[1].dump() == moved);
+  // In that order; a slow machine (TSan) may add a rejoin of a before them.
+  std::vector<std::string> dumped;
+  for (const ordered_json& event : session_events) dumped.push_back(event.dump());
+  const auto joined_at = std::find(dumped.begin(), dumped.end(), joined_b);
+  REQUIRE(joined_at != dumped.end());
+  CHECK(std::find(joined_at, dumped.end(), moved) != dumped.end());
   CHECK(summary["unique"].get<int>() >= 150);
   CHECK(summary["first_seq"] == 0);
   CHECK(subscriber.waitExit(kDeadline) == 0);
@@ -366,8 +370,10 @@ TEST_CASE("overline-publish and overline-subscribe move to the next --edge when 
   std::vector<std::string> lines;
   REQUIRE(publisher.waitExit(kDeadline, &lines) == 0);
   REQUIRE(lines.size() >= 3);
-  CHECK(lines[0] == R"({"event":"joined","edge_node":43,"stream":"42:7","edge":")" + b_address + R"("})");
-  CHECK(lines[1] == moved);
+  const auto publisher_joined_b = std::find(
+      lines.begin(), lines.end(), R"({"event":"joined","edge_node":43,"stream":"42:7","edge":")" + b_address + R"("})");
+  REQUIRE(publisher_joined_b != lines.end());
+  CHECK(std::find(publisher_joined_b, lines.end(), moved) != lines.end());
   const ordered_json done = parseLine(lines.back());
   CHECK(done["event"] == "done");
   CHECK(done["sent"].get<int>() >= 390);  // a send between the death and the next join fails

@@ -257,6 +257,25 @@ TEST_CASE("Two edges that reach different origins through each other feed each o
   for (const NodeId node : {1, 2, 3, 4}) CHECK(net.relay(node).gauges().streams == 0);
 }
 
+TEST_CASE("A malformed ANNOUNCE from a neighbour, or any ANNOUNCE from a client, is a counted drop") {
+  Triangle t;
+  TestNetwork& net = t.net;
+  // A tagged ANNOUNCE from neighbour 2 whose payload is an origin and half a stream id.
+  RelayCore& relay = net.relay(1);
+  test::TestPeers peers(1);
+  test::Bytes bad = test::makePacket(test::PacketSpec{PacketType::kAnnounce, 0, wire::kDefaultHopLimit, 2, 1, 8});
+  relay.onDatagram(0, test::relayLine(2, 0), peers.fromNeighbour(2, bad), net.now());
+  CHECK(relay.counters().dropped[static_cast<std::size_t>(DropReason::kMalformedAnnounce)] == 1);
+  CHECK(relay.counters().announces_forwarded == 0);
+  CHECK(relay.gauges().directory_streams == 0);
+  // A client may not announce: unexpected_type, nothing recorded.
+  TestNetwork::Client& client = net.addClient(1);
+  net.clientSend(client, test::makePacket(test::PacketSpec{PacketType::kAnnounce, 0, wire::kDefaultHopLimit,
+                                                           kNoNode, 1, 12}));
+  CHECK(relay.counters().dropped[static_cast<std::size_t>(DropReason::kUnexpectedType)] == 1);
+  CHECK(relay.gauges().directory_streams == 0);
+}
+
 TEST_CASE("Announcements flood around a loop once: copies over the other path are recognised") {
   Triangle t;
   TestNetwork& net = t.net;

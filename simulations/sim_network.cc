@@ -148,7 +148,10 @@ std::vector<NodeId> SimNetwork::relayIds() const {
 void SimNetwork::setRoutes(NodeId node, relay::RouteTablePtr routes) {
   Relay& entry = relays_.at(node);
   entry.config.routes = routes;
-  if (entry.core) entry.core->setRoutes(std::move(routes));
+  if (entry.core) {
+    entry.core->setRoutes(std::move(routes));
+    armTick(node);
+  }
 }
 
 void SimNetwork::killNode(NodeId node) {
@@ -166,15 +169,27 @@ void SimNetwork::restartNode(NodeId node) {
 }
 
 void SimNetwork::startTicking(NodeId node) {
-  const std::uint64_t generation = relays_.at(node).generation;
-  simulator_.scheduleAfter(0, [this, node, generation] { tick(node, generation); });
+  relays_.at(node).wake_at.reset();
+  armTick(node);
 }
 
-void SimNetwork::tick(NodeId node, std::uint64_t generation) {
+void SimNetwork::armTick(NodeId node) {
   Relay& entry = relays_.at(node);
-  if (entry.generation != generation || !entry.core) return;
-  entry.core->onTick(simulator_.now());
-  simulator_.scheduleAfter(entry.core->tickInterval(), [this, node, generation] { tick(node, generation); });
+  if (!entry.core) return;
+  const TimeUs due = std::max(entry.core->nextDeadline(), simulator_.now());
+  if (entry.wake_at && *entry.wake_at <= due) return;
+  entry.wake_at = due;
+  const std::uint64_t generation = entry.generation;
+  simulator_.schedule(due, [this, node, generation, due] { tick(node, generation, due); });
+}
+
+void SimNetwork::tick(NodeId node, std::uint64_t generation, TimeUs at_us) {
+  Relay& entry = relays_.at(node);
+  // A tick superseded by an earlier one, or of a core since killed.
+  if (entry.generation != generation || !entry.core || entry.wake_at != at_us) return;
+  entry.wake_at.reset();
+  entry.core->onTick(at_us);
+  armTick(node);
 }
 
 // --- Clients ---
@@ -294,6 +309,7 @@ void SimNetwork::deliver(const Endpoint& from, const Endpoint& to, const std::ve
   }
   ++counters_.delivered;
   entry.core->onDatagram(host.line, from, datagram, simulator_.now());
+  armTick(host.node);
 }
 
 }  // namespace overline::sim

@@ -21,8 +21,9 @@
 // which depends on neither creation order nor other paths, so one seed
 // reproduces every drop and delay of a scenario.
 //
-// Relays. Each relay's onTick runs every tickInterval() (read again after
-// each tick) from the time it is added. A relay's packets go out through the
+// Relays. Each relay's onTick runs at its nextDeadline() (read again after
+// each tick, datagram and route change), as relay/io runs it, from the time
+// it is added. A relay's packets go out through the
 // network's PacketSink for it: the sink accepts every packet (the sender
 // cannot see what happens on the path), and delivery is a later event, so a
 // core is never re-entered from its own sink. killNode() drops the core: the
@@ -184,6 +185,7 @@ class SimNetwork {
     std::unique_ptr<relay::RelayCore> core;  // null while killed
     // Bumped by kill and restart so that the old tick chain stops.
     std::uint64_t generation = 0;
+    std::optional<TimeUs> wake_at;  // the tick scheduled next
   };
   struct Client {
     Endpoint endpoint;
@@ -203,7 +205,10 @@ class SimNetwork {
   };
 
   void startTicking(NodeId node);
-  void tick(NodeId node, std::uint64_t generation);
+  // Schedules the relay's next tick at its core's nextDeadline() if that is
+  // earlier than the one scheduled.
+  void armTick(NodeId node);
+  void tick(NodeId node, std::uint64_t generation, TimeUs at_us);
   void edit(PathMatch match, PathEdit edit);
   // The relay owning `endpoint`, or kNoNode (a client, or nobody).
   NodeId nodeAt(const Endpoint& endpoint) const;

@@ -10,6 +10,13 @@
 namespace overline::impair {
 namespace {
 
+// A packet leaves at once: the line's batch is flushed per packet, so a
+// refusal is known (and counted) for that packet.
+bool sendNow(relay::UdpLine& line, const Endpoint& to, std::span<const std::byte> packet) {
+  return line.send(to, packet) && line.flush().packets == 0;
+}
+bool sendNow(AccessPort& port, const Endpoint& to, std::span<const std::byte> packet) { return port.send(to, packet); }
+
 constexpr LineIndex kASide = 0;
 constexpr LineIndex kBSide = 1;
 
@@ -83,6 +90,8 @@ struct ImpairProxy::Link : relay::UdpLine::Listener {
   void onDatagram(LineIndex side, const Endpoint& from, std::span<const std::byte> datagram) override {
     proxy.onLinkDatagram(*this, side, from, datagram);
   }
+  // Each packet leaves when its delay is up (deliverDue), not per batch.
+  void onReceiveBatchEnd() override {}
 
   ImpairProxy& proxy;
   std::string name;
@@ -275,7 +284,7 @@ void ImpairProxy::deliverDue() {
     queue_.pop_back();
     DirectionCounters& counters = *item.counters;
     --counters.queued;
-    if (std::visit([&](auto* socket) { return socket->send(item.to, item.packet); }, item.out)) {
+    if (std::visit([&](auto* socket) { return sendNow(*socket, item.to, item.packet); }, item.out)) {
       ++counters.delivered;
       counters.delivered_bytes += item.packet.size();
     } else {

@@ -48,7 +48,7 @@
 #include "deploy/impair/control_command.h"
 #include "deploy/impair/direction_counters.h"
 #include "deploy/impair/impair_config.h"
-#include "deploy/impair/one_shot_timer.h"
+#include "relay/io/one_shot_timer.h"
 #include "deploy/impair/switchboard.h"
 #include "relay/io/udp_line.h"
 
@@ -101,6 +101,7 @@ class ImpairProxy : private relay::UdpLine::Listener {
   void onLinkDatagram(Link& link, LineIndex side, const Endpoint& from, std::span<const std::byte> datagram);
   // A datagram at the stand-in of switchboard line `line`.
   void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) override;
+  void onReceiveBatchEnd() override {}  // packets leave when their delay is up
   // A datagram at the port of access client `client`.
   void onClientPortDatagram(std::size_t client, const Endpoint& from, std::span<const std::byte> datagram);
   // Opens access client `client`'s port (client_ports_[client.index]); on
@@ -135,7 +136,7 @@ class ImpairProxy : private relay::UdpLine::Listener {
   };
   std::vector<Queued> queue_;  // min-heap on (deliver_at_us, sequence)
   std::uint64_t next_sequence_ = 0;
-  OneShotTimer timer_;
+  relay::OneShotTimer timer_;
   bool closed_ = false;
 };
 

@@ -32,11 +32,19 @@ void FecEncoder::setProtection(FecProtection protection) {
 void FecEncoder::onDataSent(std::span<const std::byte> data_packet, TimeUs now, std::vector<FecPacket>& out) {
   if (!state_) return;
   auto parsed = wire::parsePacket(data_packet);
-  if (!parsed || parsed->header.type != wire::PacketType::kData) {
+  if (!parsed) {
     ++counters_.ignored_not_data;
     return;
   }
-  const wire::PacketView& data = *parsed;
+  onDataSent(*parsed, now, out);
+}
+
+void FecEncoder::onDataSent(const wire::PacketView& data, TimeUs now, std::vector<FecPacket>& out) {
+  if (!state_) return;
+  if (data.header.type != wire::PacketType::kData) {
+    ++counters_.ignored_not_data;
+    return;
+  }
   if ((data.header.flags & wire::kFlagRetransmit) != 0) {
     ++counters_.ignored_retransmits;
     return;

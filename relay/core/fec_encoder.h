@@ -76,6 +76,9 @@ class FecEncoder {
   // A DATA packet as sent to the neighbour at `now`. Appends the parity
   // packets of any group this closes to `out`.
   void onDataSent(std::span<const std::byte> data_packet, TimeUs now, std::vector<FecPacket>& out);
+  // The same for a packet the caller has parsed (or built) already: `data`
+  // must describe the packet exactly as it went out.
+  void onDataSent(const wire::PacketView& data, TimeUs now, std::vector<FecPacket>& out);
   // Closes the open group if it has waited max_group_delay_us; appends its
   // parity packets to `out`.
   void onTick(TimeUs now, std::vector<FecPacket>& out);

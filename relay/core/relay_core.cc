@@ -12,20 +12,14 @@ namespace overline::relay {
 
 using wire::PacketType;
 
-namespace {
-
-// Probes and their ACKs are single-hop: never forwarded.
-constexpr std::uint8_t kProbeHopLimit = 1;
-
-}  // namespace
-
 RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
     : config_(std::move(config)),
-      sink_(sink),
-      failover_(config_.failover),
-      directory_(config_.subscriptions.expiry_us, config_.limits.max_streams),
       auth_(config_.node_id, !config_.auth.insecure_lab_mode, config_.auth.packet_number_base),
-      gate_(config_.auth.cookie_secret) {
+      egress_(sink, auth_, counters_, wall_now_us_),
+      neighbours_(config_, auth_, egress_, counters_),
+      gate_(config_.auth.cookie_secret),
+      failover_(config_.failover),
+      directory_(config_.subscriptions.expiry_us, config_.limits.max_streams) {
   auth_.setMeshKeys(config_.auth.mesh_keys);
   // relay/config validates these; release: a missing id is only reported, the rest clamped.
   OVERLINE_INVARIANT(config_.node_id != kNoNode);
@@ -35,80 +29,17 @@ RelayCore::RelayCore(RelayCoreConfig config, PacketSink& sink)
   if (config_.recovery.nack) {
     retransmit_.emplace(config_.recovery.retransmit_buffer_packets, config_.recovery.retransmit_buffer_bytes);
   }
-
-  buildNeighbours({});
-}
-
-void RelayCore::buildNeighbours(std::vector<Neighbour> previous) {
-  std::size_t total_links = 0;
-  std::size_t most_links = 0;
-  for (const NeighbourConfig& neighbour : config_.neighbours) {
-    total_links += config_.line_count * neighbour.lines.size();
-    most_links = std::max(most_links, config_.line_count * neighbour.lines.size());
-  }
-  link_quality_.resize(most_links);
-  neighbours_.clear();
-  neighbour_index_.clear();
-  neighbour_by_endpoint_.clear();
-  neighbours_.reserve(config_.neighbours.size());
-  std::size_t ordinal = 0;  // of the link among all links, for the probe stagger
-  std::vector<const NeighbourConfig*> accepted;  // the entries that made it in, for their keys
-  accepted.reserve(config_.neighbours.size());
-  for (std::size_t i = 0; i < config_.neighbours.size(); ++i) {
-    const NeighbourConfig& neighbour = config_.neighbours[i];
-    // relay/config and relay/control reject these; release: the entry is left out.
-    // relay/control leaves out neighbours without a key (it knows whether
-    // auth needs one); release: the entry is left out, never sent to.
-    if (!OVERLINE_INVARIANT(neighbour.node_id != kNoNode && neighbour.node_id != config_.node_id) ||
-        !OVERLINE_INVARIANT(!neighbour.lines.empty()) || !OVERLINE_INVARIANT(auth_.wouldHaveKey(neighbour.keys))) {
-      continue;
-    }
-    const std::size_t index = neighbours_.size();  // == i unless an entry was left out
-    const std::size_t link_count = config_.line_count * neighbour.lines.size();
-    const auto kept = std::find_if(previous.begin(), previous.end(), [&](const Neighbour& n) {
-      return n.id == neighbour.node_id && n.lines == neighbour.lines;
-    });
-    if (kept != previous.end()) {
-      neighbours_.push_back(std::move(*kept));
-      ordinal += link_count;
-    } else {
-      std::vector<LinkMonitor> links;
-      links.reserve(link_count);
-      for (std::size_t k = 0; k < link_count; ++k, ++ordinal) {
-        const auto phase_us = static_cast<DurationUs>(ordinal) * config_.probing.interval_us /
-                              static_cast<DurationUs>(total_links);
-        links.emplace_back(config_.probing, phase_us);
-      }
-      neighbours_.push_back(Neighbour{neighbour.node_id, neighbour.lines, std::move(links),
-                                      PathSelector(config_.path_choice, link_count, neighbour.lines.size())});
-    }
-    const bool inserted = neighbour_index_.emplace(neighbour.node_id, index).second;
-    if (!OVERLINE_INVARIANT(inserted)) {  // a duplicate id: the first entry stands
-      neighbours_.pop_back();
-      continue;
-    }
-    for (std::size_t line = 0; line < neighbour.lines.size(); ++line) {
-      neighbour_by_endpoint_.emplace(neighbour.lines[line], NeighbourLine{index, static_cast<LineIndex>(line)});
-    }
-    accepted.push_back(&neighbour);
-  }
-  std::vector<NodeId> ids;
-  ids.reserve(neighbours_.size());
-  for (const Neighbour& neighbour : neighbours_) ids.push_back(neighbour.id);
-  auth_.setNeighbours(ids);
-  // Pushed keys replace the mesh keys' pair keys; none returns a neighbour
-  // to them (neighbour_auth.h).
-  for (const NeighbourConfig* neighbour : accepted) auth_.setPairKeys(neighbour->node_id, neighbour->keys);
+  neighbours_.rebuild();
 }
 
 void RelayCore::setNeighbours(std::vector<NeighbourConfig> neighbours) {
-  for (const Neighbour& old : neighbours_) {
+  for (const Neighbour& old : neighbours_.all()) {
     const bool kept = std::any_of(neighbours.begin(), neighbours.end(),
                                   [&](const NeighbourConfig& n) { return n.node_id == old.id; });
     if (!kept) forgetNeighbour(old.id);
   }
   config_.neighbours = std::move(neighbours);
-  buildNeighbours(std::move(neighbours_));
+  neighbours_.rebuild();
   // Next hops may have appeared or vanished: re-run failover and move
   // upstreams at the next tick.
   failover_dirty_ = true;
@@ -119,9 +50,7 @@ void RelayCore::setProbing(const ProbingConfig& probing) {
   // Reloads keep the window (link state is kept); release: the change is ignored.
   if (!OVERLINE_INVARIANT(probing.loss_window == config_.probing.loss_window)) return;
   config_.probing = probing;
-  for (Neighbour& neighbour : neighbours_) {
-    for (LinkMonitor& link : neighbour.links) link.setConfig(probing);
-  }
+  neighbours_.applyProbing();
 }
 
 void RelayCore::forgetNeighbour(NodeId id) {
@@ -157,77 +86,45 @@ void RelayCore::onDatagram(LineIndex line, const Endpoint& from, std::span<const
   if (!OVERLINE_INVARIANT(line < config_.line_count)) return;  // dropped, counted as a violation
   ++counters_.packets_received;
   counters_.bytes_received += datagram.size();
+  // The one parse of this datagram: everything below reads this view.
   const auto parsed = wire::parsePacket(datagram);
   if (!parsed) {
     ++counters_.malformed[static_cast<std::size_t>(parsed.error())];
     return;
   }
-  const wire::Header& header = parsed->header;
-  switch (header.type) {
+  const wire::PacketView& packet = *parsed;
+  switch (packet.header.type) {
     case PacketType::kData: ++counters_.data_received; break;
     case PacketType::kSubscribe: ++counters_.subscribes_received; break;
     case PacketType::kUnsubscribe: ++counters_.unsubscribes_received; break;
     case PacketType::kProbeAck: ++counters_.probe_acks_received; break;
     default: break;
   }
-  if (const auto neighbour = neighbour_by_endpoint_.find(from); neighbour != neighbour_by_endpoint_.end()) {
-    // Nothing from a neighbour's address is believed before its tag.
-    switch (auth_.check(neighbours_[neighbour->second.neighbour].id, *parsed)) {
-      case NeighbourAuth::Verdict::kOk: break;
-      case NeighbourAuth::Verdict::kUntagged: ++counters_.drop(DropReason::kUnauthenticated); return;
-      case NeighbourAuth::Verdict::kBadTag: ++counters_.drop(DropReason::kBadTag); return;
-      case NeighbourAuth::Verdict::kReplayed: ++counters_.drop(DropReason::kReplayed); return;
-    }
-    onNeighbourPacket(neighbour->second, line, from, header, datagram, now);
-  } else {
-    onClientPacket(line, from, *parsed, datagram, now);
+  const std::optional<NeighbourTable::Source> source = neighbours_.findByEndpoint(from);
+  if (!source) {
+    onClientPacket(line, from, packet, now);
+    return;
   }
+  // Nothing from a neighbour's address is believed before its tag.
+  switch (auth_.check(source->neighbour->id, packet)) {
+    case NeighbourAuth::Verdict::kOk: break;
+    case NeighbourAuth::Verdict::kUntagged: ++counters_.drop(DropReason::kUnauthenticated); return;
+    case NeighbourAuth::Verdict::kBadTag: ++counters_.drop(DropReason::kBadTag); return;
+    case NeighbourAuth::Verdict::kReplayed: ++counters_.drop(DropReason::kReplayed); return;
+  }
+  onNeighbourPacket(*source->neighbour, source->line, line, from, packet, now);
 }
 
-void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, const Endpoint& from,
-                                  const wire::Header& header, std::span<const std::byte> datagram, TimeUs now) {
-  Neighbour& neighbour = neighbours_[source.neighbour];
+void RelayCore::onNeighbourPacket(Neighbour& neighbour, LineIndex remote_line, LineIndex line, const Endpoint& from,
+                                  const wire::PacketView& packet, TimeUs now) {
+  const wire::Header& header = packet.header;
   const PeerId peer{neighbour.id, {}};
   switch (header.type) {
-    case PacketType::kData: {
-      if ((header.flags & wire::kFlagRetransmit) != 0) ++counters_.retransmissions_received;
-      const auto it = streams_.find(header.stream_id);
-      if (it == streams_.end()) {
-        ++counters_.drop(DropReason::kNoSubscribers);
-        return;
-      }
-      Stream& stream = it->second;
-      const bool from_upstream =
-          isUpstream(stream, neighbour.id) ||
-          (stream.previous_upstream == neighbour.id && now < stream.previous_upstream_until_us) ||
-          (now < stream.released_until_us &&
-           std::find(stream.released_extras.begin(), stream.released_extras.end(), neighbour.id) !=
-               stream.released_extras.end());
-      if (!from_upstream) {
-        ++counters_.drop(DropReason::kNotUpstream);
-        return;
-      }
-      // The new branch works: the old one may go.
-      if (stream.upstream == neighbour.id) releasePreviousUpstream(header.stream_id, stream);
-      forwardData(peer, header, datagram, stream, now);
-      // The decoder keeps DATA only while its upstream sends FEC.
-      if (stream.upstream == neighbour.id && stream.fec.active()) {
-        stream.fec.setMaxAge(budgetOf(header));
-        const FecDecoderCounters before = stream.fec.counters();
-        fec_recovered_.clear();
-        stream.fec.onData(*wire::parsePacket(datagram), now, fec_recovered_);
-        deliverRecovered(peer, stream, before, now);
-      }
-      return;
-    }
+    case PacketType::kData: onNeighbourData(neighbour, packet, now); return;
     case PacketType::kSubscribe: onSubscribe(peer, nullptr, header, now); return;
     case PacketType::kUnsubscribe: onUnsubscribe(peer, header); return;
-    case PacketType::kProbe: answerProbe(neighbour.id, line, from, header); return;
-    case PacketType::kProbeAck:
-      // Unmatched ACKs (stale, duplicated) are ignored: they are no drop.
-      neighbour.links[line * neighbour.lines.size() + source.line].onAck(header.sequence, header.timestamp_us,
-                                                                         now);
-      return;
+    case PacketType::kProbe: neighbours_.answerProbe(neighbour, line, from, header); return;
+    case PacketType::kProbeAck: neighbours_.onProbeAck(neighbour, line, remote_line, header, now); return;
     case PacketType::kHello:
     case PacketType::kChallenge:
     case PacketType::kWelcome: ++counters_.drop(DropReason::kUnexpectedType); return;
@@ -237,35 +134,53 @@ void RelayCore::onNeighbourPacket(const NeighbourLine& source, LineIndex line, c
         return;
       }
       ++counters_.nack_packets_received;
-      onNack(neighbour, header, datagram.subspan(wire::kHeaderBytes, header.payload_length), now);
+      onNack(neighbour, header, packet.payload, now);
       return;
     case PacketType::kFec:
       ++counters_.fec_packets_received;
-      onFec(neighbour, header, datagram, now);
+      onFec(neighbour, packet, now);
       return;
     case PacketType::kAnnounce:
       ++counters_.announces_received;
-      onAnnounce(neighbour, header, datagram, now);
+      onAnnounce(neighbour, packet, now);
       return;
   }
 }
 
-void RelayCore::answerProbe(NodeId neighbour, LineIndex line, const Endpoint& from, const wire::Header& probe) {
-  // Header-only like the probe (the parser guarantees it carried no payload):
-  // the answer is exactly as large as the question.
-  wire::Header ack;
-  ack.type = PacketType::kProbeAck;
-  ack.hop_limit = kProbeHopLimit;
-  ack.sender_node_id = config_.node_id;
-  ack.sequence = probe.sequence;
-  ack.timestamp_us = probe.timestamp_us;
-  std::array<std::byte, wire::kHeaderBytes> packet;
-  const std::size_t size = wire::encodePacket(ack, {}, packet);
-  if (!sendToNeighbourLine(neighbour, line, from, std::span(packet.data(), size))) return;
-  ++counters_.probe_acks_sent;
+void RelayCore::onNeighbourData(Neighbour& neighbour, const wire::PacketView& packet, TimeUs now) {
+  const wire::Header& header = packet.header;
+  if ((header.flags & wire::kFlagRetransmit) != 0) ++counters_.retransmissions_received;
+  const auto it = streams_.find(header.stream_id);
+  if (it == streams_.end()) {
+    ++counters_.drop(DropReason::kNoSubscribers);
+    return;
+  }
+  Stream& stream = it->second;
+  const bool from_upstream =
+      isUpstream(stream, neighbour.id) ||
+      (stream.previous_upstream == neighbour.id && now < stream.previous_upstream_until_us) ||
+      (now < stream.released_until_us &&
+       std::find(stream.released_extras.begin(), stream.released_extras.end(), neighbour.id) !=
+           stream.released_extras.end());
+  if (!from_upstream) {
+    ++counters_.drop(DropReason::kNotUpstream);
+    return;
+  }
+  // The new branch works: the old one may go.
+  if (stream.upstream == neighbour.id) releasePreviousUpstream(it->first, stream);
+  const PeerId peer{neighbour.id, {}};
+  forwardData(peer, packet, it->first, stream, now);
+  // The decoder keeps DATA only while its upstream sends FEC.
+  if (stream.upstream == neighbour.id && stream.fec.active()) {
+    stream.fec.setMaxAge(budgetOf(header));
+    const FecDecoderCounters before = stream.fec.counters();
+    fec_recovered_.clear();
+    stream.fec.onData(packet, now, fec_recovered_);
+    deliverRecovered(peer, it->first, stream, before, now);
+  }
 }
 
-void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Header& header, TimeUs now) {
+void RelayCore::onSubscribe(const PeerId& from, ClientSession* client, const wire::Header& header, TimeUs now) {
   if (header.hop_limit == 0) {
     ++counters_.drop(DropReason::kHopLimitExceeded);
     return;
@@ -315,11 +230,10 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
     downstream.expires_at_us = expires_at_us;
     if (downstream.avoid != avoid) {
       downstream.avoid = avoid;
-      upstreams_dirty_ = true;
+      replanLater(id);
     }
     return;
   }
-  armDeadline(expires_at_us);
   if (new_stream) {
     it = streams_.emplace(id, Stream{}).first;
     if (client != nullptr) {
@@ -329,11 +243,11 @@ void RelayCore::onSubscribe(const PeerId& from, Client* client, const wire::Head
   }
   Stream& stream = it->second;
   stream.downstreams.push_back(Downstream{from, expires_at_us, avoid});
-  if (avoid != kNoNode && !new_stream) upstreams_dirty_ = true;  // re-planned around it at the next tick
+  if (avoid != kNoNode && !new_stream) replanLater(id);  // re-planned around it at the next tick
   if (client != nullptr) client->streams.push_back(id);
-  if (!new_stream) return;
+  if (!new_stream) return;  // its queued deadline is no later than this downstream's expiry
   stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
-  armDeadline(stream.next_refresh_us);
+  scheduleStream(id, stream);
   if (plan.origin) return;
   const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
   stream.upstream = plan.upstream;
@@ -353,8 +267,9 @@ void RelayCore::onUnsubscribe(const PeerId& from, const wire::Header& header) {
   if (it->second.downstreams.empty()) closeStream(it);
 }
 
-bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
-                            std::span<const std::byte> datagram, Stream& stream, TimeUs now) {
+bool RelayCore::forwardData(const PeerId& from, const wire::PacketView& packet, StreamId id, Stream& stream,
+                            TimeUs now) {
+  const wire::Header& header = packet.header;
   if (header.hop_limit == 0) {
     ++counters_.drop(DropReason::kHopLimitExceeded);
     return false;
@@ -373,14 +288,19 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
   }
   const DurationUs budget_us = budgetOf(header);
   stream.budget_us = budget_us;
+  stream.last_data_us = now;
+  if (!stream.fec_ticked) {
+    stream.fec_ticked = true;
+    streams_with_data_.insert(id);
+  }
   // The packet's age here: what the previous hop stamped plus that hop's
   // one-way delay (half the active link's srtt). Recovery spends only the
   // budget that is left, counted from the publisher's send.
   DurationUs age_us = header.age_us;
   if (from.isRelay()) {
     // Unmeasured, the hop counts as instant: ages are a lower bound.
-    if (const auto index = neighbour_index_.find(from.node); index != neighbour_index_.end()) {
-      const LinkMonitor& link = neighbours_[index->second].links[neighbours_[index->second].path.active()];
+    if (const Neighbour* previous = neighbours_.find(from.node)) {
+      const LinkMonitor& link = previous->links[previous->path.active()];
       if (link.hasRttSample()) age_us += static_cast<DurationUs>(std::lround(link.srttUs() / 2));
     }
   }
@@ -391,174 +311,189 @@ bool RelayCore::forwardData(const PeerId& from, const wire::Header& header,
     filled = arrival == NackTracker::Arrival::kFilled;
     if (filled && (header.flags & wire::kFlagRetransmit) != 0) ++counters_.recovered_nack;
     counters_.unrecovered += stream.loss.takeUnrecovered();
-    if (stream.loss.hasMissing()) streams_with_missing_.insert(header.stream_id);
+    if (stream.loss.hasMissing()) streams_with_missing_.insert(id);
   }
-  // parsePacket bounded the datagram by kMaxPacketBytes, the buffer's size.
-  // The received tag stays behind: each hop tags its own copy.
-  const std::span<const std::byte> untagged = datagram.first(wire::kHeaderBytes + header.payload_length);
-  std::copy(untagged.begin(), untagged.end(), forward_buffer_.begin());
-  const std::span<std::byte> copy(forward_buffer_.data(), untagged.size());
-  const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
-  wire::rewriteHopFields(copy, config_.node_id, hop_limit,
-                         static_cast<std::uint32_t>(std::min<DurationUs>(age_us, UINT32_MAX)));
-  // Retransmission is per hop: the next hop gets a plain packet.
-  wire::setRetransmitFlag(copy, false);
-  const bool redundant = (header.flags & wire::kFlagRedundant) != 0;
-  bool to_neighbour = false;
 
+  // The one copy every downstream gets, rewritten for this hop: the
+  // received tag stays behind (each hop tags its own copy), and
+  // retransmission is per hop (the next hop gets a plain packet).
+  // parsePacket bounded the packet by kMaxPacketBytes, the buffer's size.
+  const std::span<const std::byte> untagged = packet.authenticated;
+  std::copy(untagged.begin(), untagged.end(), forward_buffer_.begin());
+  const std::span<std::byte> bytes(forward_buffer_.data(), untagged.size());
+  const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
+  const auto age_field = static_cast<std::uint32_t>(std::min<DurationUs>(age_us, UINT32_MAX));
+  wire::rewriteHopFields(bytes, config_.node_id, hop_limit, age_field);
+  wire::setRetransmitFlag(bytes, false);
+  wire::PacketView copy;  // the same view of the copy, without parsing it again
+  copy.header = header;
+  copy.header.sender_node_id = config_.node_id;
+  copy.header.hop_limit = hop_limit;
+  copy.header.age_us = age_field;
+  copy.header.flags = static_cast<std::uint8_t>(header.flags & ~wire::kFlagRetransmit);
+  copy.header.key_epoch = 0;
+  copy.header.packet_number = 0;
+  copy.authenticated = bytes;
+  copy.payload = bytes.subspan(wire::kHeaderBytes);
+
+  bool to_neighbour = false;
   bool relay_skipped = false;
   for (Downstream& downstream : stream.downstreams) {
     if (downstream.peer == from) continue;
-    // A relay would drop a hop limit 0 packet; a client is the last hop.
-    if (downstream.peer.isRelay() && hop_limit == 0) {
+    if (!downstream.peer.isRelay()) {  // a client is the last hop, whatever the hop limit
+      const auto client = clients_.find(downstream.peer.client);
+      // A client downstream is a joined client (removeClient detaches it); release: no copy.
+      if (OVERLINE_INVARIANT(client != clients_.end()) && sendToClient(client->first, client->second, bytes)) {
+        ++counters_.data_forwarded;
+      }
+      continue;
+    }
+    if (hop_limit == 0) {  // a relay would drop it
       relay_skipped = true;
       continue;
     }
-    if (!downstream.peer.isRelay()) {
-      if (sendToPeer(downstream.peer, copy)) ++counters_.data_forwarded;
-      continue;
-    }
-    const auto index = neighbour_index_.find(downstream.peer.node);
-    // forgetNeighbour() detaches a removed neighbour's downstreams; release: no copy for it.
-    if (!OVERLINE_INVARIANT(index != neighbour_index_.end())) continue;
-    const Neighbour& neighbour = neighbours_[index->second];
-    bool sent = sendOnLink(neighbour, neighbour.path.active(), copy);
-    if (const auto second = neighbour.path.second(); redundant && second && sendOnLink(neighbour, *second, copy)) {
-      ++counters_.redundant_copies_sent;
-      sent = true;
-    } else if (filled && !redundant &&
-               neighbour.links[neighbour.path.active()].lossRatio() >= config_.recovery.dual_retransmit_loss) {
-      // A late packet that filled a gap here: the downstream has been
-      // missing it for a while, so over a lossy link it gets two chances.
-      if (const auto other = duplicateLink(neighbour); other && sendOnLink(neighbour, *other, copy)) {
-        ++counters_.filled_copies_sent;
-        sent = true;
-      }
-    }
-    if (sent) {
-      ++counters_.data_forwarded;
-      counters_.data_payload_bytes_sent += header.payload_length;
-      // Retransmissions to this neighbour are paid from what it was sent.
-      Neighbour& paying = neighbours_[index->second];
-      paying.retransmit_credit =
-          std::min(paying.retransmit_credit + config_.recovery.retransmit_budget_ratio * static_cast<double>(copy.size()),
-                   static_cast<double>(config_.recovery.retransmit_burst_bytes));
+    if (sendDataToNeighbour(downstream, copy, filled, now)) {
       to_neighbour = true;
       if (from.isRelay()) ++counters_.transit_data_forwarded;
-      // The first transmission on this hop (whatever it was upstream) joins
-      // an FEC group once, not once per copy.
-      fec_out_.clear();
-      downstream.fec.onDataSent(copy, now, fec_out_);
-      sendFec(neighbour);
     }
   }
   if (relay_skipped) ++counters_.drop(DropReason::kHopLimitExceeded);
   if (retransmit_ && to_neighbour) {
-    retransmit_->store(header.stream_id, header.sequence, copy, now, now + remaining_us);
+    retransmit_->store(id, header.sequence, bytes, now, now + remaining_us);
     counters_.retransmit_buffer_evictions = retransmit_->evictions();
   }
   return true;
 }
 
+bool RelayCore::sendDataToNeighbour(Downstream& downstream, const wire::PacketView& copy, bool filled, TimeUs now) {
+  Neighbour* neighbour = neighbours_.find(downstream.peer.node);
+  // forgetNeighbour() detaches a removed neighbour's downstreams; release: no copy for it.
+  if (!OVERLINE_INVARIANT(neighbour != nullptr)) return false;
+  const std::span<const std::byte> bytes = copy.authenticated;
+  const bool redundant = (copy.header.flags & wire::kFlagRedundant) != 0;
+  bool sent = neighbours_.sendOnLink(*neighbour, neighbour->path.active(), bytes, SentKind::kData);
+  if (const auto second = neighbour->path.second();
+      redundant && second && neighbours_.sendOnLink(*neighbour, *second, bytes, SentKind::kData)) {
+    ++counters_.redundant_copies_sent;
+    sent = true;
+  } else if (filled && !redundant && neighbours_.activeLinkLossy(*neighbour)) {
+    // A late packet that filled a gap here: the downstream has been
+    // missing it for a while, so over a lossy link it gets two chances.
+    if (const auto other = neighbours_.duplicateLink(*neighbour);
+        other && neighbours_.sendOnLink(*neighbour, *other, bytes, SentKind::kData)) {
+      ++counters_.filled_copies_sent;
+      sent = true;
+    }
+  }
+  if (!sent) return false;
+  ++counters_.data_forwarded;
+  counters_.data_payload_bytes_sent += copy.header.payload_length;
+  // Retransmissions to this neighbour are paid from what it was sent.
+  neighbour->retransmit_credit =
+      std::min(neighbour->retransmit_credit + config_.recovery.retransmit_budget_ratio * static_cast<double>(bytes.size()),
+               static_cast<double>(config_.recovery.retransmit_burst_bytes));
+  // The first transmission on this hop (whatever it was upstream) joins an
+  // FEC group once, not once per copy.
+  fec_out_.clear();
+  downstream.fec.onDataSent(copy, now, fec_out_);
+  sendFec(*neighbour);
+  return true;
+}
+
 void RelayCore::onTick(TimeUs now) {
-  tickLinks(now);
+  last_tick_us_ = now;
+  if (now >= next_link_tick_us_) {
+    next_link_tick_us_ = now + tickInterval();
+    if (neighbours_.tick(now)) failover_dirty_ = true;
+  }
   tickDirectory(now);
   tickFec(now);
   if (retransmit_) tickRecovery(now);
   if (failover_dirty_ || failover_.waitingForFailback()) {
     failover_dirty_ = false;
-    const FailoverTable::Changes changes = failover_.update(*this, now);
+    const FailoverTable::Changes changes = failover_.update(neighbours_, now);
     counters_.failovers += changes.failovers;
     counters_.failbacks += changes.failbacks;
     if (changes.any()) upstreams_dirty_ = true;
   }
-  if (now < next_deadline_us_ && !upstreams_dirty_) return;
-  TimeUs next_deadline_us = std::numeric_limits<TimeUs>::max();
+  serviceClients(now);
+  if (upstreams_dirty_) {
+    // Next hops changed (routes, neighbours, failover): every stream is
+    // planned again. Rare, and the one scan of all streams left.
+    upstreams_dirty_ = false;
+    replan_.clear();
+    for (auto it = streams_.begin(); it != streams_.end();) it = serviceStream(it, now, /*replan=*/true);
+  } else if (!replan_.empty()) {
+    // Taken out first: closing a stream erases it from replan_.
+    due_streams_.assign(replan_.begin(), replan_.end());
+    replan_.clear();
+    for (const StreamId id : due_streams_) {
+      if (const auto it = streams_.find(id); it != streams_.end()) serviceStream(it, now, /*replan=*/true);
+    }
+  }
+  serviceStreams(now);
+}
 
-  for (auto it = clients_.begin(); it != clients_.end();) {
+void RelayCore::serviceClients(TimeUs now) {
+  due_clients_.clear();
+  client_deadlines_.popDue(now, due_clients_);
+  for (const Endpoint& endpoint : due_clients_) {
+    const auto it = clients_.find(endpoint);
+    if (it == clients_.end()) continue;
     const TimeUs expires_at_us =
         std::min(it->second.last_seen_us + config_.limits.client_expiry_us, tokenDeadline(it->second, now));
-    if (expires_at_us <= now) {
-      if (tokenExpired(it->second)) {
-        ++counters_.client_tokens_expired;
-      } else {
-        ++counters_.clients_expired;
-      }
-      // removeClient only erases this entry from clients_; `it` moves on first.
-      removeClient(it++);
-    } else {
-      next_deadline_us = std::min(next_deadline_us, expires_at_us);
-      ++it;
-    }
-  }
-
-  for (auto it = streams_.begin(); it != streams_.end();) {
-    Stream& stream = it->second;
-    for (std::size_t i = 0; i < stream.downstreams.size();) {
-      const TimeUs expires_at_us = stream.downstreams[i].expires_at_us;
-      if (expires_at_us <= now) {
-        detachDownstream(it->first, stream, i);
-        ++counters_.downstreams_expired;
-      } else {
-        next_deadline_us = std::min(next_deadline_us, expires_at_us);
-        ++i;
-      }
-    }
-    if (stream.downstreams.empty()) {
-      it = closeStream(it);
+    if (expires_at_us > now) {  // it was heard from (or renewed) since: not due yet
+      client_deadlines_.schedule(endpoint, expires_at_us);
       continue;
     }
-    if (upstreams_dirty_ || now >= stream.next_refresh_us) maintainUpstream(it->first, stream, now);
-    next_deadline_us = std::min(next_deadline_us, stream.next_refresh_us);
-    if (stream.previous_upstream != kNoNode) {
-      if (now >= stream.previous_upstream_until_us) {
-        releasePreviousUpstream(it->first, stream);
-        stream.previous_upstream = kNoNode;
-      } else {
-        next_deadline_us = std::min(next_deadline_us, stream.previous_upstream_until_us);
-      }
+    if (tokenExpired(it->second)) {
+      ++counters_.client_tokens_expired;
+    } else {
+      ++counters_.clients_expired;
     }
-    ++it;
-  }
-
-  upstreams_dirty_ = false;
-  next_deadline_us_ = next_deadline_us;
-}
-
-void RelayCore::tickLinks(TimeUs now) {
-  for (Neighbour& neighbour : neighbours_) {
-    bool all_down = true;
-    for (std::size_t k = 0; k < neighbour.links.size(); ++k) {
-      LinkMonitor& link = neighbour.links[k];
-      link.onTick(now);
-      if (link.probeDue(now)) sendProbe(neighbour, k, now);
-      link_quality_[k] = qualityOf(link);
-      all_down = all_down && link.state() == LinkState::kDown;
-    }
-    if (neighbour.path.update(std::span(link_quality_.data(), neighbour.links.size()), now)) {
-      ++counters_.path_switches;
-    }
-    if (all_down != neighbour.down) {
-      neighbour.down = all_down;
-      if (!all_down) neighbour.up_since_us = now;
-      failover_dirty_ = true;
-    }
+    removeClient(it);
   }
 }
 
-void RelayCore::sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now) {
-  wire::Header probe;
-  probe.type = PacketType::kProbe;
-  probe.hop_limit = kProbeHopLimit;
-  probe.sender_node_id = config_.node_id;
-  // Recorded even if the sink refuses it: a line that cannot send shows up
-  // as a lossy (then DOWN) link rather than as one never probed.
-  probe.sequence = neighbour.links[link].onProbeSent(now);
-  probe.timestamp_us = static_cast<std::uint64_t>(now);
-  std::array<std::byte, wire::kHeaderBytes> packet;
-  const std::size_t size = wire::encodePacket(probe, {}, packet);
-  if (!sendOnLink(neighbour, link, std::span(packet.data(), size))) return;
-  ++counters_.probes_sent;
+void RelayCore::serviceStreams(TimeUs now) {
+  due_streams_.clear();
+  stream_deadlines_.popDue(now, due_streams_);
+  for (const StreamId id : due_streams_) {
+    if (const auto it = streams_.find(id); it != streams_.end()) serviceStream(it, now, /*replan=*/false);
+  }
+}
+
+RelayCore::StreamMap::iterator RelayCore::serviceStream(StreamMap::iterator it, TimeUs now, bool replan) {
+  Stream& stream = it->second;
+  for (std::size_t i = 0; i < stream.downstreams.size();) {
+    if (stream.downstreams[i].expires_at_us <= now) {
+      detachDownstream(it->first, stream, i);
+      ++counters_.downstreams_expired;
+    } else {
+      ++i;
+    }
+  }
+  if (stream.downstreams.empty()) return closeStream(it);
+  if (replan || now >= stream.next_refresh_us) maintainUpstream(it->first, stream, now);
+  if (stream.previous_upstream != kNoNode && now >= stream.previous_upstream_until_us) {
+    releasePreviousUpstream(it->first, stream);
+    stream.previous_upstream = kNoNode;
+  }
+  scheduleStream(it->first, stream);
+  return std::next(it);
+}
+
+TimeUs RelayCore::nextDeadline() const {
+  TimeUs next = std::min({stream_deadlines_.next(), client_deadlines_.next(), next_announce_us_,
+                          directory_.nextExpiry()});
+  if (!neighbours_.all().empty()) next = std::min(next, next_link_tick_us_);
+  // FEC groups, policies and NACK rounds of streams carrying DATA (or
+  // missing some) run at the link cadence; idle streams never.
+  if (!streams_with_data_.empty() || !streams_with_missing_.empty() || failover_.waitingForFailback() ||
+      upstreams_dirty_ || !replan_.empty() || failover_dirty_) {
+    next = std::min(next, last_tick_us_ + tickInterval());
+  }
+  return next;
 }
 
 DurationUs RelayCore::tickInterval() const {
@@ -574,40 +509,6 @@ void RelayCore::setRoutes(RouteTablePtr routes) {
   upstreams_dirty_ = true;
 }
 
-bool RelayCore::isDown(NodeId node) const {
-  const auto it = neighbour_index_.find(node);
-  return it == neighbour_index_.end() || neighbours_[it->second].down;
-}
-
-TimeUs RelayCore::upSince(NodeId node) const {
-  const auto it = neighbour_index_.find(node);
-  // FailoverTable asks only about nodes that are not down; release: "not up long", so no failback to it.
-  if (!OVERLINE_INVARIANT(it != neighbour_index_.end())) return std::numeric_limits<TimeUs>::max();
-  return neighbours_[it->second].up_since_us;
-}
-
-std::vector<LinkSnapshot> RelayCore::links() const {
-  std::vector<LinkSnapshot> links;
-  for (const Neighbour& neighbour : neighbours_) {
-    for (std::size_t k = 0; k < neighbour.links.size(); ++k) {
-      const LinkMonitor& link = neighbour.links[k];
-      LinkSnapshot snapshot;
-      snapshot.neighbour = neighbour.id;
-      snapshot.local_line = static_cast<LineIndex>(neighbour.path.localLineOf(k));
-      snapshot.remote_line = static_cast<LineIndex>(neighbour.path.remoteLineOf(k));
-      snapshot.state = link.state();
-      snapshot.srtt_us = static_cast<DurationUs>(std::lround(link.srttUs()));
-      snapshot.jitter_us = static_cast<DurationUs>(std::lround(link.jitterUs()));
-      snapshot.loss_ratio = link.lossRatio();
-      snapshot.active = neighbour.path.active() == k;
-      snapshot.probes_sent = link.probesSent();
-      snapshot.acks_received = link.acksReceived();
-      links.push_back(snapshot);
-    }
-  }
-  return links;
-}
-
 RelayGauges RelayCore::gauges() const {
   RelayGauges gauges;
   gauges.streams = streams_.size();
@@ -619,7 +520,7 @@ RelayGauges RelayCore::gauges() const {
   }
   gauges.directory_streams = directory_.streamCount();
   gauges.local_publications = owners_.size();
-  for (const Neighbour& neighbour : neighbours_) {
+  for (const Neighbour& neighbour : neighbours_.all()) {
     gauges.auth_sending_epoch = std::max(gauges.auth_sending_epoch, auth_.sendingEpoch(neighbour.id, wall_now_us_));
   }
   return gauges;
@@ -635,7 +536,7 @@ std::optional<std::size_t> RelayCore::findDownstream(const Stream& stream, const
 NodeId RelayCore::resolveNextHop(NodeId origin) const {
   NodeId next_hop = failover_.nextHop(origin);
   if (next_hop == kNoNode) next_hop = origin;  // no entry: a neighbour is its own route
-  return neighbour_index_.contains(next_hop) ? next_hop : kNoNode;
+  return neighbours_.contains(next_hop) ? next_hop : kNoNode;
 }
 
 void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
@@ -669,7 +570,7 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
     stream.previous_upstream = stream.upstream;
     if (stream.upstream != kNoNode) {
       stream.previous_upstream_until_us = now + config_.subscriptions.refresh_interval_us;
-      stream.previous_subscribed = !isDown(stream.upstream);
+      stream.previous_subscribed = !neighbours_.isDown(stream.upstream);
       // One that is now an extra upstream stays subscribed as that.
       const bool now_extra = std::find(extras.begin(), extras.end(), stream.upstream) != extras.end();
       if (!stream.previous_subscribed && !now_extra) {
@@ -707,6 +608,9 @@ void RelayCore::releasePreviousUpstream(StreamId id, Stream& stream) {
 
 RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
   if (it->second.client_created) --client_streams_;
+  stream_deadlines_.cancel(it->first);
+  streams_with_data_.erase(it->first);
+  replan_.erase(it->first);
   releasePreviousUpstream(it->first, it->second);
   if (retransmit_) retransmit_->forgetStream(it->first);
   streams_with_missing_.erase(it->first);
@@ -728,101 +632,15 @@ void RelayCore::sendControl(PacketType type, StreamId stream, NodeId neighbour, 
   std::array<std::byte, wire::kHeaderBytes> packet;
   const std::size_t size = wire::encodePacket(header, {}, packet);
   const std::span<const std::byte> bytes(packet.data(), size);
-  const Neighbour& target = neighbours_[neighbour_index_.at(neighbour)];
-  const std::size_t active = target.path.active();
-  bool sent = sendOnLink(target, active, bytes);
-  // On a lossy active link a SUBSCRIBE goes on every link to the neighbour:
-  // losing three refreshes in a row (30% loss: 2.7% of the time; with two
-  // copies still ~0.07%, and a mesh sends thousands) would expire this
-  // relay's subscription upstream and cut the stream until the next refresh.
-  // Four 32-byte copies per refresh interval are cheap insurance.
-  if (type == PacketType::kSubscribe &&
-      target.links[active].lossRatio() >= config_.recovery.dual_retransmit_loss) {
-    for (std::size_t k = 0; k < target.links.size(); ++k) {
-      if (k != active) sent = sendOnLink(target, k, bytes) || sent;
-    }
-  }
+  // Callers name neighbours only; release: nothing sent.
+  const Neighbour* target = neighbours_.find(neighbour);
+  if (!OVERLINE_INVARIANT(target != nullptr)) return;
+  // A SUBSCRIBE is soft state: over a lossy link, on every link.
+  const bool sent = type == PacketType::kSubscribe
+                        ? neighbours_.sendSoftState(*target, bytes)
+                        : neighbours_.sendOnLink(*target, target->path.active(), bytes, SentKind::kControl);
   if (!sent) return;
   ++(type == PacketType::kSubscribe ? counters_.subscribes_sent : counters_.unsubscribes_sent);
-}
-
-bool RelayCore::sendToPeer(const PeerId& peer, std::span<const std::byte> packet) {
-  if (peer.isRelay()) {
-    const auto index = neighbour_index_.find(peer.node);
-    if (!OVERLINE_INVARIANT(index != neighbour_index_.end())) return false;  // peers are neighbours or clients
-    const Neighbour& neighbour = neighbours_[index->second];
-    return sendOnLink(neighbour, neighbour.path.active(), packet);
-  }
-  const auto client = clients_.find(peer.client);
-  if (!OVERLINE_INVARIANT(client != clients_.end())) return false;
-  return sendToClient(peer.client, client->second, packet);
-}
-
-bool RelayCore::sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet) {
-  const auto local_line = static_cast<LineIndex>(neighbour.path.localLineOf(link));
-  return sendToNeighbourLine(neighbour.id, local_line, neighbour.lines[neighbour.path.remoteLineOf(link)], packet);
-}
-
-std::optional<std::size_t> RelayCore::duplicateLink(const Neighbour& neighbour) const {
-  if (const std::optional<std::size_t> second = neighbour.path.second()) return second;
-  const std::size_t remote_lines = neighbour.lines.size();
-  if (config_.line_count * remote_lines == 1) return std::nullopt;
-  const std::size_t active = neighbour.path.active();
-  const std::size_t local = (neighbour.path.localLineOf(active) + 1) % config_.line_count;
-  const std::size_t remote = (neighbour.path.remoteLineOf(active) + 1) % remote_lines;
-  return local * remote_lines + remote;
-}
-
-bool RelayCore::sendToNeighbourLine(NodeId neighbour, LineIndex line, const Endpoint& to,
-                                    std::span<const std::byte> packet) {
-  // Every packet the core builds fits a PacketBuffer with its tag; release: not sent.
-  if (!OVERLINE_INVARIANT(packet.size() + wire::kTagBytes <= seal_buffer_.size())) return false;
-  std::copy(packet.begin(), packet.end(), seal_buffer_.begin());
-  const std::size_t size = auth_.seal(neighbour, seal_buffer_, packet.size(), wall_now_us_);
-  if (size == 0) return false;
-  const std::span<const std::byte> sealed(seal_buffer_.data(), size);
-  if (!send(line, to, sealed)) return false;
-  countNeighbourBytes(sealed);
-  return true;
-}
-
-void RelayCore::countNeighbourBytes(std::span<const std::byte> packet) {
-  // The core built or validated every packet it sends: the header is there.
-  const wire::Header header = wire::parsePacket(packet)->header;
-  SentKind kind = SentKind::kControl;
-  switch (header.type) {
-    case PacketType::kData:
-      kind = (header.flags & wire::kFlagRetransmit) != 0 ? SentKind::kRetransmit : SentKind::kData;
-      break;
-    case PacketType::kFec: kind = SentKind::kFec; break;
-    case PacketType::kNack: kind = SentKind::kNack; break;
-    case PacketType::kProbe:
-    case PacketType::kProbeAck:
-      kind = SentKind::kProbe;
-      counters_.probe_bytes_sent += packet.size();
-      break;
-    case PacketType::kSubscribe:
-    case PacketType::kUnsubscribe:
-    case PacketType::kHello:
-    case PacketType::kChallenge:
-    case PacketType::kWelcome:
-    case PacketType::kAnnounce: kind = SentKind::kControl; break;
-  }
-  counters_.neighbour_bytes_sent[static_cast<std::size_t>(kind)] += packet.size();
-}
-
-bool RelayCore::send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet) {
-  if (!sink_.sendPacket(line, to, packet)) {
-    ++counters_.drop(DropReason::kSendFailed);
-    return false;
-  }
-  ++counters_.packets_sent;
-  counters_.bytes_sent += packet.size();
-  return true;
-}
-
-void RelayCore::armDeadline(TimeUs deadline_us) {
-  next_deadline_us_ = std::min(next_deadline_us_, deadline_us);
 }
 
 }  // namespace overline::relay

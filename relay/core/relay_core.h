@@ -120,7 +120,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -130,50 +129,31 @@
 #include "common/endpoint.h"
 #include "common/types.h"
 #include "common/wire/packet.h"
-#include "common/crypto/gmac.h"
-#include "common/crypto/replay_window.h"
-#include "common/token/join_token.h"
 #include "relay/core/client_gate.h"
-#include "relay/core/dedup_window.h"
+#include "relay/core/deadline_queue.h"
+#include "relay/core/egress.h"
 #include "relay/core/failover_table.h"
-#include "relay/core/fec_decoder.h"
-#include "relay/core/fec_encoder.h"
-#include "relay/core/fec_policy.h"
-#include "relay/core/link_monitor.h"
 #include "relay/core/neighbour_auth.h"
-#include "relay/core/nack_tracker.h"
+#include "relay/core/neighbour_table.h"
 #include "relay/core/packet_sink.h"
-#include "relay/core/path_selector.h"
 #include "relay/core/relay_config.h"
+#include "relay/core/relay_core_state.h"
 #include "relay/core/relay_counters.h"
 #include "relay/core/retransmit_buffer.h"
 #include "relay/core/stream_directory.h"
 
 namespace overline::relay {
 
-// One link's state, for metrics and tests.
-struct LinkSnapshot {
-  NodeId neighbour = kNoNode;
-  LineIndex local_line = 0;   // this relay's line
-  LineIndex remote_line = 0;  // index into the neighbour's configured lines
-  LinkState state = LinkState::kUnknown;
-  DurationUs srtt_us = 0;     // 0 before the first RTT sample
-  DurationUs jitter_us = 0;
-  double loss_ratio = 0;      // over the loss window; 0 before any probe is resolved
-  bool active = false;        // carries the traffic to this neighbour
-  std::uint64_t probes_sent = 0;  // issued on this link, including any the sink refused
-  std::uint64_t acks_received = 0;  // ACKs matching one of its probes (late ones included)
-};
-
-class RelayCore : private NeighbourHealth {
+class RelayCore {
  public:
   // Loss recovery timing (see the class comment): the least spacing between
   // two retransmissions of one packet to one neighbour, and the RTT assumed
   // toward a neighbour whose active link has no RTT sample yet.
   static constexpr DurationUs kMinRetransmitSpacingUs = 5 * kMillisecond;
-  static constexpr DurationUs kUnmeasuredSrttUs = 100 * kMillisecond;
-  // The longest an FEC group waits for its k packets before the tick flushes it.
-  static constexpr DurationUs kFecMaxGroupDelayUs = 10 * kMillisecond;
+  static constexpr DurationUs kUnmeasuredSrttUs = NeighbourTable::kUnmeasuredSrttUs;
+  // A stream that forwarded no DATA for this long, with no FEC group or
+  // decoder state pending, leaves the FEC tick (streams_with_data_).
+  static constexpr DurationUs kFecIdleUs = 2 * kSecond;
   // Client DATA checks (see the class comment): 16,384 sequences is 16 s at
   // 1,000 packets/s; a wall-clock timestamp may run ahead of this relay's
   // clock by the publisher's clock error, not more than 10 s.
@@ -188,11 +168,25 @@ class RelayCore : private NeighbourHealth {
   // One received datagram on local line `line` from `from`.
   void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram, TimeUs now);
 
-  // Runs timers: probes and link states, path choice, failover, subscription
-  // refresh upstream, downstream and client expiry. Call at least every
-  // tickInterval().
+  // Runs what is due: probes and link states, path choice, failover, FEC
+  // flushes and NACKs of streams carrying DATA, and the subscriptions and
+  // client sessions whose deadline has come (refresh upstream, expiry).
+  // Call it at nextDeadline(); calling it earlier is harmless.
   void onTick(TimeUs now);
+  // When onTick is next needed: the earliest of the next link tick (every
+  // tickInterval() while there are neighbours), the next FEC/NACK round
+  // while some stream carries DATA or misses packets, the next announcement,
+  // directory expiry, and the earliest stream or client deadline. Idle
+  // streams add nothing per tick: they are visited only when their own
+  // deadline comes. Cheap (no scan); may move earlier after onDatagram.
+  TimeUs nextDeadline() const;
+  // The cadence of the periodic parts (links, FEC, NACK rounds).
   DurationUs tickInterval() const;
+
+  // Packets the sink accepted but could not send after all (a batched sink
+  // learns it when it flushes): counted as send_failed drops and taken out
+  // of packets_sent / bytes_sent.
+  void countSendFailures(std::size_t packets, std::size_t bytes) { egress_.countSendFailures(packets, bytes); }
 
   // The wall-clock time (unix microseconds) that join tokens are checked
   // against. The core reads no clock, so the I/O layer sets it before the
@@ -240,147 +234,55 @@ class RelayCore : private NeighbourHealth {
   // Every link, neighbour by neighbour in config order, then by local line
   // and neighbour line. The set follows the neighbour set: the config's, then
   // each setNeighbours().
-  std::vector<LinkSnapshot> links() const;
+  std::vector<LinkSnapshot> links() const { return neighbours_.links(); }
   NodeId nodeId() const { return config_.node_id; }
 
  private:
-  // A downstream (or the source of a packet): a neighbour relay by node id,
-  // whichever of its lines it used, or an SDK client by its endpoint.
-  struct PeerId {
-    NodeId node = kNoNode;  // the neighbour, or kNoNode for a client
-    Endpoint client;        // the client's endpoint; only when node == kNoNode
-
-    bool isRelay() const { return node != kNoNode; }
-    friend bool operator==(const PeerId&, const PeerId&) = default;
-  };
-
-  struct Client {
-    explicit Client(const crypto::Key128& key) : session_key(key) {}
-    LineIndex line = 0;  // the line it last used; replies go out on it
-    TimeUs last_seen_us = 0;
-    // Streams it subscribes to (at most Limits::max_subscriptions_per_client),
-    // so that its expiry can remove them without scanning every stream.
-    std::vector<StreamId> streams;
-    // Streams it owns (publishes) at this origin, <= max_publications_per_client.
-    std::vector<StreamId> published;
-    // The session (client_gate.h): its key, the nonce it was made for, the
-    // replay window of the client's packet numbers, and the token's grant.
-    crypto::Gmac session_key;
-    std::array<std::byte, wire::kHelloNonceBytes> nonce{};
-    crypto::ReplayWindow window;
-    token::JoinGrant grant;
-    std::uint64_t next_packet_number = 1;  // of the relay's packets to the client
-  };
-  // Client sessions have one key; its epoch on the wire.
-  static constexpr std::uint32_t kClientSessionEpoch = 1;
-
-  struct Downstream {
-    PeerId peer;
-    TimeUs expires_at_us = 0;
-    // A dual-homed client's other edge (its SUBSCRIBE's hint): branches
-    // are planned around it where routes allow. kNoNode otherwise.
-    NodeId avoid = kNoNode;
-    // FEC toward a neighbour downstream (unused for clients); the encoder
-    // holds no buffers while its protection is off.
-    FecPolicy fec_policy{FecPolicyConfig{}};
-    FecEncoder fec{kFecMaxGroupDelayUs};
-  };
-
-  struct Stream {
-    // Never empty while the stream is in streams_: the last removal forgets
-    // the stream. Small (neighbours + local clients), searched linearly.
-    std::vector<Downstream> downstreams;
-    // Neighbour this relay subscribes to for the stream; kNoNode when this
-    // relay is an origin, or when there is currently no usable route.
-    NodeId upstream = kNoNode;
-    // Next hops toward the stream's other origins (dual-homed or moving
-    // publishers), subscribed to as well; never the upstream, never a
-    // downstream; at most StreamDirectory::kMaxOriginsPerStream - 1.
-    std::vector<NodeId> extra_upstreams;
-    // Extra upstreams dropped by the last re-plans (e.g. this relay became
-    // an origin): what they had in flight is still accepted until
-    // released_until_us (one refresh interval after the latest drop).
-    std::vector<NodeId> released_extras;
-    TimeUs released_until_us = 0;
-    // Next upstream SUBSCRIBE refresh (or route retry); at an origin, the
-    // next check whether it still is one.
-    TimeUs next_refresh_us = 0;
-    // The upstream before the last move: DATA from it is still accepted
-    // until previous_upstream_until_us (one refresh interval after the move).
-    // If it was not down at the move, the relay stays subscribed to it (make
-    // before break) until the new upstream delivers its first DATA or the
-    // interval ends, and only then sends it UNSUBSCRIBE.
-    NodeId previous_upstream = kNoNode;
-    TimeUs previous_upstream_until_us = 0;
-    bool previous_subscribed = false;
-    DedupWindow dedup;
-    NackTracker loss;  // gaps in the DATA from upstream (not at the origin)
-    FecDecoder fec{FecDecoderConfig{}};  // FEC from the current upstream; reset when it changes
-    DurationUs budget_us = 0;  // of the last DATA forwarded; 0 before any (FEC assumes the default)
-    bool client_created = false;  // a client's SUBSCRIBE created it (Limits::max_client_streams)
-  };
   using StreamMap = std::unordered_map<StreamId, Stream>;
 
-  // A neighbour relay and the links to it.
-  struct Neighbour {
-    NodeId id = kNoNode;
-    std::vector<Endpoint> lines;     // its line addresses, in its line order
-    std::vector<LinkMonitor> links;  // index = local line * lines.size() + its line
-    PathSelector path;
-    bool down = false;               // every link DOWN
-    TimeUs up_since_us = 0;          // when it last stopped being down
-    // Bytes it may still be sent as retransmissions
-    // (RecoveryConfig::retransmit_budget_ratio).
-    double retransmit_credit = 0;
-  };
-  // Where a packet from a neighbour's line came from.
-  struct NeighbourLine {
-    std::size_t neighbour = 0;  // index into neighbours_
-    LineIndex line = 0;         // the neighbour's line
-  };
-
-  // NeighbourHealth, for the failover table.
-  bool isDown(NodeId node) const override;
-  TimeUs upSince(NodeId node) const override;
-
-  void onNeighbourPacket(const NeighbourLine& source, LineIndex line, const Endpoint& from,
-                         const wire::Header& header, std::span<const std::byte> datagram, TimeUs now);
-  void onClientPacket(LineIndex line, const Endpoint& from, const wire::PacketView& packet,
-                      std::span<const std::byte> datagram, TimeUs now);
+  void onNeighbourPacket(Neighbour& neighbour, LineIndex remote_line, LineIndex line, const Endpoint& from,
+                         const wire::PacketView& packet, TimeUs now);
+  // DATA from a neighbour: admitted from the stream's upstreams only.
+  void onNeighbourData(Neighbour& neighbour, const wire::PacketView& packet, TimeUs now);
+  void onClientPacket(LineIndex line, const Endpoint& from, const wire::PacketView& packet, TimeUs now);
   // An untagged HELLO: CHALLENGE, or a new session and WELCOME.
   void onClientHello(LineIndex line, const Endpoint& from, const wire::PacketView& packet, TimeUs now);
   // A joined client's tagged HELLO: keepalive answer, token renewal.
-  void onClientKeepalive(const Endpoint& from, Client& client, const wire::PacketView& packet);
-  void onClientData(const Endpoint& from, Client& client, const wire::Header& header,
-                    std::span<const std::byte> datagram, TimeUs now);
+  void onClientKeepalive(const Endpoint& from, ClientSession& client, const wire::PacketView& packet);
+  void onClientData(const Endpoint& from, ClientSession& client, const wire::PacketView& packet, TimeUs now);
   // Sends a join answer (CHALLENGE, WELCOME, keepalive HELLO) to `to`.
   void sendJoinAnswer(LineIndex line, const Endpoint& to, wire::PacketType type, std::uint32_t sequence,
                       std::span<const std::byte> payload);
   // Tags `packet` (untagged) with the client's session key and sends it on
   // the line the client last used.
-  bool sendToClient(const Endpoint& to, Client& client, std::span<const std::byte> packet);
+  bool sendToClient(const Endpoint& to, ClientSession& client, std::span<const std::byte> packet);
   // The client's token has expired at the current wall clock.
-  bool tokenExpired(const Client& client) const;
+  bool tokenExpired(const ClientSession& client) const;
   // When (on the monotonic clock) the client's token expires, for the deadline.
-  TimeUs tokenDeadline(const Client& client, TimeUs now) const;
-  void onSubscribe(const PeerId& from, Client* client, const wire::Header& header, TimeUs now);
+  TimeUs tokenDeadline(const ClientSession& client, TimeUs now) const;
+  void onSubscribe(const PeerId& from, ClientSession* client, const wire::Header& header, TimeUs now);
   void onUnsubscribe(const PeerId& from, const wire::Header& header);
   // Sends one rewritten copy of an admitted DATA packet to every downstream
   // but `from` (two to neighbours when it is redundant), unless it is a
   // duplicate; keeps it for retransmission when it went to a neighbour, and
   // feeds the stream's NackTracker when it came from a neighbour.
+  // `packet` is the parsed datagram (its tag, if any, is left behind).
   // Returns whether the packet was new here (passed dedup).
-  bool forwardData(const PeerId& from, const wire::Header& header, std::span<const std::byte> datagram,
-                   Stream& stream, TimeUs now);
+  bool forwardData(const PeerId& from, const wire::PacketView& packet, StreamId id, Stream& stream, TimeUs now);
+  // One downstream neighbour's copy of a DATA packet being forwarded: the
+  // active link, a second copy where the packet is redundant or filled a gap
+  // over a lossy link, the retransmit credit and the FEC group it joins.
+  bool sendDataToNeighbour(Downstream& downstream, const wire::PacketView& copy, bool filled, TimeUs now);
   // An FEC packet from neighbour `neighbour`: feeds the stream's decoder.
-  void onFec(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
-             TimeUs now);
+  void onFec(const Neighbour& neighbour, const wire::PacketView& packet, TimeUs now);
   // Forwards the packets in fec_recovered_ (rebuilt by `stream`'s decoder,
   // whose counters were `before` the call) as DATA from `from`, and counts
   // the decoder's failures since `before`.
-  void deliverRecovered(const PeerId& from, Stream& stream, const FecDecoderCounters& before, TimeUs now);
-  // Updates every downstream hop's FEC protection, flushes due groups, ages
-  // out decoders.
+  void deliverRecovered(const PeerId& from, StreamId id, Stream& stream, const FecDecoderCounters& before,
+                        TimeUs now);
+  // Updates the FEC protection of every downstream hop of the streams that
+  // carried DATA lately, flushes due groups, ages out decoders; streams
+  // idle for longer than kFecIdleUs with nothing pending leave the set.
   void tickFec(TimeUs now);
   // The policy input for a hop to `neighbour` of a stream with budget
   // `budget_us`, with the loss zeroed where NACK alone fits the budget.
@@ -391,28 +293,11 @@ class RelayCore : private NeighbourHealth {
   void onNack(Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> payload, TimeUs now);
   // Sends the due NACKs of every stream with missing sequences.
   void tickRecovery(TimeUs now);
-  void sendNacks(StreamId id, NodeId upstream, std::span<const std::uint32_t> sequences);
-  // A link besides the active one for copies of small or urgent packets
-  // (NACKs, and retransmissions and gap-filling DATA on lossy links):
-  // PathSelector::second() when it has one, else the link on the other
-  // local AND other remote line than the active one (where there are two),
-  // whatever its state: a lossy link keeps flapping DOWN under probing yet
-  // delivers most packets, and a copy into a dead one only costs its bytes.
-  // nullopt when there is a single link.
-  std::optional<std::size_t> duplicateLink(const Neighbour& neighbour) const;
-  // The smoothed RTT of the active link to `neighbour`, or kUnmeasuredSrttUs.
-  DurationUs srttTo(const Neighbour& neighbour) const;
+  void sendNacks(StreamId id, const Neighbour& upstream, std::span<const std::uint32_t> sequences);
   // The latency budget of a DATA packet with this header.
   DurationUs budgetOf(const wire::Header& header) const;
-  void answerProbe(NodeId neighbour, LineIndex line, const Endpoint& from, const wire::Header& probe);
-  // Probes, link states, path choice and neighbour down/up, for every neighbour.
-  void tickLinks(TimeUs now);
-  void sendProbe(Neighbour& neighbour, std::size_t link, TimeUs now);
-  // Builds neighbours_ and its indexes from config_.neighbours, moving in the
-  // entries of `previous` whose id and lines are unchanged.
-  void buildNeighbours(std::vector<Neighbour> previous);
   // Drops every downstream, upstream and previous upstream that is the
-  // neighbour `id` (which must still be in neighbours_), with the
+  // neighbour `id` (which must still be in the table), with the
   // UNSUBSCRIBEs that implies.
   void forgetNeighbour(NodeId id);
 
@@ -436,17 +321,15 @@ class RelayCore : private NeighbourHealth {
   bool publishedHere(StreamId id, TimeUs now) const;
   static bool isUpstream(const Stream& stream, NodeId neighbour);
   // An ANNOUNCE from a neighbour: recorded, and flooded on when new.
-  void onAnnounce(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
-                  TimeUs now);
+  void onAnnounce(const Neighbour& neighbour, const wire::PacketView& packet, TimeUs now);
   // Sends this relay's live publications (ANNOUNCE packets) when due, and
-  // expires the directory. Marks upstreams dirty when origins changed.
+  // expires the directory. Streams whose origins changed are re-planned.
   void tickDirectory(TimeUs now);
   // ANNOUNCE packets naming this relay as the origin of `streams`, to every
   // neighbour (announces_sent counts the neighbours).
   void announce(std::span<const StreamId> streams);
-  // Sends `packet` (untagged) to every neighbour but `except` on its active
-  // link, and on every link when that one is lossy (as SUBSCRIBE).
-  // Returns the neighbours it went to.
+  // Sends `packet` (untagged) to every neighbour but `except` as soft state
+  // (NeighbourTable::sendSoftState). Returns the neighbours it went to.
   std::size_t floodToNeighbours(std::span<const std::byte> packet, NodeId except);
 
   // Index of `peer` in stream.downstreams, or nullopt.
@@ -463,59 +346,57 @@ class RelayCore : private NeighbourHealth {
   void detachDownstream(StreamId id, Stream& stream, std::size_t index);
   // Sends UNSUBSCRIBE upstream (if any) and forgets the stream.
   StreamMap::iterator closeStream(StreamMap::iterator it);
-  void removeClient(std::unordered_map<Endpoint, Client>::iterator it);
+  void removeClient(std::unordered_map<Endpoint, ClientSession>::iterator it);
+
+  // Deadlines (see nextDeadline): a stream's or client's next one goes into
+  // its queue; a tick services only the due ones. A serviced stream expires
+  // its downstreams, is closed when none is left, refreshes or moves its
+  // upstream when due, and ends the previous upstream's grace.
+  void scheduleStream(StreamId id, const Stream& stream) { stream_deadlines_.schedule(id, stream.nextDeadline()); }
+  // `replan`: plan its upstreams again now (next hops or origins changed).
+  // Returns the iterator after `it` (the stream may have been closed).
+  StreamMap::iterator serviceStream(StreamMap::iterator it, TimeUs now, bool replan);
+  void serviceStreams(TimeUs now);
+  void serviceClients(TimeUs now);
+  // A stream whose upstreams must be planned again at the next tick.
+  void replanLater(StreamId id) { replan_.insert(id); }
 
   void sendControl(wire::PacketType type, StreamId stream, NodeId neighbour, std::uint8_t hop_limit);
-  bool sendToPeer(const PeerId& peer, std::span<const std::byte> packet);
-  // Every packet to a neighbour relay leaves through sendOnLink (probe
-  // answers through sendToNeighbourLine): the one place where bytes to
-  // neighbours are counted by kind.
-  bool sendOnLink(const Neighbour& neighbour, std::size_t link, std::span<const std::byte> packet);
-  // Tags `packet` (untagged) for `neighbour` and sends it.
-  bool sendToNeighbourLine(NodeId neighbour, LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
-  void countNeighbourBytes(std::span<const std::byte> packet);
-  bool send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
-  void armDeadline(TimeUs deadline_us);
 
   RelayCoreConfig config_;
-  PacketSink& sink_;
   RelayCounters counters_;
+  std::optional<TimeUs> wall_now_us_;  // setWallClockUs; for join tokens and key epochs
+  NeighbourAuth auth_;
+  Egress egress_;
+  NeighbourTable neighbours_;
+  ClientGate gate_;
   FailoverTable failover_;
   bool failover_dirty_ = true;     // a neighbour went down or up: re-evaluate the failover table
-  bool upstreams_dirty_ = false;   // next hops changed: upstreams are re-resolved at the next tick
+  bool upstreams_dirty_ = false;   // next hops changed: every stream is re-planned at the next tick
+  std::unordered_set<StreamId> replan_;  // streams re-planned at the next tick (their origins changed)
 
-  std::vector<Neighbour> neighbours_;                                // config_.neighbours order
-  std::unordered_map<Endpoint, NeighbourLine> neighbour_by_endpoint_;  // every line of every neighbour
-  std::unordered_map<NodeId, std::size_t> neighbour_index_;          // into neighbours_
-  std::vector<LinkQuality> link_quality_;  // scratch for PathSelector::update, one neighbour's links
-  std::unordered_map<Endpoint, Client> clients_;                   // <= Limits::max_clients
+  std::unordered_map<Endpoint, ClientSession> clients_;            // <= Limits::max_clients
   std::unordered_map<std::uint32_t, std::size_t> clients_per_ip_;  // IPv4 -> sessions, <= max_clients_per_ip
   StreamMap streams_;                                              // <= Limits::max_streams
   std::size_t client_streams_ = 0;                                 // streams with client_created, <= max_client_streams
-  // Stream -> the client session that owns it (publishes it here) and
-  // when it last sent DATA.
-  struct Publication {
-    Endpoint owner;
-    TimeUs last_data_us = 0;
-  };
-  std::unordered_map<StreamId, Publication> owners_;
+  std::unordered_map<StreamId, Publication> owners_;               // streams published here
+  DeadlineQueue<StreamId> stream_deadlines_;
+  DeadlineQueue<Endpoint> client_deadlines_;
+  std::vector<StreamId> due_streams_;    // scratch for serviceStreams
+  std::vector<Endpoint> due_clients_;    // scratch for serviceClients
+  TimeUs next_link_tick_us_ = 0;         // when the links are next ticked
+  TimeUs last_tick_us_ = 0;
   // Where streams are published now (announcements), this relay's own
   // announcement numbers, and when it next announces.
   StreamDirectory directory_;
   std::uint32_t announce_sequence_ = 0;
   TimeUs next_announce_us_ = 0;
   std::vector<StreamId> announce_scratch_;
-  NeighbourAuth auth_;
-  ClientGate gate_;
-  // Where packets to neighbours are tagged (a copy: the callers' buffers have no room).
-  wire::PacketBuffer seal_buffer_{};
   std::size_t active_fec_decoders_ = 0;  // streams whose decoder holds state, as of the last tick
-
-  // onTick does nothing before this time: no downstream or client can expire
-  // and no refresh is due earlier. Kept as a lower bound (refreshes only move
-  // deadlines later), recomputed exactly by each full scan.
-  TimeUs next_deadline_us_ = std::numeric_limits<TimeUs>::max();
-  std::optional<TimeUs> wall_now_us_;  // setWallClockUs; for join tokens only
+  // Streams that forwarded DATA lately, the only ones the
+  // FEC tick visits. An FEC group, its policy and the decoder need the tick
+  // only while DATA flows (and briefly after, to flush).
+  std::unordered_set<StreamId> streams_with_data_;  // exactly the streams with fec_ticked
   // The one copy of a DATA packet being forwarded, rewritten per hop.
   wire::PacketBuffer forward_buffer_{};
 

@@ -19,8 +19,7 @@ namespace overline::relay {
 
 using wire::PacketType;
 
-void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire::PacketView& packet,
-                               std::span<const std::byte> datagram, TimeUs now) {
+void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire::PacketView& packet, TimeUs now) {
   const wire::Header& header = packet.header;
   auto it = clients_.find(from);
   if (!header.tagged()) {
@@ -37,7 +36,7 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
     ++counters_.drop(DropReason::kUnknownSource);
     return;
   }
-  Client& client = it->second;
+  ClientSession& client = it->second;
   if (!client.window.fresh(header.packet_number)) {
     ++counters_.drop(DropReason::kReplayed);
     return;
@@ -60,7 +59,7 @@ void RelayCore::onClientPacket(LineIndex line, const Endpoint& from, const wire:
   const PeerId peer{kNoNode, from};
   switch (header.type) {
     case PacketType::kHello: onClientKeepalive(from, client, packet); return;
-    case PacketType::kData: onClientData(from, client, header, datagram, now); return;
+    case PacketType::kData: onClientData(from, client, packet, now); return;
     case PacketType::kSubscribe:
       if (!client.grant.allows(token::Role::kSubscribe, header.stream_id)) {
         ++counters_.drop(DropReason::kNotPermitted);
@@ -115,15 +114,14 @@ void RelayCore::onClientHello(LineIndex line, const Endpoint& from, const wire::
       ++counters_.drop(DropReason::kClientIpLimit);
       return;
     }
-    it = clients_.emplace(from, Client(gate_.sessionKey(from, hello->nonce, hello->cookie))).first;
+    it = clients_.emplace(from, ClientSession(gate_.sessionKey(from, hello->nonce, hello->cookie))).first;
     ++clients_per_ip_[from.address()];
-    Client& client = it->second;
+    ClientSession& client = it->second;
     std::copy(hello->nonce.begin(), hello->nonce.end(), client.nonce.begin());
     client.grant = std::move(grant.value());
-    armDeadline(now + config_.limits.client_expiry_us);
-    armDeadline(tokenDeadline(client, now));
+    client_deadlines_.schedule(from, std::min(now + config_.limits.client_expiry_us, tokenDeadline(client, now)));
   }
-  Client& client = it->second;
+  ClientSession& client = it->second;
   client.line = line;
   client.last_seen_us = now;
   std::array<std::byte, wire::kWelcomePayloadBytes> welcome{};
@@ -135,7 +133,7 @@ void RelayCore::onClientHello(LineIndex line, const Endpoint& from, const wire::
   ++counters_.welcomes_sent;
 }
 
-void RelayCore::onClientKeepalive(const Endpoint& from, Client& client, const wire::PacketView& packet) {
+void RelayCore::onClientKeepalive(const Endpoint& from, ClientSession& client, const wire::PacketView& packet) {
   const std::optional<HelloFields> hello = splitHello(packet.payload);
   // A fresh token extends the session (the SDK renews before expiry); a bad
   // one changes nothing, the session runs on its current grant.
@@ -158,20 +156,14 @@ void RelayCore::onClientKeepalive(const Endpoint& from, Client& client, const wi
   sendToClient(from, client, std::span(bytes.data(), size));
 }
 
-bool RelayCore::sendToClient(const Endpoint& to, Client& client, std::span<const std::byte> packet) {
-  // Every packet the core builds fits a PacketBuffer with its tag; release: not sent.
-  if (!OVERLINE_INVARIANT(packet.size() + wire::kTagBytes <= seal_buffer_.size())) return false;
-  std::copy(packet.begin(), packet.end(), seal_buffer_.begin());
-  // The relay's packets carry its node id, the client's carry 0: the two
-  // directions never share a nonce under the session key.
-  const std::size_t size =
-      crypto::sealPacket(client.session_key, kClientSessionEpoch, client.next_packet_number++, seal_buffer_, packet.size());
-  if (size == 0) return false;
-  return send(client.line, to, std::span(seal_buffer_.data(), size));
+bool RelayCore::sendToClient(const Endpoint& to, ClientSession& client, std::span<const std::byte> packet) {
+  return egress_.toClient(client.session_key, ClientSession::kKeyEpoch, client.next_packet_number, client.line, to,
+                          packet);
 }
 
-void RelayCore::onClientData(const Endpoint& from, Client& client, const wire::Header& header,
-                             std::span<const std::byte> datagram, TimeUs now) {
+void RelayCore::onClientData(const Endpoint& from, ClientSession& client, const wire::PacketView& packet,
+                             TimeUs now) {
+  const wire::Header& header = packet.header;
   // Any stream, wherever its home: a publisher that moved here keeps its
   // stream id. Who may publish what is the token's scope.
   const StreamId id = header.stream_id;
@@ -199,7 +191,7 @@ void RelayCore::onClientData(const Endpoint& from, Client& client, const wire::H
     // carrying the stream from upstream stops at the next tick.
     const StreamId announced[] = {id};
     announce(announced);
-    upstreams_dirty_ = true;
+    replanLater(id);
   } else if (owner->second.owner != from) {
     ++counters_.drop(DropReason::kNotOwner);
     return;
@@ -213,7 +205,7 @@ void RelayCore::onClientData(const Endpoint& from, Client& client, const wire::H
     ++counters_.drop(DropReason::kSequenceJump);
     return;
   }
-  forwardData(PeerId{kNoNode, from}, header, datagram, stream->second, now);
+  forwardData(PeerId{kNoNode, from}, packet, id, stream->second, now);
 }
 
 void RelayCore::sendJoinAnswer(LineIndex line, const Endpoint& to, PacketType type, std::uint32_t sequence,
@@ -224,14 +216,14 @@ void RelayCore::sendJoinAnswer(LineIndex line, const Endpoint& to, PacketType ty
   answer.sequence = sequence;  // lets a client match answers to its HELLOs
   std::array<std::byte, wire::kHeaderBytes + wire::kWelcomePayloadBytes> packet;
   const std::size_t size = wire::encodePacket(answer, payload, packet);
-  send(line, to, std::span(packet.data(), size));
+  egress_.untagged(line, to, std::span(packet.data(), size));
 }
 
-bool RelayCore::tokenExpired(const Client& client) const {
+bool RelayCore::tokenExpired(const ClientSession& client) const {
   return wall_now_us_ && *wall_now_us_ / kSecond >= client.grant.expires_unix_s;
 }
 
-TimeUs RelayCore::tokenDeadline(const Client& client, TimeUs now) const {
+TimeUs RelayCore::tokenDeadline(const ClientSession& client, TimeUs now) const {
   // Unrestricted grants (no token required) never expire; far-future ones
   // would overflow the microsecond arithmetic.
   if (!wall_now_us_ || client.grant.expires_unix_s > *wall_now_us_ / kSecond + 100LL * 365 * 86400) {
@@ -241,7 +233,7 @@ TimeUs RelayCore::tokenDeadline(const Client& client, TimeUs now) const {
   return now + std::max<DurationUs>(left_us, 0);
 }
 
-void RelayCore::removeClient(std::unordered_map<Endpoint, Client>::iterator it) {
+void RelayCore::removeClient(std::unordered_map<Endpoint, ClientSession>::iterator it) {
   const PeerId peer{kNoNode, it->first};
   for (const StreamId id : it->second.streams) {
     // A client's streams list it as a downstream; release: a missing entry is skipped.
@@ -257,6 +249,7 @@ void RelayCore::removeClient(std::unordered_map<Endpoint, Client>::iterator it) 
     if (downstreams.empty()) closeStream(stream);
   }
   for (const StreamId id : it->second.published) owners_.erase(id);
+  client_deadlines_.cancel(it->first);
   if (const auto ip = clients_per_ip_.find(it->first.address()); ip != clients_per_ip_.end() && --ip->second == 0) {
     clients_per_ip_.erase(ip);
   }

@@ -93,8 +93,8 @@ RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stre
     // The origin itself, as a direct neighbour, is a branch of its own.
     if (next_hops[i] != origins[i] && (is_origin(next_hops[i]) || is_avoided(next_hops[i]))) {
       const auto usable = [&](NodeId hop) {
-        return hop != kNoNode && neighbour_index_.contains(hop) && (hop == origins[i] || !is_origin(hop)) &&
-               !is_avoided(hop) && !isDown(hop) && !is_downstream(hop);
+        return hop != kNoNode && neighbours_.contains(hop) && (hop == origins[i] || !is_origin(hop)) &&
+               !is_avoided(hop) && !neighbours_.isDown(hop) && !is_downstream(hop);
       };
       if (const NodeId other = failover_.alternativeHop(origins[i]); usable(other)) {
         next_hops[i] = other;
@@ -103,11 +103,11 @@ RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stre
       }
     }
     if (next_hops[i] != kNoNode && is_downstream(next_hops[i])) next_hops[i] = kNoNode;
-    any_up = any_up || (next_hops[i] != kNoNode && !isDown(next_hops[i]));
+    any_up = any_up || (next_hops[i] != kNoNode && !neighbours_.isDown(next_hops[i]));
   }
   for (std::size_t i = 0; i < count; ++i) {
     const NodeId next_hop = next_hops[i];
-    if (next_hop == kNoNode || (any_up && isDown(next_hop))) continue;
+    if (next_hop == kNoNode || (any_up && neighbours_.isDown(next_hop))) continue;
     if (plan.upstream == kNoNode) {
       plan.upstream = next_hop;
     } else if (next_hop != plan.upstream &&
@@ -119,9 +119,9 @@ RelayCore::UpstreamPlan RelayCore::planUpstreams(StreamId id, const Stream* stre
   return plan;
 }
 
-void RelayCore::onAnnounce(const Neighbour& neighbour, const wire::Header& header,
-                           std::span<const std::byte> datagram, TimeUs now) {
-  const auto parsed = wire::parseAnnouncePayload(datagram.subspan(wire::kHeaderBytes, header.payload_length));
+void RelayCore::onAnnounce(const Neighbour& neighbour, const wire::PacketView& packet, TimeUs now) {
+  const wire::Header& header = packet.header;
+  const auto parsed = wire::parseAnnouncePayload(packet.payload);
   if (!parsed) {
     ++counters_.drop(DropReason::kMalformedAnnounce);
     return;
@@ -137,11 +137,13 @@ void RelayCore::onAnnounce(const Neighbour& neighbour, const wire::Header& heade
     case StreamDirectory::Verdict::kSeen: ++counters_.announces_seen; return;
     case StreamDirectory::Verdict::kFull: ++counters_.drop(DropReason::kDirectoryFull); return;
   }
-  if (!announce_scratch_.empty()) upstreams_dirty_ = true;
+  for (const StreamId id : announce_scratch_) {
+    if (streams_.contains(id)) replanLater(id);
+  }
   // Recorded; flooded on while the hop limit lasts (a relay that is the
   // last hop it allows only records it).
   if (header.hop_limit <= 1) return;
-  const std::span<const std::byte> untagged = datagram.first(wire::kHeaderBytes + header.payload_length);
+  const std::span<const std::byte> untagged = packet.authenticated;
   std::copy(untagged.begin(), untagged.end(), forward_buffer_.begin());
   const std::span<std::byte> copy(forward_buffer_.data(), untagged.size());
   wire::rewriteHopFields(copy, config_.node_id, static_cast<std::uint8_t>(header.hop_limit - 1), 0);
@@ -151,7 +153,9 @@ void RelayCore::onAnnounce(const Neighbour& neighbour, const wire::Header& heade
 void RelayCore::tickDirectory(TimeUs now) {
   announce_scratch_.clear();
   directory_.expire(now, announce_scratch_);
-  if (!announce_scratch_.empty()) upstreams_dirty_ = true;
+  for (const StreamId id : announce_scratch_) {
+    if (streams_.contains(id)) replanLater(id);
+  }
   if (now < next_announce_us_) return;
   next_announce_us_ = now + config_.subscriptions.refresh_interval_us;
   announce_scratch_.clear();
@@ -181,17 +185,8 @@ void RelayCore::announce(std::span<const StreamId> streams) {
 
 std::size_t RelayCore::floodToNeighbours(std::span<const std::byte> packet, NodeId except) {
   std::size_t sent = 0;
-  for (const Neighbour& neighbour : neighbours_) {
-    if (neighbour.id == except) continue;
-    const std::size_t active = neighbour.path.active();
-    bool any = sendOnLink(neighbour, active, packet);
-    // Soft state over a lossy link goes on every link, as SUBSCRIBE does.
-    if (neighbour.links[active].lossRatio() >= config_.recovery.dual_retransmit_loss) {
-      for (std::size_t k = 0; k < neighbour.links.size(); ++k) {
-        if (k != active) any = sendOnLink(neighbour, k, packet) || any;
-      }
-    }
-    if (any) ++sent;
+  for (const Neighbour& neighbour : neighbours_.all()) {
+    if (neighbour.id != except && neighbours_.sendSoftState(neighbour, packet)) ++sent;
   }
   return sent;
 }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <iterator>
 
+#include "common/check/invariant.h"
 #include "common/wire/fec_payload.h"
 #include "common/wire/nack_payload.h"
 #include "relay/core/relay_core.h"
@@ -17,8 +18,8 @@ namespace overline::relay {
 
 using wire::PacketType;
 
-void RelayCore::onFec(const Neighbour& neighbour, const wire::Header& header, std::span<const std::byte> datagram,
-                      TimeUs now) {
+void RelayCore::onFec(const Neighbour& neighbour, const wire::PacketView& packet, TimeUs now) {
+  const wire::Header& header = packet.header;
   const auto it = streams_.find(header.stream_id);
   if (it == streams_.end()) {
     ++counters_.drop(DropReason::kNoSubscribers);
@@ -36,8 +37,6 @@ void RelayCore::onFec(const Neighbour& neighbour, const wire::Header& header, st
     ++counters_.drop(DropReason::kFecDecoderLimit);
     return;
   }
-  // onDatagram parsed the packet already.
-  const wire::PacketView packet = *wire::parsePacket(datagram);
   if (!wire::parseFecPayload(packet.payload)) {
     ++counters_.drop(DropReason::kMalformedFec);
     return;
@@ -45,16 +44,17 @@ void RelayCore::onFec(const Neighbour& neighbour, const wire::Header& header, st
   const FecDecoderCounters before = stream.fec.counters();
   fec_recovered_.clear();
   stream.fec.onFec(packet, now, fec_recovered_);
-  deliverRecovered(PeerId{neighbour.id, {}}, stream, before, now);
+  deliverRecovered(PeerId{neighbour.id, {}}, it->first, stream, before, now);
 }
 
-void RelayCore::deliverRecovered(const PeerId& from, Stream& stream, const FecDecoderCounters& before,
+void RelayCore::deliverRecovered(const PeerId& from, StreamId id, Stream& stream, const FecDecoderCounters& before,
                                  TimeUs now) {
   // forwardData uses fec_out_ and forward_buffer_, never fec_recovered_.
-  for (const FecPacket& packet : fec_recovered_) {
-    // The decoder emits only valid DATA packets.
-    const wire::Header header = wire::parsePacket(packet.view())->header;
-    if (forwardData(from, header, packet.view(), stream, now)) ++counters_.recovered_fec;
+  for (const FecPacket& rebuilt : fec_recovered_) {
+    // A new packet, parsed once here; the decoder emits only valid DATA.
+    const auto packet = wire::parsePacket(rebuilt.view());
+    if (!OVERLINE_INVARIANT(static_cast<bool>(packet))) continue;
+    if (forwardData(from, *packet, id, stream, now)) ++counters_.recovered_fec;
   }
   const FecDecoderCounters& after = stream.fec.counters();
   counters_.fec_decode_failures += after.bad_recovered_block - before.bad_recovered_block;
@@ -79,9 +79,9 @@ void RelayCore::onNack(Neighbour& neighbour, const wire::Header& header, std::sp
   const std::size_t link = second.value_or(neighbour.path.active());
   std::optional<std::size_t> extra;
   if (neighbour.links[link].lossRatio() >= config_.recovery.dual_retransmit_loss) {
-    extra = second ? std::optional(neighbour.path.active()) : duplicateLink(neighbour);
+    extra = second ? std::optional(neighbour.path.active()) : neighbours_.duplicateLink(neighbour);
   }
-  const DurationUs spacing_us = std::max(srttTo(neighbour) / 2, kMinRetransmitSpacingUs);
+  const DurationUs spacing_us = std::max(neighbours_.srttTo(neighbour) / 2, kMinRetransmitSpacingUs);
   for (const std::uint32_t sequence : nack->view()) {
     RetransmitBuffer::Entry entry;
     switch (retransmit_->find(header.stream_id, sequence, now, entry)) {
@@ -101,19 +101,21 @@ void RelayCore::onNack(Neighbour& neighbour, const wire::Header& header, std::sp
     std::copy(entry.packet.begin(), entry.packet.end(), forward_buffer_.begin());
     const std::span<std::byte> copy(forward_buffer_.data(), entry.packet.size());
     wire::setRetransmitFlag(copy, true);
-    // It has aged here since it was kept.
+    // It has aged here since it was kept (the age it was kept with is in its header).
     const wire::Header kept = wire::parsePacket(copy)->header;
     wire::setAge(copy, static_cast<std::uint32_t>(
                            std::min<DurationUs>(kept.age_us + (now - entry.stored_at_us), UINT32_MAX)));
-    if (sendOnLink(neighbour, link, copy)) ++counters_.retransmissions_sent;
-    if (extra && sendOnLink(neighbour, *extra, copy)) ++counters_.retransmissions_sent;
+    if (neighbours_.sendOnLink(neighbour, link, copy, SentKind::kRetransmit)) ++counters_.retransmissions_sent;
+    if (extra && neighbours_.sendOnLink(neighbour, *extra, copy, SentKind::kRetransmit)) {
+      ++counters_.retransmissions_sent;
+    }
   }
 }
 
 FecPolicyInput RelayCore::fecInput(const Neighbour& neighbour, DurationUs budget_us) const {
   FecPolicyInput input;
   input.loss_ratio = neighbour.links[neighbour.path.active()].lossRatio();
-  input.srtt_us = srttTo(neighbour);
+  input.srtt_us = neighbours_.srttTo(neighbour);
   // Before the first DATA, the budget of DATA that names none.
   if (budget_us == 0) budget_us = config_.recovery.default_latency_budget_us;
   input.latency_budget_us = budget_us;
@@ -130,24 +132,44 @@ FecPolicyInput RelayCore::fecInput(const Neighbour& neighbour, DurationUs budget
 
 void RelayCore::sendFec(const Neighbour& neighbour) {
   for (const FecPacket& packet : fec_out_) {
-    if (sendOnLink(neighbour, neighbour.path.active(), packet.view())) ++counters_.fec_packets_sent;
+    if (neighbours_.sendOnLink(neighbour, neighbour.path.active(), packet.view(), SentKind::kFec)) {
+      ++counters_.fec_packets_sent;
+    }
   }
 }
 
 void RelayCore::tickFec(TimeUs now) {
   active_fec_decoders_ = 0;
-  for (auto& [id, stream] : streams_) {
+  for (auto entry = streams_with_data_.begin(); entry != streams_with_data_.end();) {
+    const auto it = streams_.find(*entry);
+    // closeStream() erases its entry; release: the stale one goes now.
+    if (!OVERLINE_INVARIANT(it != streams_.end())) {
+      entry = streams_with_data_.erase(entry);
+      continue;
+    }
+    Stream& stream = it->second;
     stream.fec.onTick(now);
-    if (stream.fec.active()) ++active_fec_decoders_;
+    bool pending = stream.fec.active();
+    if (pending) ++active_fec_decoders_;
     for (Downstream& downstream : stream.downstreams) {
       if (!downstream.peer.isRelay()) continue;
-      const Neighbour& neighbour = neighbours_[neighbour_index_.at(downstream.peer.node)];
+      const Neighbour* neighbour = neighbours_.find(downstream.peer.node);
+      if (!OVERLINE_INVARIANT(neighbour != nullptr)) continue;  // detached when it left
       downstream.fec.setProtection(config_.recovery.fec
-                                       ? downstream.fec_policy.update(fecInput(neighbour, stream.budget_us), now)
+                                       ? downstream.fec_policy.update(fecInput(*neighbour, stream.budget_us), now)
                                        : FecProtection{});
       fec_out_.clear();
       downstream.fec.onTick(now, fec_out_);
-      sendFec(neighbour);
+      sendFec(*neighbour);
+      pending = pending || downstream.fec.flushDueAt().has_value();
+    }
+    // Idle a while with nothing left to flush: the tick stops visiting it
+    // (the policies keep their state for when DATA comes back).
+    if (!pending && now - stream.last_data_us >= kFecIdleUs) {
+      stream.fec_ticked = false;
+      entry = streams_with_data_.erase(entry);
+    } else {
+      ++entry;
     }
   }
 }
@@ -155,12 +177,6 @@ void RelayCore::tickFec(TimeUs now) {
 DurationUs RelayCore::budgetOf(const wire::Header& header) const {
   if (header.latency_budget == 0) return config_.recovery.default_latency_budget_us;
   return header.latency_budget * wire::kLatencyBudgetUnitUs;
-}
-
-DurationUs RelayCore::srttTo(const Neighbour& neighbour) const {
-  const LinkMonitor& link = neighbour.links[neighbour.path.active()];
-  if (!link.hasRttSample()) return kUnmeasuredSrttUs;
-  return static_cast<DurationUs>(std::lround(link.srttUs()));
 }
 
 void RelayCore::tickRecovery(TimeUs now) {
@@ -171,10 +187,9 @@ void RelayCore::tickRecovery(TimeUs now) {
       continue;
     }
     Stream& s = stream->second;
-    const auto upstream = neighbour_index_.find(s.upstream);
+    const Neighbour* upstream = neighbours_.find(s.upstream);
     // Without an upstream nothing can be asked; the gaps still age out.
-    const DurationUs srtt_us =
-        upstream == neighbour_index_.end() ? kUnmeasuredSrttUs : srttTo(neighbours_[upstream->second]);
+    const DurationUs srtt_us = upstream == nullptr ? kUnmeasuredSrttUs : neighbours_.srttTo(*upstream);
     due_sequences_.clear();
     s.loss.collectDue(now, srtt_us, config_.recovery, due_sequences_);
     counters_.unrecovered += s.loss.takeUnrecovered();
@@ -188,16 +203,13 @@ void RelayCore::tickRecovery(TimeUs now) {
         return held;
       });
     }
-    if (upstream != neighbour_index_.end() && !due_sequences_.empty()) {
-      sendNacks(stream->first, s.upstream, due_sequences_);
-    }
+    if (upstream != nullptr && !due_sequences_.empty()) sendNacks(stream->first, *upstream, due_sequences_);
     it = s.loss.hasMissing() ? std::next(it) : streams_with_missing_.erase(it);
   }
 }
 
-void RelayCore::sendNacks(StreamId id, NodeId upstream, std::span<const std::uint32_t> sequences) {
-  const Neighbour& neighbour = neighbours_[neighbour_index_.at(upstream)];
-  const std::optional<std::size_t> second = duplicateLink(neighbour);
+void RelayCore::sendNacks(StreamId id, const Neighbour& neighbour, std::span<const std::uint32_t> sequences) {
+  const std::optional<std::size_t> second = neighbours_.duplicateLink(neighbour);
   wire::Header header;
   header.type = PacketType::kNack;
   header.hop_limit = 1;
@@ -211,9 +223,9 @@ void RelayCore::sendNacks(StreamId id, NodeId upstream, std::span<const std::uin
     const std::size_t size = wire::encodePacket(header, std::span(payload.data(), payload_size), packet);
     const std::span<const std::byte> bytes(packet.data(), size);
     // NACKs are small and a lost one costs a round trip: send it twice.
-    bool sent = sendOnLink(neighbour, neighbour.path.active(), bytes);
+    bool sent = neighbours_.sendOnLink(neighbour, neighbour.path.active(), bytes, SentKind::kNack);
     if (sent) ++counters_.nack_packets_sent;
-    if (second && sendOnLink(neighbour, *second, bytes)) {
+    if (second && neighbours_.sendOnLink(neighbour, *second, bytes, SentKind::kNack)) {
       ++counters_.nack_packets_sent;
       sent = true;
     }

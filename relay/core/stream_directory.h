@@ -64,6 +64,9 @@ class StreamDirectory {
   // set changed. Returns the next time an entry expires (max when none).
   TimeUs expire(TimeUs now, std::vector<StreamId>& changed);
 
+  // When expire() next has something to do (max when nothing is recorded).
+  TimeUs nextExpiry() const { return next_expiry_us_; }
+
   std::size_t streamCount() const { return entries_.size(); }
 
  private:

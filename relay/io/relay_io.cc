@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 
 #include "common/process/log_fields.h"
+#include "relay/io/uv_handle.h"
 
 namespace overline::relay {
 namespace {
@@ -34,7 +36,10 @@ Result<std::unique_ptr<RelayIo>, std::string> RelayIo::bind(uv_loop_t& loop,
 }
 
 RelayIo::RelayIo(uv_loop_t& loop, std::vector<std::unique_ptr<UdpLine>> lines)
-    : lines_(std::move(lines)), tick_timer_(loop, [this] { onTick(); }) {}
+    : lines_(std::move(lines)), tick_timer_(loop, [this] { onTick(); }), flush_check_(new uv_check_t{}) {
+  uv_check_init(&loop, flush_check_);  // cannot fail on a live loop
+  flush_check_->data = this;
+}
 
 RelayIo::~RelayIo() { stop(); }
 
@@ -42,17 +47,34 @@ void RelayIo::start(RelayCore& core) {
   core_ = &core;
   core.setWallClockUs(wallClockUs());
   for (auto& line : lines_) line->startReceiving(*this);
+  uv_check_start(flush_check_, &RelayIo::onCheck);
   retime();
 }
 
-void RelayIo::retime() {
-  // Round up: ticking a little late is harmless, and the core asks for at
-  // least this often, so never let it round down to 0.
-  const DurationUs interval_us = std::max<DurationUs>(core_->tickInterval(), kMillisecond);
-  tick_timer_.start(static_cast<std::uint64_t>((interval_us + kMillisecond - 1) / kMillisecond));
+void RelayIo::retime() { armTick(true); }
+
+void RelayIo::armTick(bool always) {
+  if (core_ == nullptr) return;
+  const TimeUs deadline_us = core_->nextDeadline();
+  if (!always && deadline_us >= tick_armed_for_us_) return;
+  tick_armed_for_us_ = deadline_us;
+  if (deadline_us == std::numeric_limits<TimeUs>::max()) {
+    tick_timer_.disarm();
+    return;
+  }
+  // libuv timers have millisecond resolution: round up, so the tick is
+  // never before the deadline by more than the loop's cached time lags.
+  const DurationUs wait_us = std::max<DurationUs>(deadline_us - nowUs(), 0);
+  tick_timer_.arm(static_cast<std::uint64_t>((wait_us + kMillisecond - 1) / kMillisecond));
 }
 
 void RelayIo::stop() {
+  if (flush_check_ != nullptr) {
+    flushLines();  // the core's last sends (UNSUBSCRIBEs on the way out) still leave
+    uv_check_stop(flush_check_);
+    closeAndFree(flush_check_);
+    flush_check_ = nullptr;
+  }
   tick_timer_.close();
   for (auto& line : lines_) line->close();
   lines_open_ = false;
@@ -72,11 +94,32 @@ void RelayIo::onDatagram(LineIndex line, const Endpoint& from, std::span<const s
   if (core_ != nullptr) core_->onDatagram(line, from, datagram, nowUs());
 }
 
+void RelayIo::flushLines() {
+  for (auto& line : lines_) {
+    const UdpLine::Refused refused = line->flush();
+    if (refused.packets != 0 && core_ != nullptr) core_->countSendFailures(refused.packets, refused.bytes);
+  }
+}
+
+void RelayIo::onReceiveBatchEnd() {
+  flushLines();
+  armTick(false);
+}
+
+void RelayIo::onCheck(uv_check_t* handle) {
+  auto* self = static_cast<RelayIo*>(handle->data);
+  if (self == nullptr) return;
+  self->flushLines();
+  self->armTick(false);  // a control-plane push may have brought work forward
+}
+
 void RelayIo::onTick() {
   if (core_ == nullptr) return;
   const TimeUs now_us = nowUs();
   core_->setWallClockUs(wallClockUs());
   core_->onTick(now_us);
+  flushLines();
+  armTick(true);
   logDrops(now_us);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cstdlib>
+#include <utility>
 
 #include "relay/io/uv_handle.h"
 
@@ -99,30 +100,44 @@ void UdpLine::startReceiving(Listener& listener) {
 }
 
 bool UdpLine::send(const Endpoint& to, std::span<const std::byte> datagram) {
-  if (handle_ == nullptr) {
+  if (handle_ == nullptr || datagram.size() > SendBatch::kMaxDatagramBytes) {
     ++counters_.send_errors;
     return false;
   }
-  const sockaddr_in to_addr = to.toSockaddr();
-  // try_send only reads the bytes; uv_buf_t is not const-correct.
-  const uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(datagram.data())),
-                                   static_cast<unsigned>(datagram.size()));
-  const int rc = uv_udp_try_send(handle_, &buf, 1, reinterpret_cast<const sockaddr*>(&to_addr));
-  if (rc < 0) {
-    ++counters_.send_errors;
-    if (const auto suppressed = error_log_.admit(uv_err_name(rc), nowUs())) {
-      spdlog::warn("line {}: send to {} failed: {} ({} more like it in the last {} s not logged)", name_,
-                   to.toString(), uv_strerror(rc), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
-    }
-    return false;
+  if (batch_.full()) flushBatch();
+  return batch_.add(to, datagram);
+}
+
+UdpLine::Refused UdpLine::flush() {
+  flushBatch();
+  return std::exchange(refused_, Refused{});
+}
+
+void UdpLine::flushBatch() {
+  if (batch_.empty()) return;
+  uv_os_fd_t fd = -1;
+  // Only a closed handle has no fd, and close() empties nothing: count the batch refused.
+  if (handle_ == nullptr || uv_fileno(reinterpret_cast<const uv_handle_t*>(handle_), &fd) != 0) {
+    fd = -1;
   }
-  ++counters_.packets_sent;
-  counters_.bytes_sent += datagram.size();
-  return true;
+  const SendBatch::FlushResult result = batch_.flush(fd);
+  counters_.send_calls += result.calls;
+  counters_.packets_sent += result.sent;
+  counters_.bytes_sent += result.sent_bytes;
+  if (result.failed == 0) return;
+  counters_.send_errors += result.failed;
+  refused_.packets += result.failed;
+  refused_.bytes += result.failed_bytes;
+  const int rc = uv_translate_sys_error(result.first_error);
+  if (const auto suppressed = error_log_.admit(uv_err_name(rc), nowUs())) {
+    spdlog::warn("line {}: {} datagrams not sent: {} ({} more like it in the last {} s not logged)", name_,
+                 result.failed, uv_strerror(rc), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
+  }
 }
 
 void UdpLine::close() {
   if (handle_ == nullptr) return;
+  flushBatch();  // what the core sent before the stop still leaves
   uv_udp_recv_stop(handle_);
   closeAndFree(handle_);
   handle_ = nullptr;
@@ -153,7 +168,11 @@ void UdpLine::onReceive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, co
   }
   // nread == 0 with no address: the socket is drained, or (UV_UDP_MMSG_FREE)
   // a recvmmsg batch ended. The buffer is ours and reused, so nothing to free.
-  if (addr == nullptr || addr->sa_family != AF_INET) return;
+  if (addr == nullptr) {
+    self->listener_->onReceiveBatchEnd();
+    return;
+  }
+  if (addr->sa_family != AF_INET) return;
   ++self->counters_.packets_received;
   self->counters_.bytes_received += static_cast<std::uint64_t>(nread);
   const Endpoint from = Endpoint::fromSockaddr(*reinterpret_cast<const sockaddr_in*>(addr));

@@ -4,9 +4,11 @@
 //
 // Receiving uses recvmmsg batches (UV_UDP_RECVMMSG) into one receive buffer
 // allocated when the socket opens, so no memory is allocated per packet.
-// Sending uses uv_udp_try_send: a packet the kernel cannot take right now is
-// counted as a send error and dropped, never queued (media is better late-
-// dropped than late-delivered, and a queue would hide overload).
+// Sending is batched (send_batch.h): send() copies the datagram into the
+// line's SendBatch and flush() hands the batch to sendmmsg. A packet the
+// kernel cannot take at the flush is counted as a send error and dropped,
+// never kept for a later flush (media is better dropped than late, and a
+// queue would hide overload).
 
 #include <uv.h>
 
@@ -21,6 +23,7 @@
 #include "common/types.h"
 #include "relay/core/relay_config.h"
 #include "relay/io/log_limiter.h"
+#include "relay/io/send_batch.h"
 
 namespace overline::relay {
 
@@ -30,7 +33,8 @@ struct LineCounters {
   std::uint64_t bytes_received = 0;
   std::uint64_t packets_sent = 0;
   std::uint64_t bytes_sent = 0;
-  std::uint64_t send_errors = 0;  // uv_udp_try_send failures (EAGAIN, unreachable, ...)
+  std::uint64_t send_errors = 0;  // datagrams the kernel refused at a flush (EAGAIN, unreachable, ...)
+  std::uint64_t send_calls = 0;   // sendmmsg calls: packets_sent / send_calls is the batching achieved
 };
 
 class UdpLine {
@@ -40,6 +44,9 @@ class UdpLine {
     virtual ~Listener() = default;
     // One received IPv4 datagram. `datagram` is valid only during the call.
     virtual void onDatagram(LineIndex line, const Endpoint& from, std::span<const std::byte> datagram) = 0;
+    // The end of one receive batch (a recvmmsg call, or a drained socket):
+    // the moment to flush what the batch made the core send.
+    virtual void onReceiveBatchEnd() = 0;
   };
 
   // Opens a socket, binds it to `config.bind` (without SO_REUSEADDR, so a
@@ -56,9 +63,19 @@ class UdpLine {
 
   // Delivers every received datagram to `listener`, which must outlive close().
   void startReceiving(Listener& listener);
-  // Sends one datagram; false (and a send error counted) if the kernel did
-  // not take it or the line is closed.
+  // Adds one datagram to the line's batch (flushing first when the batch is
+  // full); false (and a send error counted) if the line is closed or the
+  // datagram is larger than any packet of the wire format.
   bool send(const Endpoint& to, std::span<const std::byte> datagram);
+  // Sends the batch (sendmmsg). Returns the datagrams the kernel refused and
+  // their bytes (already counted as send errors here and logged,
+  // rate-limited), for the core's send_failed count. Includes any refused
+  // by a flush that send() made for a full batch since the last call.
+  struct Refused {
+    std::size_t packets = 0;
+    std::size_t bytes = 0;
+  };
+  Refused flush();
   // Stops receiving and closes the socket. Idempotent.
   void close();
 
@@ -71,6 +88,7 @@ class UdpLine {
  private:
   UdpLine(LineIndex index, std::string name, uv_udp_t* handle, Endpoint local);
   static void onAlloc(uv_handle_t* handle, std::size_t suggested_size, uv_buf_t* buf);
+  void flushBatch();
   static void onReceive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
                         unsigned flags);
 
@@ -80,6 +98,8 @@ class UdpLine {
   Endpoint local_;
   Listener* listener_ = nullptr;
   LineCounters counters_;
+  SendBatch batch_;
+  Refused refused_;  // by flushes since the last flush() returned
   // Send and receive errors repeat per packet: one line per error per 10 s.
   LogLimiter error_log_;
   // Receive buffer handed to libuv on every read. libuv's recvmmsg splits it

@@ -36,13 +36,16 @@ TEST_CASE("a client joins its edge, keeps it alive, and wakes only at the core's
   CHECK(c.unknown_source + c.unauthenticated + c.malformed == 0);
   // The client wakes at its deadlines only (a keepalive every 100 ms, a
   // subscription refresh every 500 ms), never polls: on top of the relay
-  // alone, one event per packet delivered and per wake-up.
+  // alone, one event per packet delivered and per wake-up, and the relay's
+  // own wake-ups for the session's expiry deadline (one per client_expiry;
+  // the relay ticks at its deadlines too).
   Simulator alone;
   SimNetwork relay_only(alone, 1);
   addTopology(relay_only, Topology{.nodes = {{.id = 1}}});
   alone.runUntil(10 * kSecond + 5 * kMillisecond);
   const std::uint64_t deliveries = c.packets_sent + c.packets_received;
-  const std::uint64_t wakeups = 1 + 99 + 10 * kSecond / sdk::SessionConfig{}.refresh_interval_us;
+  const std::uint64_t wakeups = 1 + 99 + 10 * kSecond / sdk::SessionConfig{}.refresh_interval_us +
+                                10 * kSecond / relay::Limits{}.client_expiry_us;
   CHECK(simulator.eventsRun() - alone.eventsRun() <= deliveries + wakeups);
 }
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace overline::impair {
+namespace overline::relay {
 
 class OneShotTimer {
  public:
@@ -30,4 +30,4 @@ class OneShotTimer {
   std::function<void()> on_fire_;
 };
 
-}  // namespace overline::impair
+}  // namespace overline::relay

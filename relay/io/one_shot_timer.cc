@@ -1,10 +1,10 @@
-#include "deploy/impair/one_shot_timer.h"
+#include "relay/io/one_shot_timer.h"
 
 #include <cassert>
 
 #include "relay/io/uv_handle.h"
 
-namespace overline::impair {
+namespace overline::relay {
 
 OneShotTimer::OneShotTimer(uv_loop_t& loop, std::function<void()> on_fire)
     : handle_(new uv_timer_t{}), on_fire_(std::move(on_fire)) {
@@ -36,4 +36,4 @@ void OneShotTimer::onTimer(uv_timer_t* handle) {
   if (self != nullptr) self->on_fire_();
 }
 
-}  // namespace overline::impair
+}  // namespace overline::relay

@@ -35,12 +35,7 @@ bool Egress::untagged(LineIndex line, const Endpoint& to, std::span<const std::b
   return send(line, to, packet);
 }
 
-void Egress::countSendFailures(std::size_t packets, std::size_t bytes) {
-  // The sink counted them as accepted; release: never below zero.
-  const std::uint64_t taken_packets = std::min<std::uint64_t>(packets, counters_.packets_sent);
-  const std::uint64_t taken_bytes = std::min<std::uint64_t>(bytes, counters_.bytes_sent);
-  counters_.packets_sent -= taken_packets;
-  counters_.bytes_sent -= taken_bytes;
+void Egress::countSendFailures(std::size_t packets, std::size_t /*bytes*/) {
   counters_.drop(DropReason::kSendFailed) += packets;
 }
 

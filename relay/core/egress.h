@@ -44,7 +44,9 @@ class Egress {
   bool untagged(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);
 
   // Packets the sink accepted but the kernel then refused (a batched sink
-  // learns that only when it flushes): moved from sent to send_failed.
+  // learns that only when it flushes): counted as send_failed drops. They
+  // stay in packets_sent, which counts what the sink accepted; the per-line
+  // counters of relay/io count what the kernel took. (Counters only grow.)
   void countSendFailures(std::size_t packets, std::size_t bytes);
 
  private:

@@ -71,11 +71,13 @@ void RelayCore::forgetNeighbour(NodeId id) {
     if (stream.upstream == id) {
       sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
       stream.upstream = kNoNode;
+      --sizes_.upstream_subscriptions;
     }
     if (const auto extra = std::find(stream.extra_upstreams.begin(), stream.extra_upstreams.end(), id);
         extra != stream.extra_upstreams.end()) {
       sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
       stream.extra_upstreams.erase(extra);
+      --sizes_.extra_upstream_subscriptions;
     }
     ++it;
   }
@@ -243,6 +245,7 @@ void RelayCore::onSubscribe(const PeerId& from, ClientSession* client, const wir
   }
   Stream& stream = it->second;
   stream.downstreams.push_back(Downstream{from, expires_at_us, avoid});
+  ++sizes_.downstreams;
   if (avoid != kNoNode && !new_stream) replanLater(id);  // re-planned around it at the next tick
   if (client != nullptr) client->streams.push_back(id);
   if (!new_stream) return;  // its queued deadline is no later than this downstream's expiry
@@ -251,9 +254,11 @@ void RelayCore::onSubscribe(const PeerId& from, ClientSession* client, const wir
   if (plan.origin) return;
   const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
   stream.upstream = plan.upstream;
+  ++sizes_.upstream_subscriptions;
   sendControl(PacketType::kSubscribe, id, plan.upstream, hop_limit);
   for (const NodeId extra : plan.extraView()) {
     stream.extra_upstreams.push_back(extra);
+    ++sizes_.extra_upstream_subscriptions;
     sendControl(PacketType::kSubscribe, id, extra, hop_limit);
   }
 }
@@ -513,11 +518,10 @@ RelayGauges RelayCore::gauges() const {
   RelayGauges gauges;
   gauges.streams = streams_.size();
   gauges.clients = clients_.size();
-  for (const auto& [id, stream] : streams_) {
-    gauges.downstreams += stream.downstreams.size();
-    if (stream.upstream != kNoNode) ++gauges.upstream_subscriptions;
-    gauges.extra_upstream_subscriptions += stream.extra_upstreams.size();
-  }
+  // Kept as the tables change: a scrape never walks the streams.
+  gauges.downstreams = sizes_.downstreams;
+  gauges.upstream_subscriptions = sizes_.upstream_subscriptions;
+  gauges.extra_upstream_subscriptions = sizes_.extra_upstream_subscriptions;
   gauges.directory_streams = directory_.streamCount();
   gauges.local_publications = owners_.size();
   for (const Neighbour& neighbour : neighbours_.all()) {
@@ -557,6 +561,8 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
       stream.released_until_us = now + config_.subscriptions.refresh_interval_us;
     }
   }
+  sizes_.extra_upstream_subscriptions += extras.size();
+  sizes_.extra_upstream_subscriptions -= stream.extra_upstreams.size();
   stream.extra_upstreams.assign(extras.begin(), extras.end());
   for (const NodeId extra : extras) sendControl(PacketType::kSubscribe, id, extra, wire::kDefaultHopLimit);
 
@@ -578,6 +584,8 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
       }
     }
   }
+  sizes_.upstream_subscriptions += (next_hop != kNoNode ? 1 : 0);
+  sizes_.upstream_subscriptions -= (stream.upstream != kNoNode ? 1 : 0);
   stream.upstream = next_hop;
   if (next_hop != kNoNode) sendControl(PacketType::kSubscribe, id, next_hop, wire::kDefaultHopLimit);
   stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
@@ -587,6 +595,7 @@ void RelayCore::detachDownstream(StreamId id, Stream& stream, std::size_t index)
   const PeerId peer = stream.downstreams[index].peer;
   if (index + 1 != stream.downstreams.size()) stream.downstreams[index] = std::move(stream.downstreams.back());
   stream.downstreams.pop_back();
+  --sizes_.downstreams;
   if (peer.isRelay()) return;
   // A client downstream is listed in its client's streams; release: nothing more to unlink.
   const auto client = clients_.find(peer.client);
@@ -620,6 +629,9 @@ RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
   for (const NodeId extra : it->second.extra_upstreams) {
     sendControl(PacketType::kUnsubscribe, it->first, extra, wire::kDefaultHopLimit);
   }
+  sizes_.downstreams -= it->second.downstreams.size();
+  sizes_.upstream_subscriptions -= (it->second.upstream != kNoNode ? 1 : 0);
+  sizes_.extra_upstream_subscriptions -= it->second.extra_upstreams.size();
   return streams_.erase(it);
 }
 

@@ -184,8 +184,8 @@ class RelayCore {
   DurationUs tickInterval() const;
 
   // Packets the sink accepted but could not send after all (a batched sink
-  // learns it when it flushes): counted as send_failed drops and taken out
-  // of packets_sent / bytes_sent.
+  // learns it when it flushes): counted as send_failed drops (they stay in
+  // packets_sent, which counts what the sink accepted).
   void countSendFailures(std::size_t packets, std::size_t bytes) { egress_.countSendFailures(packets, bytes); }
 
   // The wall-clock time (unix microseconds) that join tokens are checked
@@ -380,6 +380,14 @@ class RelayCore {
   StreamMap streams_;                                              // <= Limits::max_streams
   std::size_t client_streams_ = 0;                                 // streams with client_created, <= max_client_streams
   std::unordered_map<StreamId, Publication> owners_;               // streams published here
+  // The gauges that would otherwise need a walk of every stream, kept as
+  // downstreams, upstreams and extra upstreams come and go.
+  struct TableSizes {
+    std::uint64_t downstreams = 0;
+    std::uint64_t upstream_subscriptions = 0;
+    std::uint64_t extra_upstream_subscriptions = 0;
+  };
+  TableSizes sizes_;
   DeadlineQueue<StreamId> stream_deadlines_;
   DeadlineQueue<Endpoint> client_deadlines_;
   std::vector<StreamId> due_streams_;    // scratch for serviceStreams

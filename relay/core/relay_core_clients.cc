@@ -245,6 +245,7 @@ void RelayCore::removeClient(std::unordered_map<Endpoint, ClientSession>::iterat
     // Not detachDownstream: it would edit the list being walked, which goes anyway.
     if (*index + 1 != downstreams.size()) downstreams[*index] = std::move(downstreams.back());
     downstreams.pop_back();
+    --sizes_.downstreams;
     ++counters_.downstreams_expired;
     if (downstreams.empty()) closeStream(stream);
   }

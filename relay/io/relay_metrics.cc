@@ -4,6 +4,9 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <string>
+#include <string_view>
+
 #include "common/check/invariant.h"
 
 namespace overline::relay {
@@ -24,11 +27,53 @@ prometheus::Gauge* addGauge(prometheus::Registry& registry, const std::string& n
   return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add(labels);
 }
 
+// A counter family of relay_counter_list.h: its series differ in one label.
+struct CounterFamily {
+  prometheus::Family<prometheus::Counter>& family;
+  std::string label;
+  prometheus::Counter* add(std::string_view value) const { return &family.Add({{label, std::string(value)}}); }
+};
+
 }  // namespace
 
-void RelayMetrics::CopiedCounter::copyFrom(std::uint64_t value) {
+void CopiedCounter::copyFrom(std::uint64_t value) {
   if (value > copied) metric->Increment(static_cast<double>(value - copied));
   copied = value;
+}
+
+RelayCoreMetrics::RelayCoreMetrics(prometheus::Registry& registry) {
+#define OVERLINE_RELAY_FAMILY(family, name, label, help) \
+  const CounterFamily family{prometheus::BuildCounter().Name(name).Help(help).Register(registry), label};
+#define OVERLINE_RELAY_COUNTER(field, name, help) field##_.metric = addCounter(registry, name, help);
+#define OVERLINE_RELAY_LABELLED(field, family, value) field##_.metric = family.add(value);
+#define OVERLINE_RELAY_ARRAY(field, Enum, count, family) \
+  for (std::size_t i = 0; i < (count); ++i) field##_[i].metric = family.add(toString(static_cast<Enum>(i)));
+#define OVERLINE_RELAY_NO_METRIC(field)
+#define OVERLINE_RELAY_GAUGE(type, field, name, help) field##_ = addGauge(registry, name, help);
+  OVERLINE_RELAY_COUNTER_FAMILIES(OVERLINE_RELAY_FAMILY)
+  OVERLINE_RELAY_COUNTERS(OVERLINE_RELAY_COUNTER, OVERLINE_RELAY_LABELLED, OVERLINE_RELAY_ARRAY,
+                          OVERLINE_RELAY_NO_METRIC)
+  OVERLINE_RELAY_GAUGES(OVERLINE_RELAY_GAUGE)
+#undef OVERLINE_RELAY_FAMILY
+#undef OVERLINE_RELAY_COUNTER
+#undef OVERLINE_RELAY_LABELLED
+#undef OVERLINE_RELAY_ARRAY
+#undef OVERLINE_RELAY_NO_METRIC
+#undef OVERLINE_RELAY_GAUGE
+}
+
+void RelayCoreMetrics::copy(const RelayCounters& counters, const RelayGauges& gauges) {
+#define OVERLINE_RELAY_COPY(field, ...) field##_.copyFrom(counters.field);
+#define OVERLINE_RELAY_COPY_ARRAY(field, ...) \
+  for (std::size_t i = 0; i < field##_.size(); ++i) field##_[i].copyFrom(counters.field[i]);
+#define OVERLINE_RELAY_NO_METRIC(field)
+#define OVERLINE_RELAY_SET(type, field, ...) field##_->Set(static_cast<double>(gauges.field));
+  OVERLINE_RELAY_COUNTERS(OVERLINE_RELAY_COPY, OVERLINE_RELAY_COPY, OVERLINE_RELAY_COPY_ARRAY, OVERLINE_RELAY_NO_METRIC)
+  OVERLINE_RELAY_GAUGES(OVERLINE_RELAY_SET)
+#undef OVERLINE_RELAY_COPY
+#undef OVERLINE_RELAY_COPY_ARRAY
+#undef OVERLINE_RELAY_NO_METRIC
+#undef OVERLINE_RELAY_SET
 }
 
 Result<std::unique_ptr<RelayMetrics>, std::string> RelayMetrics::start(uv_loop_t& loop,
@@ -54,7 +99,8 @@ RelayMetrics::RelayMetrics(uv_loop_t& loop, const RelayCore& core, const RelayIo
       io_(io),
       control_(control),
       registry_(std::make_shared<prometheus::Registry>()),
-      copy_timer_(loop, [this] { copy(); }) {
+      copy_timer_(loop, [this] { copy(); }),
+      core_metrics_(*registry_) {
   createMetrics(info);
 }
 
@@ -100,68 +146,6 @@ http::ProbeResult RelayMetrics::readiness() const {
 
 void RelayMetrics::createMetrics(const Info& info) {
   prometheus::Registry& r = *registry_;
-  packets_received_.metric = addCounter(r, "overline_relay_packets_received_total",
-                                        "Datagrams received on all lines and handed to the core.");
-  bytes_received_.metric = addCounter(r, "overline_relay_bytes_received_total",
-                                      "Bytes of datagrams received on all lines and handed to the core.");
-  packets_sent_.metric = addCounter(r, "overline_relay_packets_sent_total", "Datagrams the core sent.");
-  bytes_sent_.metric = addCounter(r, "overline_relay_bytes_sent_total", "Bytes of datagrams the core sent.");
-  data_received_.metric =
-      addCounter(r, "overline_relay_data_packets_received_total", "DATA packets received.");
-  data_forwarded_.metric = addCounter(r, "overline_relay_data_packets_forwarded_total",
-                                      "DATA copies sent downstream (one per downstream).");
-  subscribes_received_.metric = addCounter(r, "overline_relay_subscribes_received_total",
-                                           "SUBSCRIBE packets received (joins and refreshes).");
-  subscribes_sent_.metric =
-      addCounter(r, "overline_relay_subscribes_sent_total", "SUBSCRIBE packets sent upstream.");
-  unsubscribes_received_.metric =
-      addCounter(r, "overline_relay_unsubscribes_received_total", "UNSUBSCRIBE packets received.");
-  unsubscribes_sent_.metric =
-      addCounter(r, "overline_relay_unsubscribes_sent_total", "UNSUBSCRIBE packets sent upstream.");
-  downstreams_expired_.metric =
-      addCounter(r, "overline_relay_downstreams_expired_total",
-                 "Downstream subscriptions removed because they were not refreshed.");
-  clients_expired_.metric =
-      addCounter(r, "overline_relay_clients_expired_total", "SDK clients removed because they went silent.");
-  challenges_sent_.metric = addCounter(r, "overline_relay_challenges_sent_total",
-                                       "CHALLENGEs (stateless cookies) sent in answer to untagged HELLOs.");
-  welcomes_sent_.metric = addCounter(r, "overline_relay_welcomes_sent_total",
-                                     "WELCOMEs sent: joins with a valid cookie and token.");
-  client_sessions_replaced_.metric =
-      addCounter(r, "overline_relay_client_sessions_replaced_total",
-                 "Client sessions replaced by a new join from the same address and port.");
-  client_tokens_expired_.metric = addCounter(r, "overline_relay_client_tokens_expired_total",
-                                             "Client sessions ended because their join token expired.");
-  client_tokens_renewed_.metric = addCounter(r, "overline_relay_client_tokens_renewed_total",
-                                             "Fresh join tokens accepted in keepalives (session extended).");
-
-  auto& dropped = prometheus::BuildCounter()
-                      .Name("overline_relay_dropped_packets_total")
-                      .Help("Packets not forwarded, by reason (drop reasons and wire parse errors).")
-                      .Register(r);
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-    const std::string reason(toString(static_cast<DropReason>(i)));
-    dropped_.push_back({&dropped.Add({{"reason", reason}}), 0});
-  }
-  for (std::size_t i = 0; i < wire::kParseErrorCount; ++i) {
-    const std::string reason(wire::toString(static_cast<wire::ParseError>(i)));
-    malformed_.push_back({&dropped.Add({{"reason", reason}}), 0});
-  }
-
-  streams_ = addGauge(r, "overline_relay_streams", "Streams with at least one downstream.");
-  downstreams_ = addGauge(r, "overline_relay_downstreams", "(stream, downstream) pairs.");
-  clients_ = addGauge(r, "overline_relay_clients", "Joined SDK clients.");
-  upstream_subscriptions_ =
-      addGauge(r, "overline_relay_upstream_subscriptions", "Streams this relay subscribes to upstream.");
-  extra_upstream_subscriptions_ =
-      addGauge(r, "overline_relay_extra_upstream_subscriptions",
-               "(stream, extra upstream) pairs: branches toward a stream's other origins.");
-  directory_streams_ = addGauge(r, "overline_relay_directory_streams",
-                                "Streams with an announced origin in this relay's stream directory.");
-  local_publications_ = addGauge(r, "overline_relay_local_publications", "Streams a client publishes at this relay.");
-  auth_sending_epoch_ = addGauge(r, "overline_relay_auth_sending_epoch",
-                                 "Highest key epoch packets to a neighbour are tagged with; 0: none.");
-
   auto& line_packets_received = prometheus::BuildCounter()
                                     .Name("overline_relay_line_packets_received_total")
                                     .Help("Datagrams received on a line.")
@@ -183,6 +167,10 @@ void RelayMetrics::createMetrics(const Info& info) {
           .Name("overline_relay_line_send_errors_total")
           .Help("Datagrams the kernel refused on a line (full buffer, unreachable, ...).")
           .Register(r);
+  auto& line_send_calls = prometheus::BuildCounter()
+                              .Name("overline_relay_line_send_calls_total")
+                              .Help("sendmmsg calls on a line: packets sent per call is the egress batching.")
+                              .Register(r);
   for (std::size_t i = 0; i < io_.lineCount(); ++i) {
     const prometheus::Labels labels{{"line", io_.line(static_cast<LineIndex>(i)).name()}};
     LineMetrics line;
@@ -191,12 +179,12 @@ void RelayMetrics::createMetrics(const Info& info) {
     line.packets_sent.metric = &line_packets_sent.Add(labels);
     line.bytes_sent.metric = &line_bytes_sent.Add(labels);
     line.send_errors.metric = &line_send_errors.Add(labels);
+    line.send_calls.metric = &line_send_calls.Add(labels);
     lines_.push_back(line);
   }
 
   createLinkMetrics();
   createControlMetrics();
-  createRecoveryMetrics();
 
   invariant_violations_.metric =
       addCounter(r, "overline_invariant_violations_total",
@@ -209,23 +197,6 @@ void RelayMetrics::createMetrics(const Info& info) {
 
 void RelayMetrics::createLinkMetrics() {
   prometheus::Registry& r = *registry_;
-  path_switches_.metric = addCounter(r, "overline_relay_path_switches_total",
-                                     "Changes of the link carrying a neighbour's traffic.");
-  failovers_.metric = addCounter(r, "overline_relay_failovers_total",
-                                 "Route next hops moved away from a neighbour whose links are all down.");
-  failbacks_.metric = addCounter(r, "overline_relay_failbacks_total",
-                                 "Route next hops returned to their primary after the failback hold.");
-  auto& probe_packets = prometheus::BuildCounter()
-                            .Name("overline_relay_probe_packets_sent_total")
-                            .Help("Link probes (kind=probe) and probe answers (kind=ack) sent.")
-                            .Register(r);
-  probes_sent_.metric = &probe_packets.Add({{"kind", "probe"}});
-  probe_acks_sent_.metric = &probe_packets.Add({{"kind", "ack"}});
-  probe_bytes_sent_.metric =
-      addCounter(r, "overline_relay_probe_bytes_sent_total", "Bytes of link probes and probe answers sent.");
-  redundant_copies_sent_.metric = addCounter(r, "overline_relay_redundant_copies_sent_total",
-                                             "Second copies of redundant DATA sent on a second link.");
-
   link_rtt_ = &prometheus::BuildGauge()
                    .Name("overline_relay_link_rtt_seconds")
                    .Help("Smoothed round-trip time of a link (EWMA 1/8 of probe RTTs); 0 until measured.")
@@ -303,71 +274,6 @@ void RelayMetrics::createControlMetrics() {
                  "Pushed peers left out: no usable pushed key and no auth.mesh_keys to derive one.");
 }
 
-void RelayMetrics::createRecoveryMetrics() {
-  prometheus::Registry& r = *registry_;
-  nack_packets_sent_.metric =
-      addCounter(r, "overline_relay_nack_packets_sent_total", "NACK packets sent upstream (one per link used).");
-  nack_sequences_sent_.metric =
-      addCounter(r, "overline_relay_nack_sequences_sent_total", "DATA sequences requested again by NACKs sent.");
-  nack_packets_received_.metric =
-      addCounter(r, "overline_relay_nack_packets_received_total", "NACK packets received from neighbours.");
-  retransmissions_sent_.metric = addCounter(r, "overline_relay_retransmissions_sent_total",
-                                            "DATA copies retransmitted in answer to NACKs (one per link used).");
-  retransmissions_received_.metric = addCounter(r, "overline_relay_retransmissions_received_total",
-                                                "Retransmitted DATA received from neighbours.");
-  auto& recovered = prometheus::BuildCounter()
-                        .Name("overline_relay_recovered_packets_total")
-                        .Help("Missing DATA sequences filled, by recovery method.")
-                        .Register(r);
-  recovered_nack_.metric = &recovered.Add({{"method", "nack"}});
-  recovered_fec_.metric = &recovered.Add({{"method", "fec"}});
-  fec_packets_sent_.metric =
-      addCounter(r, "overline_relay_fec_packets_sent_total", "FEC parity packets sent to downstream neighbours.");
-  fec_packets_received_.metric =
-      addCounter(r, "overline_relay_fec_packets_received_total", "FEC parity packets received from neighbours.");
-  nacks_held_for_fec_.metric =
-      addCounter(r, "overline_relay_nacks_held_for_fec_total",
-                 "Due NACK sequences deferred to their next round because a pending FEC group may repair them.");
-  fec_decode_failures_.metric =
-      addCounter(r, "overline_relay_fec_decode_failures_total",
-                 "FEC-decoded blocks that were not a valid DATA block (parity not matching the data).");
-  fec_inconsistent_.metric = addCounter(r, "overline_relay_fec_inconsistent_total",
-                                        "FEC parity or DATA contradicting the FEC group it belongs to.");
-  unrecovered_.metric = addCounter(r, "overline_relay_unrecovered_packets_total",
-                                   "Missing DATA sequences given up once their latency budget ran out.");
-  nack_misses_.metric = addCounter(r, "overline_relay_nack_misses_total",
-                                   "Sequences requested by NACKs that the retransmit buffer did not hold.");
-  retransmit_budget_expired_.metric =
-      addCounter(r, "overline_relay_retransmit_budget_expired_total",
-                 "Sequences requested by NACKs whose latency budget had passed (not retransmitted).");
-  retransmit_buffer_evictions_.metric =
-      addCounter(r, "overline_relay_retransmit_buffer_evictions_total",
-                 "Packets pushed out of the retransmit buffer by its size limits before their budget passed.");
-  filled_copies_sent_.metric =
-      addCounter(r, "overline_relay_filled_copies_sent_total",
-                 "Second copies, on another link, of DATA that filled a gap here, forwarded over a lossy link.");
-  announces_sent_.metric = addCounter(r, "overline_relay_announces_sent_total",
-                                      "ANNOUNCE packets for this relay's own publications, one per neighbour.");
-  announces_received_.metric =
-      addCounter(r, "overline_relay_announces_received_total", "Well-formed ANNOUNCE packets from neighbours.");
-  announces_forwarded_.metric = addCounter(r, "overline_relay_announces_forwarded_total",
-                                           "ANNOUNCE packets flooded on to a neighbour.");
-  announces_seen_.metric = addCounter(r, "overline_relay_announces_seen_total",
-                                      "ANNOUNCE packets that had already arrived over another path (not flooded).");
-  origin_moves_.metric = addCounter(r, "overline_relay_origin_moves_total",
-                                    "Streams whose upstreams changed because their origins did.");
-  auto& sent_bytes = prometheus::BuildCounter()
-                         .Name("overline_relay_sent_bytes_total")
-                         .Help("Datagram bytes sent to neighbour relays, by kind of packet.")
-                         .Register(r);
-  for (std::size_t i = 0; i < kSentKindCount; ++i) {
-    sent_bytes_.push_back({&sent_bytes.Add({{"kind", std::string(toString(static_cast<SentKind>(i)))}}), 0});
-  }
-  data_payload_bytes_.metric =
-      addCounter(r, "overline_relay_data_payload_bytes_total",
-                 "Payload bytes of first-transmission DATA sent to neighbour relays (once per neighbour).");
-}
-
 double RelayMetrics::stateValue(LinkState state) {
   switch (state) {
     case LinkState::kUp: return 2;
@@ -379,68 +285,8 @@ double RelayMetrics::stateValue(LinkState state) {
 }
 
 void RelayMetrics::copy() {
-  const RelayCounters& c = core_.counters();
-  packets_received_.copyFrom(c.packets_received);
-  bytes_received_.copyFrom(c.bytes_received);
-  packets_sent_.copyFrom(c.packets_sent);
-  bytes_sent_.copyFrom(c.bytes_sent);
-  data_received_.copyFrom(c.data_received);
-  data_forwarded_.copyFrom(c.data_forwarded);
-  subscribes_received_.copyFrom(c.subscribes_received);
-  subscribes_sent_.copyFrom(c.subscribes_sent);
-  unsubscribes_received_.copyFrom(c.unsubscribes_received);
-  unsubscribes_sent_.copyFrom(c.unsubscribes_sent);
-  downstreams_expired_.copyFrom(c.downstreams_expired);
-  clients_expired_.copyFrom(c.clients_expired);
-  challenges_sent_.copyFrom(c.challenges_sent);
-  welcomes_sent_.copyFrom(c.welcomes_sent);
-  client_sessions_replaced_.copyFrom(c.client_sessions_replaced);
-  client_tokens_expired_.copyFrom(c.client_tokens_expired);
-  client_tokens_renewed_.copyFrom(c.client_tokens_renewed);
+  core_metrics_.copy(core_.counters(), core_.gauges());
   invariant_violations_.copyFrom(invariantViolations());
-  path_switches_.copyFrom(c.path_switches);
-  failovers_.copyFrom(c.failovers);
-  failbacks_.copyFrom(c.failbacks);
-  probes_sent_.copyFrom(c.probes_sent);
-  probe_acks_sent_.copyFrom(c.probe_acks_sent);
-  probe_bytes_sent_.copyFrom(c.probe_bytes_sent);
-  redundant_copies_sent_.copyFrom(c.redundant_copies_sent);
-  nack_packets_sent_.copyFrom(c.nack_packets_sent);
-  nack_sequences_sent_.copyFrom(c.nack_sequences_sent);
-  nack_packets_received_.copyFrom(c.nack_packets_received);
-  retransmissions_sent_.copyFrom(c.retransmissions_sent);
-  retransmissions_received_.copyFrom(c.retransmissions_received);
-  recovered_nack_.copyFrom(c.recovered_nack);
-  recovered_fec_.copyFrom(c.recovered_fec);
-  fec_packets_sent_.copyFrom(c.fec_packets_sent);
-  fec_packets_received_.copyFrom(c.fec_packets_received);
-  nacks_held_for_fec_.copyFrom(c.nacks_held_for_fec);
-  fec_decode_failures_.copyFrom(c.fec_decode_failures);
-  fec_inconsistent_.copyFrom(c.fec_inconsistent);
-  unrecovered_.copyFrom(c.unrecovered);
-  nack_misses_.copyFrom(c.nack_misses);
-  retransmit_budget_expired_.copyFrom(c.retransmit_budget_expired);
-  retransmit_buffer_evictions_.copyFrom(c.retransmit_buffer_evictions);
-  filled_copies_sent_.copyFrom(c.filled_copies_sent);
-  announces_sent_.copyFrom(c.announces_sent);
-  announces_received_.copyFrom(c.announces_received);
-  announces_forwarded_.copyFrom(c.announces_forwarded);
-  announces_seen_.copyFrom(c.announces_seen);
-  origin_moves_.copyFrom(c.origin_moves);
-  for (std::size_t i = 0; i < sent_bytes_.size(); ++i) sent_bytes_[i].copyFrom(c.neighbour_bytes_sent[i]);
-  data_payload_bytes_.copyFrom(c.data_payload_bytes_sent);
-  for (std::size_t i = 0; i < dropped_.size(); ++i) dropped_[i].copyFrom(c.dropped[i]);
-  for (std::size_t i = 0; i < malformed_.size(); ++i) malformed_[i].copyFrom(c.malformed[i]);
-
-  const RelayGauges g = core_.gauges();
-  streams_->Set(static_cast<double>(g.streams));
-  downstreams_->Set(static_cast<double>(g.downstreams));
-  clients_->Set(static_cast<double>(g.clients));
-  upstream_subscriptions_->Set(static_cast<double>(g.upstream_subscriptions));
-  extra_upstream_subscriptions_->Set(static_cast<double>(g.extra_upstream_subscriptions));
-  directory_streams_->Set(static_cast<double>(g.directory_streams));
-  local_publications_->Set(static_cast<double>(g.local_publications));
-  auth_sending_epoch_->Set(static_cast<double>(g.auth_sending_epoch));
 
   const std::vector<LinkSnapshot> links = core_.links();
   syncLinkSeries(links);
@@ -477,6 +323,7 @@ void RelayMetrics::copy() {
     m.packets_sent.copyFrom(lc.packets_sent);
     m.bytes_sent.copyFrom(lc.bytes_sent);
     m.send_errors.copyFrom(lc.send_errors);
+    m.send_calls.copyFrom(lc.send_calls);
   }
   publishHealth();
 }

@@ -15,24 +15,20 @@
 // copy (so it lags by at most 250 ms) and at once by setDraining().
 //
 // Metric names (base units; counters end in _total):
-//   overline_relay_packets_received_total, overline_relay_bytes_received_total,
-//   overline_relay_packets_sent_total, overline_relay_bytes_sent_total,
-//   overline_relay_data_packets_received_total, overline_relay_data_packets_forwarded_total,
-//   overline_relay_subscribes_received_total, overline_relay_subscribes_sent_total,
-//   overline_relay_unsubscribes_received_total, overline_relay_unsubscribes_sent_total,
-//   overline_relay_downstreams_expired_total, overline_relay_clients_expired_total
-//   client join (relay/core/client_gate.h): overline_relay_challenges_sent_total,
-//   overline_relay_welcomes_sent_total, overline_relay_client_sessions_replaced_total,
-//   overline_relay_client_tokens_expired_total, overline_relay_client_tokens_renewed_total
-//   overline_relay_dropped_packets_total{reason}: one series per DropReason
-//       and per wire::ParseError (their toString names), all created at 0
-//   gauges overline_relay_streams, overline_relay_downstreams,
-//       overline_relay_clients, overline_relay_upstream_subscriptions,
-//       overline_relay_extra_upstream_subscriptions, overline_relay_directory_streams,
-//       overline_relay_local_publications
+//   the core's counters and gauges (RelayCoreMetrics): each entry of
+//       relay/core/relay_counter_list.h, under the name, help and label it
+//       declares there (overline_relay_packets_received_total, ...,
+//       overline_relay_streams, ...). Of them, these are labelled:
+//         overline_relay_dropped_packets_total{reason}: one series per DropReason
+//             and per wire::ParseError (their toString names), all created at 0
+//         overline_relay_probe_packets_sent_total{kind="probe"|"ack"}
+//         overline_relay_recovered_packets_total{method="nack"|"fec"}
+//         overline_relay_sent_bytes_total{kind="data|retransmit|fec|nack|probe|control"}
+//             datagram bytes sent to neighbour relays, by SentKind
 //   per configured line {line="<name>"}: overline_relay_line_packets_received_total,
 //       overline_relay_line_bytes_received_total, overline_relay_line_packets_sent_total,
-//       overline_relay_line_bytes_sent_total, overline_relay_line_send_errors_total
+//       overline_relay_line_bytes_sent_total, overline_relay_line_send_errors_total,
+//       overline_relay_line_send_calls_total (sendmmsg calls: packets per call is the batching)
 //   overline_relay_info{node_id,region,version} = 1
 //   overline_invariant_violations_total: invariantViolations() of the process
 //       (common/check/invariant.h; grows only in release builds)
@@ -51,43 +47,11 @@
 //                                              yet (a new link, used as if up)
 //   gauge overline_relay_link_active           1 on the link carrying this neighbour's
 //                                              traffic, 0 on the others
-// Counters:
-//   overline_relay_path_switches_total         active link changes (not the first
-//                                              choice after start-up)
-//   overline_relay_failovers_total             route next hops moved off a down neighbour
-//   overline_relay_failbacks_total             route next hops back on their primary
-//                                              after failover.failback_hold_ms
-//   overline_relay_probe_packets_sent_total{kind="probe"|"ack"}
-//   overline_relay_probe_bytes_sent_total      bytes of probes and acks (32 each)
-//   overline_relay_redundant_copies_sent_total second copies of redundant DATA
-// Duplicate DATA drops are overline_relay_dropped_packets_total{reason="duplicate"}.
+// Their counters (path switches, failovers, failbacks, probe packets and
+// bytes, redundant copies) are in the list. Duplicate DATA drops are
+// overline_relay_dropped_packets_total{reason="duplicate"}.
 // The link series follow the neighbour set: a neighbour the controller's peer
 // list removes loses its series, a new one gains them.
-//
-// Loss recovery (relay/core/nack_tracker.h, retransmit_buffer.h; counters):
-//   overline_relay_nack_packets_sent_total / _received_total   NACK datagrams
-//   overline_relay_nack_sequences_sent_total   sequences requested
-//   overline_relay_retransmissions_sent_total / _received_total  DATA with kFlagRetransmit
-//   overline_relay_recovered_packets_total{method="nack"}  missing sequences filled
-//   overline_relay_unrecovered_packets_total   missing sequences given up
-//   overline_relay_nack_misses_total           requested, not in the retransmit buffer
-//   overline_relay_retransmit_budget_expired_total  requested, kept but past budget
-//   overline_relay_retransmit_buffer_evictions_total  kept packets pushed out early
-//   overline_relay_filled_copies_sent_total    second copies of gap-filling DATA on lossy links
-// Stream directory (relay/core/stream_directory.h; counters):
-//   overline_relay_announces_sent_total / _received_total / _forwarded_total / _seen_total
-//   overline_relay_origin_moves_total          streams re-planned because their origins changed
-// FEC (relay/core/fec_encoder.h, fec_decoder.h; counters):
-//   overline_relay_fec_packets_sent_total / _received_total  FEC parity packets
-//   overline_relay_recovered_packets_total{method="fec"}  DATA rebuilt from parity
-//   overline_relay_nacks_held_for_fec_total    due NACKs deferred for a pending FEC group
-//   overline_relay_fec_decode_failures_total   decoded blocks that were no valid DATA
-//   overline_relay_fec_inconsistent_total      parity or data contradicting its group
-// Bandwidth overhead:
-//   overline_relay_sent_bytes_total{kind="data|retransmit|fec|nack|probe|control"}
-//                                              datagram bytes sent to neighbour relays
-//   overline_relay_data_payload_bytes_total    payload bytes of first-transmission DATA
-//                                              sent to neighbour relays
 //
 // Controller session (relay/control; all 0 without a `controller:` section):
 //   gauge overline_relay_controller_connected       1 while a session's hello is
@@ -107,12 +71,9 @@
 //                                                   notAfter of the certificate the next
 //                                                   connection presents (Unix s); 0 without
 
-// Trust:
-//   gauge overline_relay_auth_sending_epoch         highest key epoch packets to a
-//                                                   neighbour are tagged with; 0: none
-
 #include <uv.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -127,6 +88,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "relay/core/relay_core.h"
+#include "relay/core/relay_counters.h"
 #include "relay/core/relay_readiness.h"
 #include "relay/io/control_status.h"
 #include "relay/io/relay_io.h"
@@ -141,6 +103,38 @@ class Registry;
 }  // namespace prometheus
 
 namespace overline::relay {
+
+// A Prometheus counter fed from a monotonic integer: copyFrom() advances it
+// by the growth since the previous copy.
+struct CopiedCounter {
+  prometheus::Counter* metric = nullptr;
+  std::uint64_t copied = 0;
+  void copyFrom(std::uint64_t value);
+};
+
+// The core's RelayCounters and RelayGauges as Prometheus metrics: every
+// exported entry of relay/core/relay_counter_list.h registered under its
+// name, help and label, and copied by copy(). Loop thread. RelayMetrics owns
+// one; apart from it so a test can copy chosen values.
+class RelayCoreMetrics {
+ public:
+  // Registers every series (at 0) in `registry`, which must outlive this.
+  explicit RelayCoreMetrics(prometheus::Registry& registry);
+  void copy(const RelayCounters& counters, const RelayGauges& gauges);
+
+ private:
+#define OVERLINE_RELAY_COPIED_COUNTER(field, ...) CopiedCounter field##_;
+#define OVERLINE_RELAY_COPIED_ARRAY(field, Enum, count, family) std::array<CopiedCounter, count> field##_;
+#define OVERLINE_RELAY_NO_METRIC(field)
+#define OVERLINE_RELAY_GAUGE_METRIC(type, field, ...) prometheus::Gauge* field##_ = nullptr;
+  OVERLINE_RELAY_COUNTERS(OVERLINE_RELAY_COPIED_COUNTER, OVERLINE_RELAY_COPIED_COUNTER, OVERLINE_RELAY_COPIED_ARRAY,
+                          OVERLINE_RELAY_NO_METRIC)
+  OVERLINE_RELAY_GAUGES(OVERLINE_RELAY_GAUGE_METRIC)
+#undef OVERLINE_RELAY_COPIED_COUNTER
+#undef OVERLINE_RELAY_COPIED_ARRAY
+#undef OVERLINE_RELAY_NO_METRIC
+#undef OVERLINE_RELAY_GAUGE_METRIC
+};
 
 class RelayMetrics {
  public:
@@ -180,14 +174,8 @@ class RelayMetrics {
   static constexpr DurationUs kMaxLoopSilenceUs = 5 * kSecond;
 
  private:
-  // A Prometheus counter fed from a monotonic integer.
-  struct CopiedCounter {
-    prometheus::Counter* metric = nullptr;
-    std::uint64_t copied = 0;
-    void copyFrom(std::uint64_t value);
-  };
   struct LineMetrics {
-    CopiedCounter packets_received, bytes_received, packets_sent, bytes_sent, send_errors;
+    CopiedCounter packets_received, bytes_received, packets_sent, bytes_sent, send_errors, send_calls;
   };
   struct LinkMetrics {
     prometheus::Gauge* rtt = nullptr;
@@ -205,7 +193,6 @@ class RelayMetrics {
   void createMetrics(const Info& info);
   void createLinkMetrics();
   void createControlMetrics();
-  void createRecoveryMetrics();
   // Adds and removes link series so they match `links`.
   void syncLinkSeries(const std::vector<LinkSnapshot>& links);
   // overline_relay_link_state's value for `state`.
@@ -227,33 +214,8 @@ class RelayMetrics {
   std::unique_ptr<http::StatusServer> server_;
   RepeatingTimer copy_timer_;
 
-  CopiedCounter packets_received_, bytes_received_, packets_sent_, bytes_sent_;
-  CopiedCounter data_received_, data_forwarded_;
-  CopiedCounter subscribes_received_, subscribes_sent_, unsubscribes_received_, unsubscribes_sent_;
-  CopiedCounter downstreams_expired_, clients_expired_;
-  CopiedCounter challenges_sent_, welcomes_sent_, client_sessions_replaced_, client_tokens_expired_,
-      client_tokens_renewed_;
+  RelayCoreMetrics core_metrics_;  // its series live in registry_ (declared before it)
   CopiedCounter invariant_violations_;
-  CopiedCounter path_switches_, failovers_, failbacks_;
-  CopiedCounter probes_sent_, probe_acks_sent_, probe_bytes_sent_, redundant_copies_sent_;
-  CopiedCounter nack_packets_sent_, nack_sequences_sent_, nack_packets_received_;
-  CopiedCounter retransmissions_sent_, retransmissions_received_, recovered_nack_, unrecovered_;
-  CopiedCounter nack_misses_, retransmit_budget_expired_, retransmit_buffer_evictions_, filled_copies_sent_;
-  CopiedCounter fec_packets_sent_, fec_packets_received_, recovered_fec_, nacks_held_for_fec_;
-  CopiedCounter fec_decode_failures_, fec_inconsistent_;
-  CopiedCounter announces_sent_, announces_received_, announces_forwarded_, announces_seen_, origin_moves_;
-  std::vector<CopiedCounter> sent_bytes_;  // index == SentKind
-  CopiedCounter data_payload_bytes_;
-  std::vector<CopiedCounter> dropped_;    // index == DropReason
-  std::vector<CopiedCounter> malformed_;  // index == wire::ParseError
-  prometheus::Gauge* streams_ = nullptr;
-  prometheus::Gauge* downstreams_ = nullptr;
-  prometheus::Gauge* clients_ = nullptr;
-  prometheus::Gauge* upstream_subscriptions_ = nullptr;
-  prometheus::Gauge* extra_upstream_subscriptions_ = nullptr;
-  prometheus::Gauge* directory_streams_ = nullptr;
-  prometheus::Gauge* local_publications_ = nullptr;
-  prometheus::Gauge* auth_sending_epoch_ = nullptr;
   std::vector<LineMetrics> lines_;  // index == LineIndex
   prometheus::Family<prometheus::Gauge>* link_rtt_ = nullptr;
   prometheus::Family<prometheus::Gauge>* link_jitter_ = nullptr;

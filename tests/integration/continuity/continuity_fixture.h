@@ -18,6 +18,9 @@
 namespace overline::localmesh::testing {
 
 constexpr int kRepetitions = 10;
+// The headless variants repeat the same kills with the controller down:
+// fewer repetitions, for CI's time budget (their figures are reported the same way).
+constexpr int kHeadlessRepetitions = 5;
 constexpr int kPacketsPerSecond = 200;
 // A single-homed tool whose edge dies must have its stream flowing again
 // within this: the longest silence any subscriber of it may see.

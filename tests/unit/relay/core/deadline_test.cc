@@ -100,6 +100,7 @@ TEST_CASE("A relay ticked only at nextDeadline() expires idle subscriptions on t
   relay.fromClient(makeControl(PacketType::kHello, 0));
   for (std::uint32_t i = 1; i <= kStreams; ++i) relay.fromClient(makeControl(PacketType::kSubscribe, makeStreamId(kSelf, i)));
   REQUIRE(relay.core.gauges().streams == kStreams);
+  CHECK(relay.core.gauges().downstreams == kStreams);
   const TimeUs subscribed_at = relay.now;
 
   // Idle: no neighbour to probe, no DATA. The core asks for a tick only at
@@ -115,6 +116,7 @@ TEST_CASE("A relay ticked only at nextDeadline() expires idle subscriptions on t
   CHECK(relay.core.gauges().streams == kStreams);
   const int ticks_after = relay.runUntil(subscribed_at + expiry_us + SubscriptionTimers{}.refresh_interval_us);
   CHECK(relay.core.gauges().streams == 0);
+  CHECK(relay.core.gauges().downstreams == 0);
   CHECK(relay.core.counters().downstreams_expired == kStreams);
   // 2 s of idleness with 50 streams: a handful of ticks, not 400 (every 5 ms).
   INFO("ticks " << ticks_before << " + " << ticks_after);

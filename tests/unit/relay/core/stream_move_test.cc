@@ -142,7 +142,14 @@ TEST_CASE("A branch toward one origin avoids the other origin: the route's backu
   // branch alive for another.
   net.stopRefreshing(subscriber);
   net.advance(3 * kExpiry);
-  for (const NodeId node : {1, 2, 3, 4}) CHECK(net.relay(node).gauges().streams == 0);
+  for (const NodeId node : {1, 2, 3, 4}) {
+    const RelayGauges gauges = net.relay(node).gauges();
+    CHECK(gauges.streams == 0);
+    // The table sizes kept incrementally come back to zero with it.
+    CHECK(gauges.downstreams == 0);
+    CHECK(gauges.upstream_subscriptions == 0);
+    CHECK(gauges.extra_upstream_subscriptions == 0);
+  }
 }
 
 TEST_CASE("A branch toward an origin that is a neighbour but routed through the other origin goes direct") {

@@ -70,14 +70,10 @@ void RelayCore::forgetNeighbour(NodeId id) {
     }
     if (stream.upstream == id) {
       sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
-      stream.upstream = kNoNode;
-      --sizes_.upstream_subscriptions;
+      streams_.setUpstream(stream, kNoNode);
     }
-    if (const auto extra = std::find(stream.extra_upstreams.begin(), stream.extra_upstreams.end(), id);
-        extra != stream.extra_upstreams.end()) {
+    if (streams_.removeExtraUpstream(stream, id)) {
       sendControl(PacketType::kUnsubscribe, it->first, id, wire::kDefaultHopLimit);
-      stream.extra_upstreams.erase(extra);
-      --sizes_.extra_upstream_subscriptions;
     }
     ++it;
   }
@@ -195,7 +191,7 @@ void RelayCore::onSubscribe(const PeerId& from, ClientSession* client, const wir
   // Clients may create at most max_client_streams of the max_streams, so
   // they can never take the room transit needs.
   if (new_stream && (streams_.size() >= config_.limits.max_streams ||
-                     (client != nullptr && client_streams_ >= config_.limits.max_client_streams))) {
+                     (client != nullptr && streams_.clientCreated() >= config_.limits.max_client_streams))) {
     ++counters_.drop(DropReason::kStreamLimit);
     return;
   }
@@ -236,29 +232,20 @@ void RelayCore::onSubscribe(const PeerId& from, ClientSession* client, const wir
     }
     return;
   }
-  if (new_stream) {
-    it = streams_.emplace(id, Stream{}).first;
-    if (client != nullptr) {
-      it->second.client_created = true;
-      ++client_streams_;
-    }
-  }
+  if (new_stream) it = streams_.create(id, client != nullptr);
   Stream& stream = it->second;
-  stream.downstreams.push_back(Downstream{from, expires_at_us, avoid});
-  ++sizes_.downstreams;
+  streams_.addDownstream(stream, Downstream{from, expires_at_us, avoid});
   if (avoid != kNoNode && !new_stream) replanLater(id);  // re-planned around it at the next tick
   if (client != nullptr) client->streams.push_back(id);
   if (!new_stream) return;  // its queued deadline is no later than this downstream's expiry
   stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
-  scheduleStream(id, stream);
+  streams_.schedule(it);
   if (plan.origin) return;
   const auto hop_limit = static_cast<std::uint8_t>(header.hop_limit - 1);
-  stream.upstream = plan.upstream;
-  ++sizes_.upstream_subscriptions;
+  streams_.setUpstream(stream, plan.upstream);
   sendControl(PacketType::kSubscribe, id, plan.upstream, hop_limit);
   for (const NodeId extra : plan.extraView()) {
-    stream.extra_upstreams.push_back(extra);
-    ++sizes_.extra_upstream_subscriptions;
+    streams_.addExtraUpstream(stream, extra);
     sendControl(PacketType::kSubscribe, id, extra, hop_limit);
   }
 }
@@ -462,13 +449,13 @@ void RelayCore::serviceClients(TimeUs now) {
 
 void RelayCore::serviceStreams(TimeUs now) {
   due_streams_.clear();
-  stream_deadlines_.popDue(now, due_streams_);
+  streams_.popDue(now, due_streams_);
   for (const StreamId id : due_streams_) {
     if (const auto it = streams_.find(id); it != streams_.end()) serviceStream(it, now, /*replan=*/false);
   }
 }
 
-RelayCore::StreamMap::iterator RelayCore::serviceStream(StreamMap::iterator it, TimeUs now, bool replan) {
+SubscriptionTable::iterator RelayCore::serviceStream(SubscriptionTable::iterator it, TimeUs now, bool replan) {
   Stream& stream = it->second;
   for (std::size_t i = 0; i < stream.downstreams.size();) {
     if (stream.downstreams[i].expires_at_us <= now) {
@@ -484,12 +471,12 @@ RelayCore::StreamMap::iterator RelayCore::serviceStream(StreamMap::iterator it, 
     releasePreviousUpstream(it->first, stream);
     stream.previous_upstream = kNoNode;
   }
-  scheduleStream(it->first, stream);
+  streams_.schedule(it);
   return std::next(it);
 }
 
 TimeUs RelayCore::nextDeadline() const {
-  TimeUs next = std::min({stream_deadlines_.next(), client_deadlines_.next(), next_announce_us_,
+  TimeUs next = std::min({streams_.nextDeadline(), client_deadlines_.next(), next_announce_us_,
                           directory_.nextExpiry()});
   if (!neighbours_.all().empty()) next = std::min(next, next_link_tick_us_);
   // FEC groups, policies and NACK rounds of streams carrying DATA (or
@@ -519,9 +506,9 @@ RelayGauges RelayCore::gauges() const {
   gauges.streams = streams_.size();
   gauges.clients = clients_.size();
   // Kept as the tables change: a scrape never walks the streams.
-  gauges.downstreams = sizes_.downstreams;
-  gauges.upstream_subscriptions = sizes_.upstream_subscriptions;
-  gauges.extra_upstream_subscriptions = sizes_.extra_upstream_subscriptions;
+  gauges.downstreams = streams_.sizes().downstreams;
+  gauges.upstream_subscriptions = streams_.sizes().upstream_subscriptions;
+  gauges.extra_upstream_subscriptions = streams_.sizes().extra_upstream_subscriptions;
   gauges.directory_streams = directory_.streamCount();
   gauges.local_publications = owners_.size();
   for (const Neighbour& neighbour : neighbours_.all()) {
@@ -561,9 +548,7 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
       stream.released_until_us = now + config_.subscriptions.refresh_interval_us;
     }
   }
-  sizes_.extra_upstream_subscriptions += extras.size();
-  sizes_.extra_upstream_subscriptions -= stream.extra_upstreams.size();
-  stream.extra_upstreams.assign(extras.begin(), extras.end());
+  streams_.setExtraUpstreams(stream, extras);
   for (const NodeId extra : extras) sendControl(PacketType::kSubscribe, id, extra, wire::kDefaultHopLimit);
 
   if (next_hop != stream.upstream) {
@@ -584,18 +569,13 @@ void RelayCore::maintainUpstream(StreamId id, Stream& stream, TimeUs now) {
       }
     }
   }
-  sizes_.upstream_subscriptions += (next_hop != kNoNode ? 1 : 0);
-  sizes_.upstream_subscriptions -= (stream.upstream != kNoNode ? 1 : 0);
-  stream.upstream = next_hop;
+  streams_.setUpstream(stream, next_hop);
   if (next_hop != kNoNode) sendControl(PacketType::kSubscribe, id, next_hop, wire::kDefaultHopLimit);
   stream.next_refresh_us = now + config_.subscriptions.refresh_interval_us;
 }
 
 void RelayCore::detachDownstream(StreamId id, Stream& stream, std::size_t index) {
-  const PeerId peer = stream.downstreams[index].peer;
-  if (index + 1 != stream.downstreams.size()) stream.downstreams[index] = std::move(stream.downstreams.back());
-  stream.downstreams.pop_back();
-  --sizes_.downstreams;
+  const PeerId peer = streams_.removeDownstream(stream, index);
   if (peer.isRelay()) return;
   // A client downstream is listed in its client's streams; release: nothing more to unlink.
   const auto client = clients_.find(peer.client);
@@ -615,9 +595,7 @@ void RelayCore::releasePreviousUpstream(StreamId id, Stream& stream) {
   sendControl(PacketType::kUnsubscribe, id, stream.previous_upstream, wire::kDefaultHopLimit);
 }
 
-RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
-  if (it->second.client_created) --client_streams_;
-  stream_deadlines_.cancel(it->first);
+SubscriptionTable::iterator RelayCore::closeStream(SubscriptionTable::iterator it) {
   streams_with_data_.erase(it->first);
   replan_.erase(it->first);
   releasePreviousUpstream(it->first, it->second);
@@ -629,9 +607,6 @@ RelayCore::StreamMap::iterator RelayCore::closeStream(StreamMap::iterator it) {
   for (const NodeId extra : it->second.extra_upstreams) {
     sendControl(PacketType::kUnsubscribe, it->first, extra, wire::kDefaultHopLimit);
   }
-  sizes_.downstreams -= it->second.downstreams.size();
-  sizes_.upstream_subscriptions -= (it->second.upstream != kNoNode ? 1 : 0);
-  sizes_.extra_upstream_subscriptions -= it->second.extra_upstreams.size();
   return streams_.erase(it);
 }
 

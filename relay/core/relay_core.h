@@ -141,6 +141,7 @@
 #include "relay/core/relay_counters.h"
 #include "relay/core/retransmit_buffer.h"
 #include "relay/core/stream_directory.h"
+#include "relay/core/subscription_table.h"
 
 namespace overline::relay {
 
@@ -238,8 +239,6 @@ class RelayCore {
   NodeId nodeId() const { return config_.node_id; }
 
  private:
-  using StreamMap = std::unordered_map<StreamId, Stream>;
-
   void onNeighbourPacket(Neighbour& neighbour, LineIndex remote_line, LineIndex line, const Endpoint& from,
                          const wire::PacketView& packet, TimeUs now);
   // DATA from a neighbour: admitted from the stream's upstreams only.
@@ -345,17 +344,16 @@ class RelayCore {
   // not forget an emptied stream; callers do that with closeStream.
   void detachDownstream(StreamId id, Stream& stream, std::size_t index);
   // Sends UNSUBSCRIBE upstream (if any) and forgets the stream.
-  StreamMap::iterator closeStream(StreamMap::iterator it);
+  SubscriptionTable::iterator closeStream(SubscriptionTable::iterator it);
   void removeClient(std::unordered_map<Endpoint, ClientSession>::iterator it);
 
   // Deadlines (see nextDeadline): a stream's or client's next one goes into
   // its queue; a tick services only the due ones. A serviced stream expires
   // its downstreams, is closed when none is left, refreshes or moves its
   // upstream when due, and ends the previous upstream's grace.
-  void scheduleStream(StreamId id, const Stream& stream) { stream_deadlines_.schedule(id, stream.nextDeadline()); }
   // `replan`: plan its upstreams again now (next hops or origins changed).
   // Returns the iterator after `it` (the stream may have been closed).
-  StreamMap::iterator serviceStream(StreamMap::iterator it, TimeUs now, bool replan);
+  SubscriptionTable::iterator serviceStream(SubscriptionTable::iterator it, TimeUs now, bool replan);
   void serviceStreams(TimeUs now);
   void serviceClients(TimeUs now);
   // A stream whose upstreams must be planned again at the next tick.
@@ -377,18 +375,8 @@ class RelayCore {
 
   std::unordered_map<Endpoint, ClientSession> clients_;            // <= Limits::max_clients
   std::unordered_map<std::uint32_t, std::size_t> clients_per_ip_;  // IPv4 -> sessions, <= max_clients_per_ip
-  StreamMap streams_;                                              // <= Limits::max_streams
-  std::size_t client_streams_ = 0;                                 // streams with client_created, <= max_client_streams
+  SubscriptionTable streams_;  // <= Limits::max_streams, of which <= max_client_streams created by clients
   std::unordered_map<StreamId, Publication> owners_;               // streams published here
-  // The gauges that would otherwise need a walk of every stream, kept as
-  // downstreams, upstreams and extra upstreams come and go.
-  struct TableSizes {
-    std::uint64_t downstreams = 0;
-    std::uint64_t upstream_subscriptions = 0;
-    std::uint64_t extra_upstream_subscriptions = 0;
-  };
-  TableSizes sizes_;
-  DeadlineQueue<StreamId> stream_deadlines_;
   DeadlineQueue<Endpoint> client_deadlines_;
   std::vector<StreamId> due_streams_;    // scratch for serviceStreams
   std::vector<Endpoint> due_clients_;    // scratch for serviceClients

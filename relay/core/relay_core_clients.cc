@@ -239,15 +239,12 @@ void RelayCore::removeClient(std::unordered_map<Endpoint, ClientSession>::iterat
     // A client's streams list it as a downstream; release: a missing entry is skipped.
     const auto stream = streams_.find(id);
     if (!OVERLINE_INVARIANT(stream != streams_.end())) continue;
-    std::vector<Downstream>& downstreams = stream->second.downstreams;
     const std::optional<std::size_t> index = findDownstream(stream->second, peer);
     if (!OVERLINE_INVARIANT(index.has_value())) continue;
     // Not detachDownstream: it would edit the list being walked, which goes anyway.
-    if (*index + 1 != downstreams.size()) downstreams[*index] = std::move(downstreams.back());
-    downstreams.pop_back();
-    --sizes_.downstreams;
+    streams_.removeDownstream(stream->second, *index);
     ++counters_.downstreams_expired;
-    if (downstreams.empty()) closeStream(stream);
+    if (stream->second.downstreams.empty()) closeStream(stream);
   }
   for (const StreamId id : it->second.published) owners_.erase(id);
   client_deadlines_.cancel(it->first);

@@ -1,8 +1,8 @@
 // overline-bench-auth: what relay-to-relay authentication costs one relay per
 // forwarded packet, in the relay core itself (no sockets, no kernel): the
-// noise-free part of the question overline-bench-relay-hop --chain 2 asks
-// through real processes, where this machine's scheduling noise is larger
-// than the effect.
+// noise-free part of the question overline-bench-relay-hop asks through a
+// real relay process (auth vs lab mode), where this machine's scheduling
+// noise is larger than the effect.
 //
 // A RelayCore (node 2) has an upstream neighbour (node 1) and a downstream
 // neighbour (node 3) subscribed to a stream of node 1. The bench feeds it

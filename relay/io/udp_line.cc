@@ -1,6 +1,10 @@
 #include "relay/io/udp_line.h"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
 #include <spdlog/spdlog.h>
 
 #include <cassert>
@@ -10,27 +14,47 @@
 #include "relay/io/uv_handle.h"
 
 namespace overline::relay {
+
 namespace {
 
-// libuv reads each datagram into a 64 KiB slot and batches up to 20 slots
-// per recvmmsg call (UV__UDP_DGRAM_MAXSIZE and the mmsghdr array in
-// src/unix/udp.c); a buffer of that size gets full batches.
-constexpr std::size_t kDatagramSlotBytes = 64 * 1024;
-constexpr std::size_t kSlotsPerBatch = 20;
+// One recvmmsg call reads up to kReceiveBatch datagrams, each into a slot of
+// kSlotBytes (a cache-line multiple) of which kReadBytes are offered: one
+// more than the longest wire packet, so a longer datagram arrives cut but
+// still too long for the parser.
+constexpr std::size_t kReceiveBatch = 64;
+constexpr std::size_t kReadBytes = wire::kMaxPacketBytes + 1;
+constexpr std::size_t kSlotBytes = (kReadBytes + 63) / 64 * 64;
+// A wakeup reads at most this many batches before the loop runs its other
+// handles (timers, the other lines): a flood cannot starve them.
+constexpr int kMaxBatchesPerWakeup = 16;
 
 TimeUs nowUs() { return static_cast<TimeUs>(uv_hrtime() / 1000); }
-constexpr std::size_t kReceiveBufferBytes = kDatagramSlotBytes * kSlotsPerBatch;
 
 std::string describeLine(const LineConfig& config) { return "line " + config.name; }
 
 }  // namespace
+
+struct UdpLine::ReceiveBatch {
+  ReceiveBatch() {
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+      iovecs[i] = {bytes.data() + i * kSlotBytes, kReadBytes};
+      headers[i].msg_hdr.msg_name = &sources[i];
+      headers[i].msg_hdr.msg_iov = &iovecs[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+  std::array<std::byte, kReceiveBatch * kSlotBytes> bytes{};
+  std::array<sockaddr_in, kReceiveBatch> sources{};
+  std::array<iovec, kReceiveBatch> iovecs{};
+  std::array<mmsghdr, kReceiveBatch> headers{};
+};
 
 Result<std::unique_ptr<UdpLine>, std::string> UdpLine::open(uv_loop_t& loop, LineIndex index,
                                                             const LineConfig& config,
                                                             std::size_t socket_buffer_bytes) {
   const std::string where = describeLine(config);
   auto* handle = new uv_udp_t{};
-  if (const int rc = uv_udp_init_ex(&loop, handle, AF_INET | UV_UDP_RECVMMSG); rc != 0) {
+  if (const int rc = uv_udp_init_ex(&loop, handle, AF_INET); rc != 0) {
     delete handle;  // never initialised: nothing to close
     return Err(where + ": cannot create socket: " + uv_strerror(rc));
   }
@@ -64,8 +88,8 @@ Result<std::unique_ptr<UdpLine>, std::string> UdpLine::open(uv_loop_t& loop, Lin
   uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(handle), &recv_bytes);
   uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(handle), &send_bytes);
 
-  spdlog::info("{} bound to {} (SO_RCVBUF {} bytes, SO_SNDBUF {} bytes, recvmmsg {})", where,
-               local.toString(), recv_bytes, send_bytes, uv_udp_using_recvmmsg(handle) ? "on" : "off");
+  spdlog::info("{} bound to {} (SO_RCVBUF {} bytes, SO_SNDBUF {} bytes, recvmmsg/sendmmsg batches of {}/{})", where,
+               local.toString(), recv_bytes, send_bytes, kReceiveBatch, SendBatch::kCapacity);
   // Linux reports twice the accepted request (it counts bookkeeping overhead),
   // so a reported value below twice the request means the request was capped.
   const auto wanted = static_cast<long long>(socket_buffer_bytes);
@@ -83,20 +107,28 @@ UdpLine::UdpLine(LineIndex index, std::string name, uv_udp_t* handle, Endpoint l
       name_(std::move(name)),
       handle_(handle),
       local_(local),
-      receive_buffer_(std::make_unique<std::byte[]>(kReceiveBufferBytes)) {
+      receive_(std::make_unique<ReceiveBatch>()) {
   handle_->data = this;
+  uv_os_fd_t fd = -1;
+  // A bound udp handle has its socket; release: a line that never receives.
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(handle_), &fd) == 0) fd_ = fd;
 }
 
 UdpLine::~UdpLine() { close(); }
 
 void UdpLine::startReceiving(Listener& listener) {
-  assert(handle_ != nullptr);
+  assert(handle_ != nullptr && poll_ == nullptr);
   listener_ = &listener;
-  if (const int rc = uv_udp_recv_start(handle_, &UdpLine::onAlloc, &UdpLine::onReceive); rc != 0) {
-    // Only fails on a closed or misused handle.
-    spdlog::critical("line {}: cannot start receiving: {}", name_, uv_strerror(rc));
+  // The udp handle only owns the socket: it never reads (no uv_udp_recv_start)
+  // or queues sends, so this poll handle is the fd's only watcher.
+  poll_ = new uv_poll_t{};
+  if (const int rc = uv_poll_init(handle_->loop, poll_, fd_); rc != 0) {
+    // Only fails on a bad fd: a broken invariant of open().
+    spdlog::critical("line {}: cannot watch the socket: {}", name_, uv_strerror(rc));
     std::abort();
   }
+  poll_->data = this;
+  uv_poll_start(poll_, UV_READABLE, &UdpLine::onReadable);
 }
 
 bool UdpLine::send(const Endpoint& to, std::span<const std::byte> datagram) {
@@ -115,12 +147,8 @@ UdpLine::Refused UdpLine::flush() {
 
 void UdpLine::flushBatch() {
   if (batch_.empty()) return;
-  uv_os_fd_t fd = -1;
-  // Only a closed handle has no fd, and close() empties nothing: count the batch refused.
-  if (handle_ == nullptr || uv_fileno(reinterpret_cast<const uv_handle_t*>(handle_), &fd) != 0) {
-    fd = -1;
-  }
-  const SendBatch::FlushResult result = batch_.flush(fd);
+  // A closed line has no fd (-1): the batch is refused and counted.
+  const SendBatch::FlushResult result = batch_.flush(handle_ == nullptr ? -1 : fd_);
   counters_.send_calls += result.calls;
   counters_.packets_sent += result.sent;
   counters_.bytes_sent += result.sent_bytes;
@@ -138,47 +166,56 @@ void UdpLine::flushBatch() {
 void UdpLine::close() {
   if (handle_ == nullptr) return;
   flushBatch();  // what the core sent before the stop still leaves
-  uv_udp_recv_stop(handle_);
-  closeAndFree(handle_);
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    closeAndFree(poll_);
+    poll_ = nullptr;
+  }
+  closeAndFree(handle_);  // closes the socket
   handle_ = nullptr;
   listener_ = nullptr;
 }
 
-void UdpLine::onAlloc(uv_handle_t* handle, std::size_t /*suggested_size*/, uv_buf_t* buf) {
-  auto* self = static_cast<UdpLine*>(handle->data);
-  if (self == nullptr) {
-    *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS and reads nothing
-    return;
-  }
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->receive_buffer_.get()),
-                     static_cast<unsigned>(kReceiveBufferBytes));
-}
-
-void UdpLine::onReceive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
-                        unsigned /*flags*/) {
-  auto* self = static_cast<UdpLine*>(handle->data);
+void UdpLine::onReadable(uv_poll_t* poll, int status, int /*events*/) {
+  auto* self = static_cast<UdpLine*>(poll->data);
   if (self == nullptr || self->listener_ == nullptr) return;
-  if (nread < 0) {
-    const int rc = static_cast<int>(nread);
-    if (const auto suppressed = self->error_log_.admit(std::string("recv ") + uv_err_name(rc), nowUs())) {
-      spdlog::warn("line {}: receive error: {} ({} more like it in the last {} s not logged)", self->name_,
-                   uv_strerror(rc), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
+  if (status < 0) {
+    if (const auto suppressed = self->error_log_.admit(std::string("poll ") + uv_err_name(status), nowUs())) {
+      spdlog::warn("line {}: socket error: {} ({} more like it in the last {} s not logged)", self->name_,
+                   uv_strerror(status), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
     }
     return;
   }
-  // nread == 0 with no address: the socket is drained, or (UV_UDP_MMSG_FREE)
-  // a recvmmsg batch ended. The buffer is ours and reused, so nothing to free.
-  if (addr == nullptr) {
-    self->listener_->onReceiveBatchEnd();
-    return;
+  self->receiveBatches();
+}
+
+void UdpLine::receiveBatches() {
+  ReceiveBatch& batch = *receive_;
+  for (int round = 0; round < kMaxBatchesPerWakeup && listener_ != nullptr; ++round) {
+    for (mmsghdr& header : batch.headers) header.msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    const int received = ::recvmmsg(fd_, batch.headers.data(), kReceiveBatch, MSG_DONTWAIT, nullptr);
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int rc = uv_translate_sys_error(errno);
+        if (const auto suppressed = error_log_.admit(std::string("recv ") + uv_err_name(rc), nowUs())) {
+          spdlog::warn("line {}: receive error: {} ({} more like it in the last {} s not logged)", name_,
+                       uv_strerror(rc), *suppressed, LogLimiter::kDefaultIntervalUs / kSecond);
+        }
+      }
+      return;
+    }
+    for (int i = 0; i < received && listener_ != nullptr; ++i) {
+      const mmsghdr& header = batch.headers[static_cast<std::size_t>(i)];
+      if (header.msg_hdr.msg_namelen != sizeof(sockaddr_in) || batch.sources[i].sin_family != AF_INET) continue;
+      ++counters_.packets_received;
+      counters_.bytes_received += header.msg_len;
+      listener_->onDatagram(index_, Endpoint::fromSockaddr(batch.sources[i]),
+                            std::span<const std::byte>(batch.bytes.data() + i * kSlotBytes, header.msg_len));
+    }
+    if (listener_ != nullptr) listener_->onReceiveBatchEnd();
+    if (received < static_cast<int>(kReceiveBatch)) return;  // drained
   }
-  if (addr->sa_family != AF_INET) return;
-  ++self->counters_.packets_received;
-  self->counters_.bytes_received += static_cast<std::uint64_t>(nread);
-  const Endpoint from = Endpoint::fromSockaddr(*reinterpret_cast<const sockaddr_in*>(addr));
-  self->listener_->onDatagram(self->index_, from,
-                              std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf->base),
-                                                         static_cast<std::size_t>(nread)));
 }
 
 }  // namespace overline::relay

@@ -2,8 +2,12 @@
 // One of this relay's lines: a non-blocking UDP socket bound to the line's
 // local address, on the loop thread.
 //
-// Receiving uses recvmmsg batches (UV_UDP_RECVMMSG) into one receive buffer
-// allocated when the socket opens, so no memory is allocated per packet.
+// Receiving: a uv_poll_t on the socket's fd and recvmmsg batches of 64 into
+// one compact receive buffer allocated when the socket opens, so no memory
+// is allocated per packet. (libuv 1.44's own recvmmsg reads 20 datagrams
+// per call into 64 KiB slots: a 1.3 MB buffer whose 64 KiB stride puts
+// every datagram on the same cache sets. A datagram longer than any wire
+// packet arrives cut to kMaxPacketBytes + 1 bytes, which no parse accepts.)
 // Sending is batched (send_batch.h): send() copies the datagram into the
 // line's SendBatch and flush() hands the batch to sendmmsg. A packet the
 // kernel cannot take at the flush is counted as a send error and dropped,
@@ -87,14 +91,17 @@ class UdpLine {
 
  private:
   UdpLine(LineIndex index, std::string name, uv_udp_t* handle, Endpoint local);
-  static void onAlloc(uv_handle_t* handle, std::size_t suggested_size, uv_buf_t* buf);
   void flushBatch();
-  static void onReceive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
-                        unsigned flags);
+  static void onReadable(uv_poll_t* poll, int status, int events);
+  // Reads batches until the socket is drained (or kMaxBatchesPerWakeup),
+  // each batch handed to the listener and closed with onReceiveBatchEnd().
+  void receiveBatches();
 
   LineIndex index_;
   std::string name_;
-  uv_udp_t* handle_;  // owned; freed by closeAndFree's close callback
+  uv_udp_t* handle_;  // owned (the socket); freed by closeAndFree's close callback
+  uv_poll_t* poll_ = nullptr;  // readability of handle_'s fd; owned likewise
+  int fd_ = -1;
   Endpoint local_;
   Listener* listener_ = nullptr;
   LineCounters counters_;
@@ -102,9 +109,9 @@ class UdpLine {
   Refused refused_;  // by flushes since the last flush() returned
   // Send and receive errors repeat per packet: one line per error per 10 s.
   LogLimiter error_log_;
-  // Receive buffer handed to libuv on every read. libuv's recvmmsg splits it
-  // into 64 KiB slots (one per datagram, up to 20 per batch).
-  std::unique_ptr<std::byte[]> receive_buffer_;
+  // The receive batch: kReceiveBatch slots and their headers.
+  struct ReceiveBatch;
+  std::unique_ptr<ReceiveBatch> receive_;
 };
 
 }  // namespace overline::relay

@@ -63,7 +63,7 @@
 #include "relay/io/hangup_signal.h"
 #include "relay/io/relay_io.h"
 #include "relay/io/relay_metrics.h"
-#include "relay/io/repeating_timer.h"
+#include "relay/io/loop_timer.h"
 #include "relay/io/stop_signals.h"
 #include "relay/io/uv_loop.h"
 
@@ -236,7 +236,7 @@ int run(RelayProcessConfig config, const Options& options) {
   TimeUs drain_started_us = 0;
   bool stopped = false;
   std::function<void()> check_drain;  // set below: it stops what is declared here
-  RepeatingTimer drain_timer(uv_loop, [&] { check_drain(); });
+  LoopTimer drain_timer(uv_loop, [&] { check_drain(); });
   const auto stopNow = [&] {
     if (stopped) return;
     stopped = true;

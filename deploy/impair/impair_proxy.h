@@ -48,7 +48,7 @@
 #include "deploy/impair/control_command.h"
 #include "deploy/impair/direction_counters.h"
 #include "deploy/impair/impair_config.h"
-#include "relay/io/one_shot_timer.h"
+#include "relay/io/loop_timer.h"
 #include "deploy/impair/switchboard.h"
 #include "relay/io/udp_line.h"
 
@@ -136,7 +136,7 @@ class ImpairProxy : private relay::UdpLine::Listener {
   };
   std::vector<Queued> queue_;  // min-heap on (deliver_at_us, sequence)
   std::uint64_t next_sequence_ = 0;
-  relay::OneShotTimer timer_;
+  relay::LoopTimer timer_;
   bool closed_ = false;
 };
 

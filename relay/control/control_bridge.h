@@ -31,7 +31,7 @@
 #include "relay/control/route_fence.h"
 #include "relay/core/relay_core.h"
 #include "relay/io/control_status.h"
-#include "relay/io/repeating_timer.h"
+#include "relay/io/loop_timer.h"
 
 namespace overline::relay {
 
@@ -82,7 +82,7 @@ class ControlBridge final : public ControlSession::Listener {
   RelayCore& core_;
   const std::uint64_t capacity_bps_;
   uv_async_t* async_;  // owned; freed by closeAndFree
-  RepeatingTimer publish_timer_;
+  LoopTimer publish_timer_;
   ControlSession* session_ = nullptr;  // set by start()
   std::uint32_t report_interval_ms_;   // loop thread
   std::uint64_t bytes_sent_at_publish_ = 0;

@@ -30,7 +30,7 @@
 #include "relay/core/relay_config.h"
 #include "relay/core/relay_core.h"
 #include "relay/io/drop_log_window.h"
-#include "relay/io/one_shot_timer.h"
+#include "relay/io/loop_timer.h"
 #include "relay/io/udp_line.h"
 
 namespace overline::relay {
@@ -84,7 +84,7 @@ class RelayIo final : public PacketSink, private UdpLine::Listener {
   // the one armed (`always`: whatever is armed).
   void armTick(bool always);
 
-  OneShotTimer tick_timer_;
+  LoopTimer tick_timer_;
   TimeUs tick_armed_for_us_ = 0;  // the deadline tick_timer_ is armed for (max: none)
   uv_check_t* flush_check_;  // owned; freed by closeAndFree's close callback
   RelayCore* core_ = nullptr;  // set by start(), cleared by stop()

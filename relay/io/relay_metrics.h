@@ -92,7 +92,7 @@
 #include "relay/core/relay_readiness.h"
 #include "relay/io/control_status.h"
 #include "relay/io/relay_io.h"
-#include "relay/io/repeating_timer.h"
+#include "relay/io/loop_timer.h"
 
 namespace prometheus {
 class Counter;
@@ -212,7 +212,7 @@ class RelayMetrics {
   std::atomic<RelayReadiness> readiness_{RelayReadiness::kLinesClosed};
   // Declared after what its requests read, so it stops before they go.
   std::unique_ptr<http::StatusServer> server_;
-  RepeatingTimer copy_timer_;
+  LoopTimer copy_timer_;
 
   RelayCoreMetrics core_metrics_;  // its series live in registry_ (declared before it)
   CopiedCounter invariant_violations_;

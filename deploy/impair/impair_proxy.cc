@@ -13,7 +13,7 @@ namespace {
 // A packet leaves at once: the line's batch is flushed per packet, so a
 // refusal is known (and counted) for that packet.
 bool sendNow(relay::UdpLine& line, const Endpoint& to, std::span<const std::byte> packet) {
-  return line.send(to, packet) && line.flush().packets == 0;
+  return line.send(to, packet) && line.flush() == 0;
 }
 bool sendNow(AccessPort& port, const Endpoint& to, std::span<const std::byte> packet) { return port.send(to, packet); }
 

@@ -35,7 +35,7 @@ bool Egress::untagged(LineIndex line, const Endpoint& to, std::span<const std::b
   return send(line, to, packet);
 }
 
-void Egress::countSendFailures(std::size_t packets, std::size_t /*bytes*/) {
+void Egress::countSendFailures(std::size_t packets) {
   counters_.drop(DropReason::kSendFailed) += packets;
 }
 

@@ -47,7 +47,7 @@ class Egress {
   // learns that only when it flushes): counted as send_failed drops. They
   // stay in packets_sent, which counts what the sink accepted; the per-line
   // counters of relay/io count what the kernel took. (Counters only grow.)
-  void countSendFailures(std::size_t packets, std::size_t bytes);
+  void countSendFailures(std::size_t packets);
 
  private:
   bool send(LineIndex line, const Endpoint& to, std::span<const std::byte> packet);

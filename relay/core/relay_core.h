@@ -187,7 +187,7 @@ class RelayCore {
   // Packets the sink accepted but could not send after all (a batched sink
   // learns it when it flushes): counted as send_failed drops (they stay in
   // packets_sent, which counts what the sink accepted).
-  void countSendFailures(std::size_t packets, std::size_t bytes) { egress_.countSendFailures(packets, bytes); }
+  void countSendFailures(std::size_t packets) { egress_.countSendFailures(packets); }
 
   // The wall-clock time (unix microseconds) that join tokens are checked
   // against. The core reads no clock, so the I/O layer sets it before the

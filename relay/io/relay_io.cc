@@ -96,8 +96,8 @@ void RelayIo::onDatagram(LineIndex line, const Endpoint& from, std::span<const s
 
 void RelayIo::flushLines() {
   for (auto& line : lines_) {
-    const UdpLine::Refused refused = line->flush();
-    if (refused.packets != 0 && core_ != nullptr) core_->countSendFailures(refused.packets, refused.bytes);
+    const std::size_t refused = line->flush();
+    if (refused != 0 && core_ != nullptr) core_->countSendFailures(refused);
   }
 }
 
@@ -107,10 +107,10 @@ void RelayIo::onReceiveBatchEnd() {
 }
 
 void RelayIo::onCheck(uv_check_t* handle) {
+  // Sends from other callbacks (a control-plane push) leave now, and any
+  // work they brought forward re-arms the tick: what a batch end does.
   auto* self = static_cast<RelayIo*>(handle->data);
-  if (self == nullptr) return;
-  self->flushLines();
-  self->armTick(false);  // a control-plane push may have brought work forward
+  if (self != nullptr) self->onReceiveBatchEnd();
 }
 
 void RelayIo::onTick() {

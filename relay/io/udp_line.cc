@@ -140,9 +140,9 @@ bool UdpLine::send(const Endpoint& to, std::span<const std::byte> datagram) {
   return batch_.add(to, datagram);
 }
 
-UdpLine::Refused UdpLine::flush() {
+std::size_t UdpLine::flush() {
   flushBatch();
-  return std::exchange(refused_, Refused{});
+  return std::exchange(refused_, 0);
 }
 
 void UdpLine::flushBatch() {
@@ -154,8 +154,7 @@ void UdpLine::flushBatch() {
   counters_.bytes_sent += result.sent_bytes;
   if (result.failed == 0) return;
   counters_.send_errors += result.failed;
-  refused_.packets += result.failed;
-  refused_.bytes += result.failed_bytes;
+  refused_ += result.failed;
   const int rc = uv_translate_sys_error(result.first_error);
   if (const auto suppressed = error_log_.admit(uv_err_name(rc), nowUs())) {
     spdlog::warn("line {}: {} datagrams not sent: {} ({} more like it in the last {} s not logged)", name_,

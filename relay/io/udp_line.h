@@ -71,15 +71,11 @@ class UdpLine {
   // full); false (and a send error counted) if the line is closed or the
   // datagram is larger than any packet of the wire format.
   bool send(const Endpoint& to, std::span<const std::byte> datagram);
-  // Sends the batch (sendmmsg). Returns the datagrams the kernel refused and
-  // their bytes (already counted as send errors here and logged,
-  // rate-limited), for the core's send_failed count. Includes any refused
-  // by a flush that send() made for a full batch since the last call.
-  struct Refused {
-    std::size_t packets = 0;
-    std::size_t bytes = 0;
-  };
-  Refused flush();
+  // Sends the batch (sendmmsg). Returns how many datagrams the kernel
+  // refused (already counted as send errors here and logged, rate-limited),
+  // for the core's send_failed count. Includes any refused by a flush that
+  // send() made for a full batch since the last call.
+  std::size_t flush();
   // Stops receiving and closes the socket. Idempotent.
   void close();
 
@@ -106,7 +102,7 @@ class UdpLine {
   Listener* listener_ = nullptr;
   LineCounters counters_;
   SendBatch batch_;
-  Refused refused_;  // by flushes since the last flush() returned
+  std::size_t refused_ = 0;  // by flushes since the last flush() returned
   // Send and receive errors repeat per packet: one line per error per 10 s.
   LogLimiter error_log_;
   // The receive batch: kReceiveBatch slots and their headers.

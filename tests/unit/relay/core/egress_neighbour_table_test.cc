@@ -114,7 +114,7 @@ TEST_CASE("Egress counts a refusal by the sink or, later, by the kernel as send_
   // and packets_sent (what the sink accepted) never goes down.
   seams.sink.accept = true;
   REQUIRE(seams.egress.untagged(0, test::clientEndpoint(1), headerOnly(PacketType::kHello)));
-  seams.egress.countSendFailures(1, wire::kHeaderBytes);
+  seams.egress.countSendFailures(1);
   CHECK(seams.counters.packets_sent == 1);
   CHECK(seams.counters.dropped[static_cast<std::size_t>(DropReason::kSendFailed)] == 2);
 }

@@ -1,6 +1,9 @@
-// SendBatch on real loopback sockets (relay/io/send_batch.h): one sendmmsg
-// per flush delivers every datagram, in order; a datagram the kernel
-// refuses is dropped and counted, and the ones after it still leave.
+// A relay line's batched I/O on real loopback sockets. SendBatch
+// (relay/io/send_batch.h): one sendmmsg per flush delivers every datagram,
+// in order; a datagram the kernel refuses is dropped and counted, and the
+// ones after it still leave. UdpLine (relay/io/udp_line.h): a datagram
+// longer than any wire packet, even one that starts with a valid packet,
+// reaches the listener cut to kMaxPacketBytes + 1 bytes, which no parse accepts.
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,7 +16,10 @@
 #include <vector>
 
 #include "common/endpoint.h"
+#include "common/wire/packet.h"
 #include "relay/io/send_batch.h"
+#include "relay/io/udp_line.h"
+#include "relay/io/uv_loop.h"
 
 namespace overline::relay {
 namespace {
@@ -101,6 +107,49 @@ TEST_CASE("SendBatch refuses what no packet of the wire format can be, and a clo
   CHECK(result.sent == 0);
   CHECK(result.failed == 2);
   CHECK(batch.empty());
+}
+
+// Records what a UdpLine delivers.
+struct RecordingListener : UdpLine::Listener {
+  void onDatagram(LineIndex, const Endpoint&, std::span<const std::byte> datagram) override {
+    datagrams.emplace_back(datagram.begin(), datagram.end());
+  }
+  void onReceiveBatchEnd() override { ++batch_ends; }
+  std::vector<std::vector<std::byte>> datagrams;
+  int batch_ends = 0;
+};
+
+TEST_CASE("UdpLine cuts an over-long datagram so that its valid-looking prefix is refused", "[udp_line]") {
+  auto loop = UvLoop::create();
+  REQUIRE(loop);
+  auto line = UdpLine::open(loop.value()->get(), 0, LineConfig{"test", Endpoint(0x7f000001, 0)}, 1 << 20);
+  REQUIRE(line);
+  RecordingListener listener;
+  line.value()->startReceiving(listener);
+
+  // A valid header-only SUBSCRIBE followed by 4,000 bytes of padding.
+  wire::Header header;
+  header.type = wire::PacketType::kSubscribe;
+  header.stream_id = 7;
+  std::vector<std::byte> oversized(wire::kHeaderBytes + 4000, std::byte{0});
+  wire::encodePacket(header, {}, oversized);
+  REQUIRE(wire::parsePacket(std::span(oversized).first(wire::kHeaderBytes)));
+  LoopbackSocket sender;
+  const sockaddr_in to = line.value()->localEndpoint().toSockaddr();
+  REQUIRE(::sendto(sender.fd, oversized.data(), oversized.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                   sizeof to) == static_cast<ssize_t>(oversized.size()));
+
+  // Bounded: one loop turn at a time, 2 s at most.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (listener.datagrams.empty() && std::chrono::steady_clock::now() < deadline) {
+    uv_run(&loop.value()->get(), UV_RUN_NOWAIT);
+  }
+  REQUIRE(listener.datagrams.size() == 1);
+  CHECK(listener.datagrams[0].size() == wire::kMaxPacketBytes + 1);
+  CHECK(listener.batch_ends >= 1);
+  CHECK_FALSE(wire::parsePacket(listener.datagrams[0]));
+  CHECK(line.value()->counters().packets_received == 1);
+  line.value()->close();
 }
 
 }  // namespace
